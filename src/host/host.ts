@@ -1,0 +1,65 @@
+// The ProcessHost interface: processes as a mechanism, with no policy. The engine asks it to
+// spawn, signal and stop process groups and hears back facts (events). The first
+// implementation is in-process (local.ts); the keeper's will let services outlive the engine.
+
+/** What to run. `unit` is the key every event about this process comes back with ("web.0"). */
+export interface SpawnSpec {
+  readonly unit: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  /** The complete environment of the child (the host adds nothing). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export type OutputStream = 'out' | 'err';
+
+/** Facts, past tense. Events for one unit arrive in this order: spawned|spawn-failed, exited, group-gone. */
+export type HostEvent =
+  /** The process exists, leader of its own process group (pgid = pid). */
+  | { readonly type: 'spawned'; readonly unit: string; readonly pid: number }
+  /** No process was created (program not found, cwd missing, permission...). */
+  | { readonly type: 'spawn-failed'; readonly unit: string; readonly error: string }
+  /**
+   * The group leader exited and was reaped. Sent once its stdout/stderr reached EOF, or a short
+   * grace after the exit if another process of the group still holds them.
+   */
+  | {
+      readonly type: 'exited';
+      readonly unit: string;
+      readonly pid: number;
+      readonly code: number | null;
+      readonly signal: NodeJS.Signals | null;
+    }
+  /** Answer to stopGroup: no live process is left in the group. forced = SIGKILL was needed. */
+  | { readonly type: 'group-gone'; readonly unit: string; readonly forced: boolean };
+
+export interface HostListener {
+  event(event: HostEvent): void;
+  /** A chunk of raw bytes from the unit's stdout or stderr, in order. */
+  output(unit: string, stream: OutputStream, chunk: Buffer): void;
+  /** The stream reached EOF: no more output from this process on it. */
+  outputEnd(unit: string, stream: OutputStream): void;
+}
+
+export interface StopOptions {
+  readonly signal: NodeJS.Signals;
+  readonly timeoutMs: number;
+}
+
+export interface ProcessHost {
+  /** Start argv in a new process group; the answer is a spawned or spawn-failed event. */
+  spawn(spec: SpawnSpec): void;
+  /**
+   * Stop the unit's whole group: send `signal` (and SIGCONT, so stopped processes act on it),
+   * wait until the leader has exited and no live member is left, SIGKILL the group after
+   * timeoutMs. Always answered by exactly one group-gone event, also when the group is
+   * already empty (e.g. after a crash of the leader, to clean up what it left behind).
+   */
+  stopGroup(unit: string, options: StopOptions): void;
+  /** Send a signal to the unit's group now, with no follow-up. False when it has no group. */
+  signalGroup(unit: string, signal: NodeJS.Signals): boolean;
+  /** SIGKILL every group this host started, synchronously (second Ctrl-C, fatal error of tend). */
+  killAll(): void;
+  /** Units whose group is still known to have members. */
+  liveUnits(): string[];
+}
