@@ -3,65 +3,71 @@
 // JSON Schema for editors (toJsonSchema, committed as schema/tend.schema.json, drift-tested).
 // Durations and sizes are written as strings in the file and come out as numbers (ms, bytes).
 import { z } from 'zod';
-import { parseDuration, parseSignal, parseSize, stopSignals } from './units.js';
+import { describeValue, suggestion } from './phrasing.js';
+import {
+  durationPattern, formatDuration, isBareNumber, parseDuration, parseSignal, parseSize, sizePattern, stopSignals,
+} from './units.js';
 
+/** Every message here is "expected WHAT, got VALUE"; diagnostics.ts prefixes the key path. */
+const expecting = (what: string) => (issue: { readonly input?: unknown }) =>
+  `expected ${what}, got ${describeValue(issue.input)}`;
+
+/** A custom issue with a stable diagnostic code in params (diagnostics.ts reads params.code). */
+function report(ctx: z.RefinementCtx, code: string, input: unknown, message: string, path?: PropertyKey[]): void {
+  ctx.addIssue({ code: 'custom', input, message, params: { code }, ...(path ? { path } : {}) });
+}
+
+const durationWords = 'a duration like 250ms, 10s, 5m or 1h';
 const duration = z
-  .union([z.string(), z.number()])
+  .union([z.string().meta({ pattern: durationPattern.source }), z.literal(0)], {
+    error: (issue) =>
+      `${expecting(durationWords)(issue)}${isBareNumber(issue.input) ? ` (add a unit: "${String(issue.input)}s" or "${String(issue.input)}ms")` : ''}`,
+  })
   .transform((value, ctx) => {
     const ms = parseDuration(value);
-    if (ms === null) {
-      ctx.issues.push({
-        code: 'custom',
-        input: value,
-        message: `expected a duration like 250ms, 10s, 5m or 1h, got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return ms;
+    if (ms !== null) return ms;
+    const bare = String(value).trim();
+    const unit = isBareNumber(value) ? ` (add a unit: "${bare}s" or "${bare}ms")` : '';
+    report(ctx, 'invalid-duration', value, `${expecting(durationWords)({ input: value })}${unit}`);
+    return z.NEVER;
   })
-  .meta({ description: 'A duration: 250ms, 10s, 5m, 1h (or a number of milliseconds).' });
+  .meta({ description: 'A duration: 250ms, 10s, 5m, 1h, 1m30s (or 0). A bare number is refused: its unit would be a guess.' });
 
+const sizeWords = 'a size like 512K, 10M or 1G';
 const size = z
-  .union([z.string(), z.number()])
+  .union([z.string().meta({ pattern: sizePattern.source }), z.number()], { error: expecting(sizeWords) })
   .transform((value, ctx) => {
     const bytes = parseSize(value);
-    if (bytes === null) {
-      ctx.issues.push({
-        code: 'custom',
-        input: value,
-        message: `expected a size like 512K, 10M or 1G, got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return bytes;
+    if (bytes !== null && bytes > 0) return bytes;
+    report(ctx, 'invalid-size', value, expecting(bytes === 0 ? 'a size greater than 0' : sizeWords)({ input: value }));
+    return z.NEVER;
   })
   .meta({ description: 'A size in bytes: 512K, 10M, 1G (or a number of bytes).' });
 
 const signal = z
-  .string()
+  .string({ error: expecting('a signal name such as SIGTERM') })
   .transform((value, ctx) => {
     const name = parseSignal(value);
-    if (name === null) {
-      ctx.issues.push({
-        code: 'custom',
-        input: value,
-        message: `expected a signal name such as SIGTERM, SIGINT or SIGQUIT, got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return name;
+    if (name !== null) return name;
+    const words = `a signal name such as SIGTERM, SIGINT or SIGQUIT`;
+    report(ctx, 'invalid-signal', value, `${expecting(words)({ input: value })}${suggestion(value.toUpperCase(), stopSignals)}`);
+    return z.NEVER;
   })
   .meta({ description: `A signal name: ${stopSignals.join(', ')} (the SIG prefix is optional).` });
 
-const count = (min: number) => z.number().int().min(min);
+const count = (min: number) => z.number({ error: expecting(`an integer >= ${min}`) }).int().min(min);
+const path = (what: string) => z.string({ error: expecting(what) }).min(1, { error: expecting(what) });
 
 const command = z
-  .union([
-    z.string().trim().min(1, { error: 'the command is empty' }),
-    z.array(z.string()).min(1, { error: 'the command is empty' }),
-  ])
-  .refine((value) => typeof value === 'string' || (value[0] ?? '').trim() !== '', {
-    error: 'the command is empty: its first element must name a program',
+  .union([z.string(), z.array(z.string({ error: expecting('a string') }))], {
+    error: expecting('a command: a string, or a list of strings with the program first'),
+  })
+  .superRefine((value, ctx) => {
+    if (typeof value === 'string' ? value.trim() === '' : value.length === 0) {
+      report(ctx, 'empty-command', value, 'the command is empty');
+    } else if (Array.isArray(value) && (value[0] ?? '').trim() === '') {
+      report(ctx, 'empty-command', value[0], 'the program name is empty', [0]);
+    }
   })
   .meta({
     description:
@@ -69,60 +75,95 @@ const command = z
   });
 
 const restart = z.enum(['always', 'on-failure', 'never']).meta({
-  description: 'always: restart whenever it exits; on-failure: only after a non-zero exit or an unclean signal; never.',
+  description: 'always: restart whenever it exits; on-failure: unless it exited 0 or by a clean signal; never.',
 });
 
-const backoff = z.strictObject({
-  initial: duration.default(100).describe('Delay before the first restart (0 restarts at once). Default 100ms.'),
-  max: duration.default(30_000).describe('Upper bound of the exponential delay. Default 30s.'),
-  reset_after: duration
-    .default(60_000)
-    .describe('A run at least this long resets the delay to `initial`. Default 60s.'),
+const backoff = z
+  .strictObject(
+    {
+      initial: duration.prefault('100ms').describe('Delay before the first restart (0 restarts at once). Default 100ms.'),
+      max: duration.prefault('30s').describe('Upper bound of the exponential delay. Default 30s.'),
+      reset_after: duration.prefault('60s').describe('A run at least this long resets the delay to `initial`. Default 60s.'),
+    },
+    { error: expecting('a map with initial, max and reset_after') },
+  )
+  .superRefine((value, ctx) => {
+    if (value.max < value.initial) {
+      report(ctx, 'invalid-value', value.max, `must be at least initial (${formatDuration(value.initial)}), got ${formatDuration(value.max)}`, ['max']);
+    }
+  });
+
+const startLimit = z.strictObject(
+  {
+    burst: count(1).default(10).describe('More than this many starts within `interval` parks the service in fatal. Default 10.'),
+    interval: duration.prefault('60s').describe('The window for `burst`. Default 60s.'),
+  },
+  { error: expecting('a map with burst and interval') },
+);
+
+const stop = z.strictObject(
+  {
+    signal: signal.prefault('SIGTERM').describe('Sent to the whole process group to stop it. Default SIGTERM.'),
+    timeout: duration.prefault('10s').describe('Then SIGKILL to the group. Default 10s.'),
+  },
+  { error: expecting('a map with signal and timeout') },
+);
+
+const logs = z.strictObject(
+  {
+    file: path('a file path').optional().describe('Log file of this service, relative to the config file. Default <log_dir>/<name>.log.'),
+    max_size: size.prefault('10M').describe('Rotate the file when it reaches this size. Default 10M.'),
+    keep: count(0).default(5).describe('Rotated files kept. Default 5.'),
+  },
+  { error: expecting('a map with file, max_size and keep') },
+);
+
+const envName = z.string().refine((name) => name !== '' && !name.includes('=') && !name.includes('\0'), {
+  error: (issue) => `bad variable name ${describeValue(issue.input)}: a name must not be empty or hold "="`,
+});
+const envValue = z
+  .union([z.string(), z.number(), z.boolean()], { error: expecting('a string, number or boolean') })
+  .transform(String);
+
+export const serviceSchema = z.strictObject(
+  {
+    command,
+    cwd: path('a directory path').optional().describe('Working directory, relative to the config file. Default: its directory.'),
+    env: z
+      .record(envName, envValue, { error: expecting('a map of NAME: value') })
+      .default({})
+      .describe('Extra environment variables; they override env_file and the environment tend runs in.'),
+    env_file: z
+      .union([path('a file path'), z.array(path('a file path'))], { error: expecting('a file path or a list of file paths') })
+      .optional()
+      .describe('KEY=VALUE file(s), relative to the config file; later files and `env` win.'),
+    instances: count(0).default(1).describe('Copies to run: NAME.0, NAME.1, ... each with TEND_INSTANCE set. Default 1.'),
+    restart: restart.default('on-failure'),
+    backoff: backoff.prefault({}),
+    start_limit: startLimit.prefault({}),
+    stop: stop.prefault({}),
+    logs: logs.prefault({}),
+  },
+  { error: expecting('a map of settings (command, env, restart, ...)') },
+);
+
+const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
+  error: (issue) =>
+    `bad service name ${describeValue(issue.input)}: use letters, digits, - and _, starting with a letter or digit`,
 });
 
-const startLimit = z.strictObject({
-  burst: count(1).default(10).describe('At most this many starts within `interval`; one more parks the service in fatal. Default 10.'),
-  interval: duration.default(60_000).describe('The window for `burst`. Default 60s.'),
-});
-
-const stop = z.strictObject({
-  signal: signal.default('SIGTERM').describe('Sent to the whole process group to stop it. Default SIGTERM.'),
-  timeout: duration.default(10_000).describe('Then SIGKILL to the group. Default 10s.'),
-});
-
-const logs = z.strictObject({
-  file: z.string().min(1).optional().describe('Log file of this service. Default <log_dir>/<name>.log.'),
-  max_size: size.default(10 * 1024 * 1024).describe('Rotate the file when it reaches this size. Default 10M.'),
-  keep: count(0).default(5).describe('Rotated files kept. Default 5.'),
-});
-
-export const serviceSchema = z.strictObject({
-  command,
-  cwd: z.string().min(1).optional().describe('Working directory, relative to the config file. Default: its directory.'),
-  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({})
-    .describe('Extra environment variables; they override env_file and the environment tend runs in.'),
-  env_file: z.union([z.string().min(1), z.array(z.string().min(1))]).optional()
-    .describe('KEY=VALUE file(s), relative to the config file; later files and `env` win.'),
-  instances: count(0).default(1).describe('Copies to run: NAME.0, NAME.1, ... each with TEND_INSTANCE set. Default 1.'),
-  restart: restart.default('on-failure'),
-  backoff: backoff.prefault({}),
-  start_limit: startLimit.prefault({}),
-  stop: stop.prefault({}),
-  logs: logs.prefault({}),
-});
-
-export const configSchema = z.strictObject({
-  version: z.literal(1).optional().describe('Config format version; only 1 exists.'),
-  log_dir: z.string().min(1).optional().describe('Where log and event files go, relative to the config file. Default .tend/logs.'),
-  services: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
-        error: 'a service name may hold letters, digits, - and _ and must start with a letter or digit',
-      }),
-      serviceSchema,
-    )
-    .describe('The services to run, by name.'),
-});
+export const configSchema = z
+  .strictObject(
+    {
+      version: z.literal(1).optional().describe('Config format version; only 1 exists.'),
+      log_dir: path('a directory path').optional().describe('Where log and event files go, relative to the config file. Default .tend/logs.'),
+      services: z
+        .record(serviceName, serviceSchema, { error: expecting('a map of service names to services') })
+        .describe('The services to run, by name.'),
+    },
+    { error: expecting('a map with a "services" key') },
+  )
+  .meta({ title: 'tend config', description: 'The services tend runs: tend.yaml, tend.yml, tend.json or tend.toml.' });
 
 /** A service as the file says it, with defaults applied and units converted (ms, bytes). */
 export type ServiceSpec = z.output<typeof serviceSchema>;

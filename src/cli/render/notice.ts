@@ -1,0 +1,39 @@
+// Supervisor notices as one readable sentence each, for the terminal. The events file keeps
+// the structured record; this is only how a person reads it.
+import type { NoticeRecord } from '../../engine/engine.js';
+import { assertNever } from '../../lib/assert-never.js';
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+  return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
+}
+
+export function describeNotice(record: NoticeRecord): string {
+  const who = record.unit;
+  switch (record.kind) {
+    case 'spawned':
+      return record.restarts === 0
+        ? `${who} started (pid ${record.pid})`
+        : `${who} started again (pid ${record.pid}, restart ${record.restarts})`;
+    case 'spawn-failed':
+      return `${who} could not start: ${record.error}`;
+    case 'exited': {
+      const how = record.signal === null ? `exited with code ${record.code}` : `was killed by ${record.signal}`;
+      return `${who} ${how} after ${formatDuration(record.uptimeMs)}`;
+    }
+    case 'restarting':
+      return record.delayMs <= 0 ? `${who} restarting now` : `${who} restarting in ${formatDuration(record.delayMs)}`;
+    case 'completed':
+      return record.result === 'success' ? `${who} finished` : `${who} stays down (${record.result}; its restart policy says no)`;
+    case 'fatal':
+      return `${who} started ${record.starts} times within ${formatDuration(record.intervalMs)}: giving up (fatal) until it is started again`;
+    case 'stopping':
+      return `${who} stopping (${record.signal} to its process group)`;
+    case 'stopped':
+      return record.forced ? `${who} stopped (SIGKILL: it outlived the stop timeout)` : `${who} stopped`;
+    default:
+      return assertNever(record, 'notice');
+  }
+}

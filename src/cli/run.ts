@@ -1,0 +1,121 @@
+// The CLI edge (vitest's reportStartError): parse argv with the verb table, run the verb, and
+// decide how errors look. A TendError prints its sentence and hint with its exit code; anything
+// else is a bug: "internal error" and exit 1, with the stack only under --debug.
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isTendError, TendError } from '../errors.js';
+import type { Io, OptionSpec, Verb } from './verb.js';
+import { globalOptions, verbs } from './verbs.js';
+
+export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (isTendError(error)) {
+      io.stderr.write(`tend: ${error.message}\n`);
+      if (error.hint) io.stderr.write(`  hint: ${error.hint}\n`);
+      if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`tend: internal error: ${message} (run again with --debug for details)\n`);
+    if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: Io): Promise<number> {
+  const verb = findVerb(argv);
+  const options: Record<string, OptionSpec> = { ...globalOptions, ...verb?.options };
+  const { values, positionals } = parseUsage(argv, options);
+  if (values.version) {
+    io.stdout.write(`tend ${version()}\n`);
+    return 0;
+  }
+  if (!verb) {
+    io.stdout.write(values.help || positionals.length === 0 ? mainHelp() : '');
+    if (positionals.length > 0) throw new TendError('TEND_USAGE', `unknown command "${positionals[0]}"`);
+    return values.help ? 0 : 2;
+  }
+  if (values.help) {
+    io.stdout.write(verbHelp(verb));
+    return 0;
+  }
+  const rest = positionals.slice(1);
+  if (verb.args === '' && rest.length > 0) throw new TendError('TEND_USAGE', `tend ${verb.name} takes no arguments, got "${rest[0]}"`);
+  return verb.run({ values, positionals: rest, io });
+}
+
+/** The verb is the first word that is neither a flag nor the value of -f/--file. */
+function findVerb(argv: readonly string[]): Verb | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '-f' || arg === '--file') i++;
+    else if (!arg.startsWith('-')) return verbs.find((verb) => verb.name === arg);
+  }
+  return undefined;
+}
+
+function parseUsage(argv: readonly string[], options: Record<string, OptionSpec>) {
+  const config = Object.fromEntries(
+    Object.entries(options).map(([name, spec]) => [name, spec.short ? { type: spec.type, short: spec.short } : { type: spec.type }]),
+  );
+  try {
+    return parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
+  } catch (error) {
+    // util.parseArgs errors are already one plain sentence, e.g. "Unknown option '--x'".
+    const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, '') : String(error);
+    throw new TendError('TEND_USAGE', message);
+  }
+}
+
+function optionLines(options: Record<string, OptionSpec>): string {
+  return Object.entries(options)
+    .map(([name, spec]) => {
+      const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ' VALUE' : ''}`;
+      return `  ${flag.padEnd(24)} ${spec.description}`;
+    })
+    .join('\n');
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...verbs.map((verb) => verb.name.length));
+  const list = verbs.map((verb) => `  ${verb.name.padEnd(width)}  ${verb.summary}`).join('\n');
+  return `tend — a process supervisor: starts your services, keeps them alive, keeps their logs.
+
+Usage: tend [-f FILE] COMMAND [options]
+
+Commands:
+${list}
+
+Options:
+${optionLines(globalOptions)}
+
+Exit codes: 0 ok, 1 failure, 2 bad usage or invalid config, 3 nothing running.
+Run \`tend COMMAND --help\` for the options of one command.
+`;
+}
+
+export function verbHelp(verb: Verb): string {
+  const usage = `tend ${verb.name}${verb.args ? ` ${verb.args}` : ''} [options]`;
+  const own = Object.keys(verb.options).length > 0 ? `\nOptions:\n${optionLines(verb.options)}\n` : '';
+  return `Usage: ${usage}\n\n${verb.summary}\n\n${verb.details}\n${own}\nGlobal options:\n${optionLines(globalOptions)}\n`;
+}
+
+function version(): string {
+  let dir = new URL('.', import.meta.url);
+  for (let depth = 0; depth < 5; depth++, dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'tend' && pkg.version) return pkg.version;
+    } catch {
+      // Not here; look one level up.
+    }
+  }
+  return 'unknown';
+}
+
+function processIo(): Io {
+  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
+}

@@ -1,0 +1,17 @@
+// `tend check`: validate the config and say so; every problem at once, exit 2 when invalid.
+import { loadOrExplain } from '../load.js';
+import type { Verb } from '../verb.js';
+
+export const checkVerb: Verb = {
+  name: 'check',
+  summary: 'Validate the config file and report every problem with its line and column.',
+  args: '',
+  options: {},
+  details: 'Exits 0 when the config is valid and 2 when it is not. Nothing is started.',
+  async run(input) {
+    const config = loadOrExplain(input, { isCheck: true });
+    const units = config.services.reduce((sum, service) => sum + service.instances, 0);
+    input.io.stdout.write(`${config.file}: ok (${config.services.length} services, ${units} processes)\n`);
+    return 0;
+  },
+};

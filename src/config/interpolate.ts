@@ -1,0 +1,110 @@
+// ${VAR}, ${VAR:-default} and $$ in the string values of a config, from a given env object, as
+// data: nothing goes through a shell, and a lone $ (as in "$HOME" for a shell command) is left
+// alone. Runs on the parsed value before validation, so problems keep their key paths.
+import type { Problem } from './diagnostics.js';
+import type { PathSegment } from './phrasing.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+type Issue = Pick<Problem, 'code' | 'message' | 'hint'>;
+export type Expansion = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly issues: readonly Issue[] };
+
+/**
+ * Expands one string. ${VAR} must be set (an empty value counts as set); ${VAR:-default} falls
+ * back when VAR is unset or empty, like sh and docker compose. Every problem is reported.
+ */
+export function interpolate(text: string, env: Env): Expansion {
+  const issues: Issue[] = [];
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const char = text[i] as string;
+    const next = text[i + 1];
+    if (char !== '$' || (next !== '$' && next !== '{')) {
+      out += char;
+      i++;
+    } else if (next === '$') {
+      out += '$';
+      i += 2;
+    } else {
+      const close = text.indexOf('}', i + 2);
+      if (close === -1) {
+        issues.push({ code: 'invalid-interpolation', message: `"\${" without a closing "}" in ${JSON.stringify(text)}`, hint: 'write $$ for a literal $' });
+        break;
+      }
+      const inner = text.slice(i + 2, close);
+      out += expandReference(inner, env, issues);
+      i = close + 1;
+    }
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
+}
+
+function expandReference(inner: string, env: Env, issues: Issue[]): string {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)(:-([\s\S]*))?$/.exec(inner);
+  if (!match) {
+    issues.push({
+      code: 'invalid-interpolation',
+      message: `bad variable reference "\${${inner}}"`,
+      hint: 'write ${NAME} or ${NAME:-default} (and $$ for a literal $)',
+    });
+    return '';
+  }
+  const [, name = '', hasDefault, fallback = ''] = match;
+  const value = env[name];
+  if (hasDefault !== undefined) return value === undefined || value === '' ? fallback : value;
+  if (value !== undefined) return value;
+  issues.push({
+    code: 'undefined-variable',
+    message: `\${${name}} is not set`,
+    hint: `set ${name} in the environment tend runs in, or give a default: \${${name}:-value}`,
+  });
+  return '';
+}
+
+type Json = Record<string, unknown>;
+const isMap = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Expands the string settings of a parsed config — log_dir, and per service: command (string or
+ * each element), cwd, env values, env_file path(s), logs.file — and nothing else (a service
+ * name or a restart policy is not a template). Returns a copy; the input is not changed.
+ */
+export function interpolateConfig(raw: unknown, env: Env): { value: unknown; problems: Problem[] } {
+  const problems: Problem[] = [];
+  if (!isMap(raw)) return { value: raw, problems };
+  const expand = (value: unknown, path: PathSegment[]): unknown => {
+    if (typeof value === 'string') {
+      const result = interpolate(value, env);
+      if (result.ok) return result.value;
+      problems.push(...result.issues.map((issue) => ({ ...issue, path })));
+      return value;
+    }
+    if (Array.isArray(value)) return value.map((item, index) => expand(item, [...path, index]));
+    return value;
+  };
+  const root: Json = { ...raw };
+  if ('log_dir' in root) root['log_dir'] = expand(root['log_dir'], ['log_dir']);
+  const services = root['services'];
+  if (!isMap(services)) return { value: root, problems };
+  const copied: Json = {};
+  for (const [name, service] of Object.entries(services)) {
+    copied[name] = isMap(service) ? expandService(service, ['services', name], expand) : service;
+  }
+  root['services'] = copied;
+  return { value: root, problems };
+}
+
+function expandService(service: Json, path: PathSegment[], expand: (value: unknown, path: PathSegment[]) => unknown): Json {
+  const out: Json = { ...service };
+  for (const key of ['command', 'cwd', 'env_file'] as const) {
+    if (key in out) out[key] = expand(out[key], [...path, key]);
+  }
+  const env = out['env'];
+  if (isMap(env)) {
+    out['env'] = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, expand(value, [...path, 'env', name])]));
+  }
+  const logs = out['logs'];
+  if (isMap(logs) && 'file' in logs) out['logs'] = { ...logs, file: expand(logs['file'], [...path, 'logs', 'file']) };
+  return out;
+}

@@ -1,0 +1,199 @@
+// File → validated, normalised Config, or every Diagnostic at once. Reads the config file and
+// its env_files; never spawns, never touches process.env or the cwd of the process (the caller
+// passes both), so a reload can validate freely and a rejected config changes nothing.
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { TendError } from '../errors.js';
+import { formatDiagnostic, placeProblems, problemsFromIssues, sortDiagnostics, type Diagnostic, type Problem } from './diagnostics.js';
+import { parseEnvFile } from './env-file.js';
+import { findConfigFile } from './find.js';
+import { interpolateConfig, type Env } from './interpolate.js';
+import { formatOf, parseConfigText } from './parse.js';
+import { formatPath, type PathSegment } from './phrasing.js';
+import { configSchema, type Config, type ConfigSpec, type ServiceConfig, type ServiceSpec } from './schema.js';
+import type { SourceMap } from './source-map.js';
+
+export type LoadResult =
+  | { readonly ok: true; readonly config: Config; readonly warnings: Diagnostic[] }
+  | { readonly ok: false; readonly file: string; readonly diagnostics: Diagnostic[] };
+
+export interface LoadOptions {
+  /** From -f; relative to cwd. */
+  readonly file?: string | undefined;
+  readonly cwd: string;
+  /** Used for TEND_FILE and for ${VAR} interpolation only; it does not leak into services' env. */
+  readonly env: Env;
+}
+
+/**
+ * Finds, reads and validates the config. Throws a TendError only when there is no file to read
+ * (TEND_CONFIG_NOT_FOUND, TEND_CONFIG_UNREADABLE); every problem inside the file is a Diagnostic.
+ */
+export function loadConfig(options: LoadOptions): LoadResult {
+  const file = findConfigFile(options);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TendError('TEND_CONFIG_UNREADABLE', `${file}: ${reasonOf(error)}`, { cause: error });
+  }
+  return loadConfigText({ text, file, env: options.env });
+}
+
+/** The same, for text already read; `file` (absolute) anchors relative paths and positions. */
+export function loadConfigText({ text, file, env }: { text: string; file: string; env: Env }): LoadResult {
+  const parsed = parseConfigText({ text: text.replace(/^\uFEFF/, ''), file, format: formatOf(file) });
+  if (!parsed.syntaxOk) return { ok: false, file, diagnostics: sortDiagnostics(parsed.diagnostics, file) };
+  const interpolated = interpolateConfig(parsed.value, env);
+  const result = configSchema.safeParse(interpolated.value, { reportInput: true });
+  const problems: Problem[] = [...interpolated.problems];
+  if (!result.success) problems.push(...problemsFromIssues(result.error.issues, configSchema));
+  const diagnostics = [...parsed.diagnostics];
+  const warnings: Problem[] = [];
+  const ctx = { file, source: parsed.source, problems, warnings, diagnostics };
+  // env_files are read even when the schema failed, so a missing one is reported with the rest.
+  const envFiles = readAllEnvFiles(ctx, interpolated.value);
+  let config: Config | undefined;
+  if (result.success && problems.length === 0) config = normalise({ ...ctx, spec: result.data, envFiles });
+  diagnostics.push(...placeProblems(problems, file, parsed.source));
+  if (config === undefined || diagnostics.length > 0) return { ok: false, file, diagnostics: sortDiagnostics(diagnostics, file) };
+  return { ok: true, config, warnings: sortDiagnostics(placeProblems(warnings, file, parsed.source), file) };
+}
+
+interface Context {
+  readonly file: string;
+  readonly source: SourceMap;
+  /** Problems found here (env_file, log file clash) join the others. */
+  readonly problems: Problem[];
+  readonly warnings: Problem[];
+  /** Problems inside env files carry their own file and position. */
+  readonly diagnostics: Diagnostic[];
+}
+
+interface NormaliseContext extends Context {
+  readonly spec: ConfigSpec;
+  /** Variables from each service's env_file(s), by service name. */
+  readonly envFiles: ReadonlyMap<string, Record<string, string>>;
+}
+
+function normalise(ctx: NormaliseContext): Config {
+  const dir = nodePath.dirname(ctx.file);
+  const logDir = nodePath.resolve(dir, ctx.spec.log_dir ?? '.tend/logs');
+  const names = Object.keys(ctx.spec.services);
+  // JS objects put integer-like keys ("1") first; the source map knows the order of the file.
+  const order = [...ctx.source.keysOf(['services']).filter((name) => names.includes(name)), ...names];
+  const services = [...new Set(order)].map((name) => {
+    const spec = ctx.spec.services[name] as ServiceSpec;
+    return normaliseService({ ctx, name, spec, dir, logDir });
+  });
+  if (services.length === 0) ctx.warnings.push({ path: ['services'], code: 'no-services', message: 'no services are defined' });
+  const owners = new Map<string, string>();
+  for (const service of services) {
+    const owner = owners.get(service.logs.file);
+    const explicit = ctx.spec.services[service.name]?.logs.file !== undefined;
+    if (owner !== undefined) {
+      ctx.problems.push({
+        path: ['services', service.name, ...(explicit ? ['logs', 'file'] : [])],
+        code: 'log-file-conflict',
+        message: `${service.logs.file} is already the log file of ${formatPath(['services', owner])}`,
+      });
+    } else owners.set(service.logs.file, service.name);
+  }
+  return { file: ctx.file, logDir, services };
+}
+
+function normaliseService(args: { ctx: NormaliseContext; name: string; spec: ServiceSpec; dir: string; logDir: string }): ServiceConfig {
+  const { ctx, name, spec, dir, logDir } = args;
+  const { command, logs } = spec;
+  const cwd = nodePath.resolve(dir, spec.cwd ?? '.');
+  if (spec.cwd !== undefined && !isDirectory(cwd)) {
+    ctx.warnings.push({
+      path: ['services', name, 'cwd'],
+      code: 'missing-cwd',
+      message: `${cwd} is not a directory (yet); starts fail until it is`,
+    });
+  }
+  const env = { ...ctx.envFiles.get(name), ...spec.env };
+  return {
+    name,
+    argv: typeof command === 'string' ? ['/bin/sh', '-c', command] : [...command],
+    shell: typeof command === 'string',
+    cwd,
+    env,
+    instances: spec.instances,
+    restart: spec.restart,
+    backoff: spec.backoff,
+    start_limit: spec.start_limit,
+    stop: spec.stop,
+    logs: { ...logs, file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file) },
+  };
+}
+
+/** Each service's env_file(s), merged in order, from the raw value (whatever else is wrong in it). */
+function readAllEnvFiles(ctx: Context, raw: unknown): Map<string, Record<string, string>> {
+  const byService = new Map<string, Record<string, string>>();
+  const services = isMap(raw) ? raw['services'] : undefined;
+  if (!isMap(services)) return byService;
+  for (const [name, service] of Object.entries(services)) {
+    const envFile = isMap(service) ? service['env_file'] : undefined;
+    const path: PathSegment[] = ['services', name, 'env_file'];
+    const entries: [unknown, PathSegment[]][] = Array.isArray(envFile)
+      ? envFile.map((item, index) => [item, [...path, index]])
+      : [[envFile, path]];
+    byService.set(name, readEnvFiles(ctx, entries));
+  }
+  return byService;
+}
+
+/** Merged in order; a file that cannot be read is a problem on its env_file key. */
+function readEnvFiles(ctx: Context, entries: readonly [unknown, PathSegment[]][]): Record<string, string> {
+  const dir = nodePath.dirname(ctx.file);
+  const merged: Record<string, string> = {};
+  for (const [relative, path] of entries) {
+    if (typeof relative !== 'string' || relative === '') continue; // the schema reports it
+    const absolute = nodePath.resolve(dir, relative);
+    let text: string;
+    try {
+      text = fs.readFileSync(absolute, 'utf8');
+    } catch (error) {
+      ctx.problems.push({
+        path, code: 'env-file',
+        message: `cannot read ${JSON.stringify(relative)}: ${reasonOf(error)}`,
+        hint: `env_file paths are relative to the config file's directory (${dir})`,
+      });
+      continue;
+    }
+    const parsed = parseEnvFile(text);
+    for (const problem of parsed.problems) ctx.diagnostics.push({ file: absolute, line: problem.line, column: problem.column, code: 'env-file', message: problem.message });
+    Object.assign(merged, parsed.vars);
+  }
+  return merged;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'it does not exist';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One TendError for callers that cannot show a list (reload over the API): first problem + count. */
+export function invalidConfigError(failure: { file: string; diagnostics: readonly Diagnostic[] }, options: { cwd?: string } = {}): TendError {
+  const [first] = failure.diagnostics;
+  const more = failure.diagnostics.length - 1;
+  const detail = first === undefined ? failure.file : formatDiagnostic(first, options).split('\n')[0] ?? '';
+  return new TendError('TEND_CONFIG_INVALID', more > 0 ? `${detail} (and ${more} more)` : detail);
+}

@@ -1,0 +1,30 @@
+// Input facts for the core, past tense: what an operator asked, what the host saw, which timer
+// fired. Pure data; the engine turns host events and commands into these.
+
+export type StopReason = 'operator' | 'shutdown' | 'reload';
+
+export type UnitEvent =
+  | { readonly type: 'start-requested' }
+  | { readonly type: 'stop-requested'; readonly reason: StopReason }
+  | { readonly type: 'restart-requested' }
+  | { readonly type: 'spawned'; readonly pid: number }
+  | { readonly type: 'spawn-failed'; readonly error: string }
+  | { readonly type: 'exited'; readonly pid: number; readonly code: number | null; readonly signal: string | null }
+  | { readonly type: 'group-gone'; readonly forced: boolean }
+  | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number };
+
+export type UnitEventType = UnitEvent['type'];
+
+/** Timers a unit can have pending; one of each at most. */
+export type TimerName = 'backoff';
+
+export const unitEventTypes = [
+  'start-requested',
+  'stop-requested',
+  'restart-requested',
+  'spawned',
+  'spawn-failed',
+  'exited',
+  'group-gone',
+  'timer-fired',
+] as const satisfies readonly UnitEventType[];

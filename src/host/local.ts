@@ -1,0 +1,267 @@
+// In-process ProcessHost: each unit runs as the leader of its own process group (spawned
+// detached, pgid = pid); its output and exit are forwarded as events, and stops act on the
+// whole group (signal, SIGCONT, grace, SIGKILL), as execa's lib/terminate does. Mechanism
+// only: it never decides to restart, and it never polls for exits (they come from 'exit').
+
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { HostEvent, HostListener, OutputStream, ProcessHost, SpawnSpec, StopOptions } from './host.js';
+import { liveGroups, readStat } from './proc.js';
+
+/** How long 'exited' waits for EOF when another group member still holds the pipes. */
+const EXIT_GRACE_MS = 50;
+/** Group-emptiness checks: every 10 ms for a stop's first 100 ms (most finish by then), then 50. */
+const [FAST_POLL_MS, SLOW_POLL_MS, FAST_PHASE_MS] = [10, 50, 100];
+const NO_CONT: ReadonlySet<NodeJS.Signals> = new Set(['SIGKILL', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU']);
+
+interface Stop {
+  forced: boolean;
+  answers: number; // stopGroup calls waiting for this one group-gone
+  readonly since: number;
+  readonly killTimer: NodeJS.Timeout;
+}
+
+interface Entry {
+  readonly unit: string;
+  pid: number | undefined; // undefined: the spawn failed; the pid is also the pgid
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined; // set when reaped
+  exitReported: boolean;
+  graceTimer: NodeJS.Timeout | undefined;
+  readonly streams: { readonly readable: Readable; readonly finish: () => void }[];
+  stop: Stop | undefined;
+}
+
+export function createLocalHost(listener: HostListener): ProcessHost {
+  const units = new Map<string, Entry>();
+  const stopping = new Set<Entry>();
+  /** pgids of replaced entries whose groups still had members, so killAll still reaches them. */
+  const leftovers = new Set<number>();
+  let pollTimer: NodeJS.Timeout | undefined;
+
+  // Identity guard (stronger than comparing pids): an entry replaced by a respawn never
+  // reports under the unit again.
+  const isCurrent = (entry: Entry): boolean => units.get(entry.unit) === entry;
+  const emit = (entry: Entry, event: HostEvent): void => {
+    if (isCurrent(entry)) listener.event(event);
+  };
+
+  /**
+   * A pgid is ours while the group has a member: the kernel does not hand out a number still
+   * in use as a pgid. Once our leader is reaped, a process with that pid means the number was
+   * recycled — our group is empty and the number names a stranger.
+   */
+  const isRecycled = (pgid: number, leaderReaped: boolean): boolean => leaderReaped && readStat(pgid) !== null;
+  const streamsEnded = (entry: Entry): boolean => entry.streams.every((s) => s.readable.readableEnded || s.readable.destroyed);
+
+  function signalGroup(entry: Entry, signal: NodeJS.Signals): boolean {
+    const pgid = entry.pid;
+    if (pgid === undefined || isRecycled(pgid, entry.exit !== undefined)) return false;
+    try {
+      process.kill(-pgid, signal); // negative pid: every process of the group, grandchildren too
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ESRCH' || code === 'EPERM') return false; // empty group / not ours any more
+      throw error; // e.g. an unknown signal name: a bug upstream, not an outcome
+    }
+  }
+
+  function reportExit(entry: Entry): void {
+    if (entry.exitReported || entry.exit === undefined || entry.pid === undefined) return;
+    clearTimeout(entry.graceTimer);
+    entry.exitReported = true;
+    emit(entry, { type: 'exited', unit: entry.unit, pid: entry.pid, ...entry.exit });
+    if (entry.stop !== undefined) poll(); // the leader was the last thing a stop waited for, often
+  }
+
+  function attach(entry: Entry, name: OutputStream, readable: Readable): void {
+    let open = true;
+    const finish = (): void => {
+      if (!open) return;
+      open = false;
+      if (isCurrent(entry)) listener.outputEnd(entry.unit, name);
+      if (streamsEnded(entry)) reportExit(entry);
+    };
+    readable.on('data', (chunk: Buffer) => {
+      if (isCurrent(entry)) listener.output(entry.unit, name, chunk);
+    });
+    readable.once('end', finish);
+    readable.once('close', finish); // after an error or destroy(), 'end' never comes
+    readable.on('error', () => {}); // EIO and the like: 'close' follows and ends the stream
+    entry.streams.push({ readable, finish });
+  }
+
+  const failSpawn = (entry: Entry, spec: SpawnSpec, error: unknown): void =>
+    emit(entry, { type: 'spawn-failed', unit: entry.unit, error: `cannot start "${spec.argv[0] ?? ''}": ${describeSpawnError(spec, error)}` });
+
+  /** Makes room for a respawn; the old process must be finished as far as the engine knows. */
+  function retire(old: Entry): void {
+    if (old.pid !== undefined && (!old.exitReported || old.stop !== undefined)) {
+      throw new Error(`host: "${old.unit}" (pid ${old.pid}) is still running or stopping; it cannot be spawned again yet`);
+    }
+    // Flush the old streams' ends now, while they still belong to the unit, then drop the pipes:
+    // output of something the old process left behind must not appear under the new one.
+    for (const { readable, finish } of old.streams) {
+      finish();
+      readable.destroy();
+    }
+    // Keep only groups that still have members (usually none: a crash-looping service costs a
+    // kill(0) per respawn, no /proc scan).
+    const candidates = [...leftovers, old.pid ?? 0].filter((pgid) => pgid > 0 && !isRecycled(pgid, true));
+    leftovers.clear();
+    for (const pgid of liveGroups(new Set(candidates))) leftovers.add(pgid);
+  }
+
+  function answerStop(entry: Entry): void {
+    const stop = entry.stop;
+    if (stop === undefined) return;
+    clearTimeout(stop.killTimer);
+    entry.stop = undefined;
+    stopping.delete(entry);
+    for (let i = 0; i < stop.answers; i += 1) emit(entry, { type: 'group-gone', unit: entry.unit, forced: stop.forced });
+  }
+
+  /** One shared check for every pending stop: a single /proc scan serves all waiting groups. */
+  function poll(): void {
+    clearTimeout(pollTimer);
+    pollTimer = undefined;
+    // Only stops whose leader's exit was reported can finish: exited always precedes group-gone.
+    const ready = [...stopping].filter((e) => e.exitReported);
+    const pgids = new Set<number>();
+    for (const e of ready) if (e.pid !== undefined && !isRecycled(e.pid, true)) pgids.add(e.pid);
+    const live = pgids.size > 0 ? liveGroups(pgids) : new Set<number>();
+    for (const e of ready) if (e.pid === undefined || !live.has(e.pid)) answerStop(e);
+    schedulePoll();
+  }
+
+  function schedulePoll(): void {
+    if (pollTimer !== undefined || stopping.size === 0) return; // nothing pending: no polling
+    const young = [...stopping].some((e) => e.stop !== undefined && Date.now() - e.stop.since < FAST_PHASE_MS);
+    pollTimer = setTimeout(poll, young ? FAST_POLL_MS : SLOW_POLL_MS);
+  }
+
+  /** The grace ran out: whatever is still alive in the group is killed, and that is "forced". */
+  function forceStop(entry: Entry): void {
+    const stop = entry.stop;
+    if (stop === undefined || entry.pid === undefined) return;
+    const stillAlive = !isRecycled(entry.pid, entry.exit !== undefined) && liveGroups(new Set([entry.pid])).size > 0;
+    if (stillAlive && signalGroup(entry, 'SIGKILL')) stop.forced = true;
+    poll();
+  }
+
+  return {
+    spawn(spec) {
+      const old = units.get(spec.unit);
+      if (old !== undefined) retire(old);
+      const entry: Entry = { unit: spec.unit, pid: undefined, exit: undefined, exitReported: false, graceTimer: undefined, streams: [], stop: undefined };
+      units.set(spec.unit, entry);
+      const [program, ...args] = spec.argv;
+      if (program === undefined || program === '') {
+        queueMicrotask(() => failSpawn(entry, spec, new Error('the command is empty')));
+        return;
+      }
+      let child: ChildProcess;
+      try {
+        // detached: setsid(), so the child leads a new group and the whole tree can be signalled
+        // as -pid. No shell: the config layer already wrapped string commands in /bin/sh -c.
+        child = spawnChild(program, args, { cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (error) {
+        queueMicrotask(() => failSpawn(entry, spec, error)); // ENOTDIR and friends throw synchronously
+        return;
+      }
+      if (child.pid === undefined) {
+        // ENOENT/EACCES (also a missing cwd): 'error' comes on the next tick, and no 'exit' after it.
+        child.once('error', (error) => failSpawn(entry, spec, error));
+        return;
+      }
+      const pid = (entry.pid = child.pid);
+      child.on('error', () => {}); // after a successful spawn only kill() can fail, and we never use it
+      child.once('spawn', () => emit(entry, { type: 'spawned', unit: spec.unit, pid }));
+      child.once('exit', (code, signal) => {
+        entry.exit = { code, signal };
+        if (streamsEnded(entry)) reportExit(entry);
+        else entry.graceTimer = setTimeout(() => reportExit(entry), EXIT_GRACE_MS); // a grandchild holds the pipes
+      });
+      if (child.stdout !== null) attach(entry, 'out', child.stdout);
+      if (child.stderr !== null) attach(entry, 'err', child.stderr);
+    },
+
+    stopGroup(unit, { signal, timeoutMs }: StopOptions) {
+      const entry = units.get(unit);
+      if (entry === undefined || entry.pid === undefined) {
+        // Unknown or never started: nothing to stop, answered asynchronously like every stop.
+        setImmediate(() => {
+          if (units.get(unit) === entry) listener.event({ type: 'group-gone', unit, forced: false });
+        });
+        return;
+      }
+      // Signal first: SIGCONT right after it lets a stopped (SIGSTOP/^Z) process act on it —
+      // unless the stop signal is itself a job-control one (or SIGKILL, which needs no help).
+      const reached = signalGroup(entry, signal);
+      if (reached && !NO_CONT.has(signal)) signalGroup(entry, 'SIGCONT');
+      if (entry.stop !== undefined) {
+        entry.stop.answers += 1; // a repeated stop shares the pending one's deadline and answer
+        return;
+      }
+      entry.stop = { forced: false, answers: 1, since: Date.now(), killTimer: setTimeout(() => forceStop(entry), timeoutMs) };
+      stopping.add(entry);
+      if (!reached && entry.exitReported) setImmediate(poll); // already empty: answer promptly
+      else schedulePoll();
+    },
+
+    signalGroup(unit, signal) {
+      const entry = units.get(unit);
+      return entry !== undefined && signalGroup(entry, signal);
+    },
+
+    killAll() {
+      const targets = new Map<number, Entry | undefined>();
+      for (const pgid of leftovers) if (!isRecycled(pgid, true)) targets.set(pgid, undefined);
+      for (const entry of units.values()) {
+        if (entry.pid !== undefined && !isRecycled(entry.pid, entry.exit !== undefined)) targets.set(entry.pid, entry);
+      }
+      for (const pgid of liveGroups(new Set(targets.keys()))) {
+        const entry = targets.get(pgid);
+        try {
+          process.kill(-pgid, 'SIGKILL');
+          if (entry?.stop !== undefined) entry.stop.forced = true;
+        } catch {
+          // ESRCH: it died between the scan and the kill, which is what we wanted
+        }
+      }
+      leftovers.clear();
+    },
+
+    liveUnits() {
+      const reaped = [...units.values()].filter((e) => e.pid !== undefined && e.exit !== undefined && !isRecycled(e.pid, true));
+      const live = liveGroups(new Set(reaped.map((e) => e.pid ?? 0)));
+      return [...units.values()]
+        .filter((e) => e.pid !== undefined && (e.exit === undefined || live.has(e.pid)))
+        .map((e) => e.unit);
+    },
+  };
+}
+
+/** One plain phrase; a missing cwd also surfaces as ENOENT, so it is checked first. */
+function describeSpawnError(spec: SpawnSpec, error: unknown): string {
+  if (!isDirectory(spec.cwd)) return `working directory "${spec.cwd}" does not exist or is not a directory`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'program not found';
+    case 'EACCES':
+      return 'permission denied (is it executable?)';
+    case 'ENOTDIR':
+      return 'a part of its path is not a directory';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // missing, ENOTDIR, EACCES: in every case the child could not chdir there
+  }
+}

@@ -1,0 +1,49 @@
+// The supervisor's event journal: one JSON object per line, appended synchronously. It owns
+// the file and its encoding only; what an event contains is decided by the engine.
+// Sync for the same reasons as file-sink.ts: on disk (page cache) before append() returns, so
+// `tend events` sees it at once and a crash right after loses nothing that was reported.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { TendError } from '../errors.js';
+
+export interface EventsFile {
+  /** Writes `record` as one JSON line. Throws TendError TEND_LOG_DIR when the disk refuses it. */
+  append(record: object): void;
+  close(): void;
+}
+
+export function openEventsFile(file: string): EventsFile {
+  let fd = -1;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fd = fs.openSync(file, 'a', 0o644);
+  } catch (error) {
+    throw eventsError(`opening ${file}`, error);
+  }
+
+  function append(record: object): void {
+    if (fd < 0) throw new Error(`events file ${file} is closed`);
+    // JSON.stringify escapes newlines inside strings, so one record is always one line.
+    const bytes = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+    try {
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    } catch (error) {
+      throw eventsError(`writing ${file}`, error);
+    }
+  }
+
+  function close(): void {
+    if (fd < 0) return;
+    fs.closeSync(fd);
+    fd = -1;
+  }
+
+  return { append, close };
+}
+
+function eventsError(what: string, error: unknown): TendError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new TendError('TEND_LOG_DIR', `${what}: ${reason}`, { cause: error });
+}

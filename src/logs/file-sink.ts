@@ -1,0 +1,170 @@
+// The per-service log file: appends framed lines with time, instance and stream, and rotates
+// by size between two whole lines (never a line split across files, none lost or doubled).
+// It does not frame bytes (framer.ts) nor read files back (follow.ts); one sink per service,
+// shared by all its instances.
+//
+// Writes are synchronous on purpose: when write() returns, the bytes are in the page cache, so
+// a reader (`tend logs`, a log-line probe) that runs next sees them; there is no user-space
+// buffer to lose on a crash; and rotation is trivial because no write is ever in flight.
+// Throughput stays high because each batch (one chunk's lines) is ONE writeSync of one Buffer.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { OutputStream } from '../host/host.js';
+import { TendError } from '../errors.js';
+
+export interface FileSinkOptions {
+  readonly file: string;
+  /** Rotate before the file would grow past this many bytes; 0 = never rotate. */
+  readonly maxSize: number;
+  /** Rotated files kept (file.1 … file.keep); 0 = start the file over (truncate) instead. */
+  readonly keep: number;
+  /**
+   * A rotation failed (rename refused, ...). Lines are never dropped for it: they stay in the
+   * current file and rotation is tried again after another maxSize bytes. Default: ignore.
+   */
+  readonly onRotateError?: (error: TendError) => void;
+}
+
+export interface LineMeta {
+  /** Epoch ms at which the chunk was read; one timestamp for all its lines. */
+  readonly time: number;
+  readonly instance: number;
+  readonly stream: OutputStream;
+}
+
+export interface FileSink {
+  /** Appends the lines (without "\n"). Throws TendError TEND_LOG_DIR when the disk refuses them. */
+  write(lines: readonly Buffer[], meta: LineMeta): void;
+  close(): void;
+  readonly path: string;
+}
+
+export interface LogLine {
+  readonly time: string;
+  readonly instance: number;
+  readonly stream: OutputStream;
+  readonly text: string;
+}
+
+export function openFileSink({ file, maxSize, keep, onRotateError }: FileSinkOptions): FileSink {
+  let fd = openLog(file, 'a');
+  let size = fs.fstatSync(fd).size;
+  // Rotate when a line would push the file past this; raised after a failed rotation.
+  let rotateAt = maxSize > 0 ? maxSize : Infinity;
+  // Reused for every batch: writeSync is done with it before write() returns.
+  let scratch = Buffer.allocUnsafe(64 * 1024);
+  let prefix = { time: NaN, instance: -1, stream: '', bytes: Buffer.alloc(0) };
+
+  function prefixFor({ time, instance, stream }: LineMeta): Buffer {
+    if (prefix.time !== time || prefix.instance !== instance || prefix.stream !== stream) {
+      const text = `${new Date(time).toISOString()} ${instance} ${stream} `;
+      prefix = { time, instance, stream, bytes: Buffer.from(text, 'latin1') };
+    }
+    return prefix.bytes;
+  }
+
+  function flush(length: number): void {
+    let done = 0;
+    try {
+      // A regular file takes it all in one call; the loop only guards a short write.
+      while (done < length) done += fs.writeSync(fd, scratch, done, length - done);
+    } catch (error) {
+      throw logError(`writing ${file}`, error);
+    } finally {
+      size += done;
+    }
+  }
+
+  function rotate(): void {
+    try {
+      const next = keep > 0 ? shiftFiles(file, keep) : openLog(file, 'w');
+      fs.closeSync(fd);
+      fd = next;
+      size = 0;
+      rotateAt = maxSize;
+    } catch (error) {
+      rotateAt = size + maxSize;
+      onRotateError?.(logError(`rotating ${file}`, error));
+    }
+  }
+
+  function write(lines: readonly Buffer[], meta: LineMeta): void {
+    if (fd < 0) throw new Error(`log sink ${file} is closed`);
+    const head = prefixFor(meta);
+    let total = 0;
+    for (const line of lines) total += head.length + line.length + 1;
+    if (scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2));
+    let at = 0;
+    for (const line of lines) {
+      const bytes = head.length + line.length + 1;
+      // A line alone bigger than maxSize still goes whole into a fresh file.
+      if (size + at + bytes > rotateAt && size + at > 0) {
+        flush(at);
+        at = 0;
+        rotate();
+      }
+      at += head.copy(scratch, at);
+      at += line.copy(scratch, at);
+      scratch[at++] = 0x0a;
+    }
+    if (at > 0) flush(at);
+  }
+
+  function close(): void {
+    if (fd < 0) return;
+    fs.closeSync(fd);
+    fd = -1;
+  }
+
+  return { write, close, path: file };
+}
+
+/** One line of a log file (without its "\n"), or null when it is not in the sink's format. */
+export function parseLogLine(line: string): LogLine | null {
+  const match = LINE.exec(line);
+  if (match === null) return null;
+  const [, time = '', instance = '', stream, text = ''] = match;
+  return { time, instance: Number(instance), stream: stream === 'err' ? 'err' : 'out', text };
+}
+
+// `s`: the text is everything after the stream, whatever bytes it holds (but a final "\n").
+const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\d+) (out|err) (.*?)\n?$/s;
+
+/** file.(keep-1) → file.keep (replacing the oldest) … file → file.1, then a fresh file. */
+function shiftFiles(file: string, keep: number): number {
+  for (let i = keep - 1; i >= 1; i--) {
+    try {
+      fs.renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
+  // The open fd follows the renamed file, so nothing is written between rename and reopen.
+  // Missing: someone removed the file under us; there is nothing to keep, start a fresh one.
+  try {
+    fs.renameSync(file, `${file}.1`);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+  return openLog(file, 'a');
+}
+
+function openLog(file: string, flags: 'a' | 'w'): number {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    return fs.openSync(file, flags, 0o644);
+  } catch (error) {
+    throw logError(`opening ${file}`, error);
+  }
+}
+
+function logError(what: string, error: unknown): TendError {
+  if (error instanceof TendError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new TendError('TEND_LOG_DIR', `${what}: ${reason}`, { cause: error });
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'ENOENT';
+}

@@ -1,0 +1,54 @@
+// The dependency rule of CONVENTIONS.md §3.2, kept by a test rather than by goodwill: every
+// import in src/ is checked against the matrix, value imports and `import type` told apart.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { repoRoot } from '../helpers/fixtures.js';
+
+type Rule = { value: readonly string[]; type: readonly string[] };
+const base = ['lib', 'errors'];
+// Module → the src/ modules it may import (by value, and additionally by type only).
+const rules: Record<string, Rule> = {
+  lib: { value: [], type: [] },
+  errors: { value: [], type: [] },
+  core: { value: ['lib'], type: ['config/schema'] },
+  config: { value: base, type: [] },
+  host: { value: base, type: [] },
+  logs: { value: base, type: ['host/host'] },
+  probes: { value: base, type: ['host'] },
+  api: { value: base, type: [] },
+  engine: { value: [...base, 'core', 'config', 'host', 'logs', 'probes', 'api'], type: [] },
+  cli: { value: [...base, 'api', 'config', 'engine', 'logs/terminal'], type: [] },
+  keeper: { value: ['lib', 'host/local'], type: [] },
+  dashboard: { value: ['api/protocol'], type: [] },
+  main: { value: ['cli', 'lib'], type: [] },
+};
+
+function moduleOf(file: string): string {
+  const first = file.split('/')[0] ?? '';
+  return first.replace(/\.ts$/, '');
+}
+
+function allowed(target: string, list: readonly string[], self: string): boolean {
+  return target.startsWith(`${self}/`) || target === self || list.some((entry) => target === entry || target.startsWith(`${entry}/`));
+}
+
+test('every import in src/ follows the dependency rule', () => {
+  const src = path.join(repoRoot(), 'src');
+  const files = (fs.readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const violations: string[] = [];
+  for (const file of files) {
+    const self = moduleOf(file);
+    const rule = rules[self];
+    assert.ok(rule, `src/${file}: module "${self}" has no row in the dependency matrix`);
+    const text = fs.readFileSync(path.join(src, file), 'utf8');
+    for (const match of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm)) {
+      const isType = match[2] !== undefined;
+      const target = path.relative(src, path.resolve(path.dirname(path.join(src, file)), match[3] ?? '')).replace(/\.js$/, '');
+      const ok = allowed(target, rule.value, self) || (isType && allowed(target, rule.type, self));
+      if (!ok) violations.push(`src/${file} imports ${isType ? 'type ' : ''}${target}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
