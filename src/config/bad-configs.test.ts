@@ -15,6 +15,8 @@ interface BadConfig {
   readonly text: readonly string[];
   readonly env?: Record<string, string>;
   readonly expected: readonly string[];
+  /** The stable codes scripts match on, in the same order. */
+  readonly codes: readonly string[];
 }
 
 const table: readonly BadConfig[] = [
@@ -29,6 +31,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:1:1: unknown key "servics" (did you mean "services"?)',
     ],
+    codes: ['unknown-key'],
   },
   {
     name: 'unknown top-level key without suggestion',
@@ -42,6 +45,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:1: unknown key "colour"\n  hint: allowed here: version, log_dir, services',
     ],
+    codes: ['unknown-key'],
   },
   {
     name: 'unknown service key with did-you-mean',
@@ -54,6 +58,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:5: services.web: unknown key "comand" (did you mean "command"?)',
     ],
+    codes: ['unknown-key'],
   },
   {
     name: 'unknown key in backoff',
@@ -68,6 +73,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:7: services.web.backoff: unknown key "intial" (did you mean "initial"?)',
     ],
+    codes: ['unknown-key'],
   },
   {
     name: 'unknown key in stop',
@@ -81,6 +87,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:13: services.web.stop: unknown key "signl" (did you mean "signal"?)',
     ],
+    codes: ['unknown-key'],
   },
   {
     name: 'unknown key in start_limit (transposed)',
@@ -94,6 +101,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:20: services.web.start_limit: unknown key "brust" (did you mean "burst"?)',
     ],
+    codes: ['unknown-key'],
   },
   {
     name: 'bad restart value with did-you-mean',
@@ -107,6 +115,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:14: services.web.restart: expected always, on-failure or never, got "allways" (did you mean "always"?)',
     ],
+    codes: ['invalid-value'],
   },
   {
     name: 'restart with underscore',
@@ -120,6 +129,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:14: services.web.restart: expected always, on-failure or never, got "on_failure" (did you mean "on-failure"?)',
     ],
+    codes: ['invalid-value'],
   },
   {
     name: 'restart of the wrong type',
@@ -133,6 +143,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:14: services.web.restart: expected always, on-failure or never, got true',
     ],
+    codes: ['invalid-value'],
   },
   {
     name: 'instances as a word',
@@ -146,6 +157,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:16: services.web.instances: expected an integer >= 0, got "two"',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'negative instances',
@@ -159,6 +171,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:16: services.web.instances: expected an integer >= 0, got -1',
     ],
+    codes: ['invalid-value'],
   },
   {
     name: 'non-integer instances',
@@ -172,6 +185,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:16: services.web.instances: expected an integer >= 0, got 1.5',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'start_limit.burst 0',
@@ -186,6 +200,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:14: services.web.start_limit.burst: expected an integer >= 1, got 0',
     ],
+    codes: ['invalid-value'],
   },
   {
     name: 'bad duration',
@@ -200,6 +215,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:16: services.web.stop.timeout: expected a duration like 250ms, 10s, 5m or 1h, got "10 seconds"',
     ],
+    codes: ['invalid-duration'],
   },
   {
     name: 'bare number duration',
@@ -213,6 +229,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:25: services.web.backoff.initial: expected a duration like 250ms, 10s, 5m or 1h, got 10 (add a unit: "10s" or "10ms")',
     ],
+    codes: ['invalid-duration'],
   },
   {
     name: 'backoff.max below initial',
@@ -226,6 +243,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:34: services.web.backoff.max: must be at least initial (5s), got 1s',
     ],
+    codes: ['invalid-duration'],
   },
   {
     name: 'bad size',
@@ -240,6 +258,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:17: services.web.logs.max_size: expected a size like 512K, 10M or 1G, got "10 megabytes"',
     ],
+    codes: ['invalid-size'],
   },
   {
     name: 'zero size',
@@ -253,6 +272,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:23: services.web.logs.max_size: expected a size greater than 0, got 0',
     ],
+    codes: ['invalid-size'],
   },
   {
     name: 'bad signal name with did-you-mean',
@@ -266,6 +286,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:21: services.web.stop.signal: expected a signal name such as SIGTERM, SIGINT or SIGQUIT, got "SIGTREM" (did you mean "SIGTERM"?)',
     ],
+    codes: ['invalid-signal'],
   },
   {
     name: 'signal not a string',
@@ -279,6 +300,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:21: services.web.stop.signal: expected a signal name such as SIGTERM, got 15',
     ],
+    codes: ['invalid-signal'],
   },
   {
     name: 'empty string command',
@@ -291,6 +313,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:14: services.web.command: the command is empty',
     ],
+    codes: ['empty-command'],
   },
   {
     name: 'blank string command',
@@ -303,6 +326,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:14: services.web.command: the command is empty',
     ],
+    codes: ['empty-command'],
   },
   {
     name: 'empty array command',
@@ -315,6 +339,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:14: services.web.command: the command is empty',
     ],
+    codes: ['empty-command'],
   },
   {
     name: 'array command with empty program',
@@ -327,6 +352,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:15: services.web.command[0]: the program name is empty',
     ],
+    codes: ['empty-command'],
   },
   {
     name: 'command element not a string',
@@ -339,6 +365,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:21: services.web.command[1]: expected a string, got 3000',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'command a map',
@@ -351,6 +378,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:14: services.web.command: expected a command: a string, or a list of strings with the program first, got a map',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'missing command',
@@ -363,6 +391,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:2:3: services.web: missing required key "command"',
     ],
+    codes: ['missing-key'],
   },
   {
     name: 'service is empty',
@@ -374,6 +403,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:2:3: services.web: expected a map of settings (command, env, restart, ...), got an empty value',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'duplicate service names (yaml)',
@@ -388,6 +418,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:3: services: duplicate service name "web" (first defined on line 2)',
     ],
+    codes: ['duplicate-key'],
   },
   {
     name: 'duplicate key in a service (yaml)',
@@ -402,6 +433,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:5: services.web: duplicate key "restart" (first defined on line 4)',
     ],
+    codes: ['duplicate-key'],
   },
   {
     name: 'duplicate service names (json)',
@@ -417,6 +449,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.json:4:5: services: duplicate service name "web" (first defined on line 3)',
     ],
+    codes: ['duplicate-key'],
   },
   {
     name: 'duplicate service names (toml)',
@@ -431,6 +464,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.toml:4:1: services: duplicate service name "web" (first defined on line 1)',
     ],
+    codes: ['duplicate-key'],
   },
   {
     name: 'undefined variable',
@@ -445,6 +479,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:21: services.web.env.DATABASE_URL: ${DB_HOST} is not set\n  hint: set DB_HOST in the environment tend runs in, or give a default: ${DB_HOST:-value}',
     ],
+    codes: ['undefined-variable'],
   },
   {
     name: 'bad variable reference',
@@ -457,6 +492,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:14: services.web.command: bad variable reference "${1}"\n  hint: write ${NAME} or ${NAME:-default} (and $$ for a literal $)',
     ],
+    codes: ['invalid-interpolation'],
   },
   {
     name: 'unterminated variable reference',
@@ -470,6 +506,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:10: services.web.cwd: "${" without a closing "}" in "${APP_DIR"\n  hint: write $$ for a literal $',
     ],
+    codes: ['invalid-interpolation'],
   },
   {
     name: 'missing env_file',
@@ -483,6 +520,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:15: services.web.env_file: cannot read ".env.missing": it does not exist\n  hint: env_file paths are relative to the config file\'s directory (/nonexistent-tend-test/project)',
     ],
+    codes: ['env-file'],
   },
   {
     name: 'missing env_file in a list',
@@ -497,6 +535,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:9: services.web.env_file[0]: cannot read ".env.missing": it does not exist\n  hint: env_file paths are relative to the config file\'s directory (/nonexistent-tend-test/project)',
     ],
+    codes: ['env-file'],
   },
   {
     name: 'env value a map',
@@ -511,6 +550,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:5:13: services.web.env.PORT: expected a string, number or boolean, got a map',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'env a list',
@@ -524,6 +564,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:10: services.web.env: expected a map of NAME: value, got a list',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'YAML syntax error',
@@ -537,6 +578,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:5: syntax error: flow sequence in block collection must be sufficiently indented and end with a ]',
     ],
+    codes: ['syntax'],
   },
   {
     name: 'YAML tab indentation',
@@ -548,8 +590,8 @@ const table: readonly BadConfig[] = [
     ],
     expected: [
       'tend.yaml:2:1: syntax error: tabs are not allowed as indentation',
-      'tend.yaml:3:1: syntax error: tabs are not allowed as indentation',
     ],
+    codes: ['syntax'],
   },
   {
     name: 'TOML syntax error',
@@ -561,6 +603,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.toml:2:11: syntax error: invalid value',
     ],
+    codes: ['syntax'],
   },
   {
     name: 'TOML unterminated string',
@@ -572,6 +615,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.toml:2:16: syntax error: control characters are not allowed in strings',
     ],
+    codes: ['syntax'],
   },
   {
     name: 'JSON syntax error: trailing comma',
@@ -586,6 +630,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.json:3:30: syntax error: expected double-quoted property name',
     ],
+    codes: ['syntax'],
   },
   {
     name: 'JSON syntax error: bare word',
@@ -600,6 +645,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.json:3:25: syntax error: unexpected word node (a string needs "double quotes")',
     ],
+    codes: ['syntax'],
   },
   {
     name: 'JSON unexpected end',
@@ -612,6 +658,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.json:3:30: syntax error: unexpected end of file (expected \',\' or \'}\' after property value)',
     ],
+    codes: ['syntax'],
   },
   {
     name: 'services missing',
@@ -622,6 +669,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:1:1: missing required key "services"',
     ],
+    codes: ['missing-key'],
   },
   {
     name: 'services empty value',
@@ -632,6 +680,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:1:1: services: expected a map of service names to services, got an empty value',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'services not a map',
@@ -643,6 +692,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:2:3: services: expected a map of service names to services, got a list',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'top level a list',
@@ -653,6 +703,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:1:1: expected a map with a "services" key, got a list',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'empty file',
@@ -663,6 +714,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:1:1: expected a map with a "services" key, got an empty value',
     ],
+    codes: ['invalid-type'],
   },
   {
     name: 'bad service name',
@@ -675,6 +727,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:2:3: services: bad service name "my web": use letters, digits, - and _, starting with a letter or digit',
     ],
+    codes: ['invalid-name'],
   },
   {
     name: 'service name with a dot',
@@ -687,6 +740,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:2:3: services: bad service name "web.1": use letters, digits, - and _, starting with a letter or digit',
     ],
+    codes: ['invalid-name'],
   },
   {
     name: 'bad version',
@@ -700,6 +754,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:1:10: version: expected 1, got 2',
     ],
+    codes: ['invalid-value'],
   },
   {
     name: 'cwd empty',
@@ -713,6 +768,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:4:10: services.web.cwd: expected a directory path, got ""',
     ],
+    codes: ['invalid-value'],
   },
   {
     name: 'log file claimed twice',
@@ -728,6 +784,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:6:19: services.b.logs.file: /nonexistent-tend-test/project/.tend/logs/a.log is already the log file of services.a',
     ],
+    codes: ['log-file-conflict'],
   },
   {
     name: 'several problems in one file (yaml)',
@@ -755,6 +812,7 @@ const table: readonly BadConfig[] = [
       'tend.yaml:11:25: services.db.backoff: unknown key "intial" (did you mean "initial"?)',
       'tend.yaml:12:1: unknown key "logdir" (did you mean "log_dir"?)',
     ],
+    codes: ['unknown-key', 'invalid-value', 'invalid-value', 'empty-command', 'invalid-duration', 'unknown-key', 'unknown-key'],
   },
   {
     name: 'several problems in one file (toml)',
@@ -779,6 +837,7 @@ const table: readonly BadConfig[] = [
       'tend.toml:9:18: services.db.command[1]: expected a string, got 5',
       'tend.toml:10:15: services.db.stop.signal: expected a signal name such as SIGTERM, SIGINT or SIGQUIT, got "FOO"',
     ],
+    codes: ['invalid-type', 'unknown-key', 'invalid-value', 'invalid-duration', 'invalid-type', 'invalid-signal'],
   },
   {
     name: 'several problems in one file (json)',
@@ -802,8 +861,91 @@ const table: readonly BadConfig[] = [
       'tend.json:8:5: services: bad service name "Bad Name": use letters, digits, - and _, starting with a letter or digit',
       'tend.json:10:3: unknown key "extra"\n  hint: allowed here: version, log_dir, services',
     ],
+    codes: ['invalid-type', 'invalid-duration', 'invalid-name', 'unknown-key'],
   },
-
+  {
+    name: 'unquoted ${VAR} in a YAML flow map',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: x',
+      '    env: { PORT: ${PORT} }',
+    ],
+    expected: [
+      'tend.yaml:4:19: syntax error: unexpected flow-map-start at node end\n  hint: inside [ ] or { }, quote a value that holds ${...}: "${VAR}"',
+    ],
+    codes: ['syntax'],
+  },
+  {
+    name: 'bad env variable name',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: x',
+      '    env: { "A=B": x }',
+    ],
+    expected: [
+      'tend.yaml:4:12: services.web.env: bad variable name "A=B": a name must not be empty or hold "="',
+    ],
+    codes: ['invalid-name'],
+  },
+  {
+    name: 'duplicate key in a TOML table',
+    file: 'tend.toml',
+    text: [
+      '[services.web]',
+      'command = "a"',
+      'restart = "always"',
+      'restart = "never"',
+    ],
+    expected: [
+      'tend.toml:4:1: services.web: duplicate key "restart" (first defined on line 3)',
+    ],
+    codes: ['duplicate-key'],
+  },
+  {
+    name: 'backoff not a map',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: x',
+      '    backoff: 5s',
+    ],
+    expected: [
+      'tend.yaml:4:14: services.web.backoff: expected a map with initial, max and reset_after, got "5s"',
+    ],
+    codes: ['invalid-type'],
+  },
+  {
+    name: 'negative logs.keep',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: x',
+      '    logs: { keep: -1 }',
+    ],
+    expected: [
+      'tend.yaml:4:19: services.web.logs.keep: expected an integer >= 0, got -1',
+    ],
+    codes: ['invalid-value'],
+  },
+  {
+    name: 'TOML table over a value',
+    file: 'tend.toml',
+    text: [
+      'services = 1',
+      '[services.web]',
+      'command = "x"',
+    ],
+    expected: [
+      'tend.toml:2:2: syntax error: trying to redefine an already defined table or value',
+    ],
+    codes: ['syntax'],
+  },
 ];
 
 test('the table is large enough to mean something', () => {
@@ -816,5 +958,6 @@ for (const row of table) {
     assert.equal(result.ok, false, 'the config was accepted');
     if (result.ok) return;
     assert.deepEqual(result.diagnostics.map((d) => formatDiagnostic(d, { cwd: dir })), row.expected);
+    assert.deepEqual(result.diagnostics.map((d) => d.code), row.codes);
   });
 }

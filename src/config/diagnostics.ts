@@ -57,8 +57,17 @@ export function duplicateKey(file: string, path: readonly PathSegment[], name: s
 }
 
 /** zod issues (from safeParse with reportInput) → Problems, one per unknown key. */
-export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType): Problem[] {
-  const problems = issues.flatMap((issue) => fromIssue(issue, [], schema));
+export function problemsFromIssues(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  codes?: z.core.$ZodRegistry<{ code: string }>,
+): Problem[] {
+  // A schema registered in `codes` names the code of every problem with its value.
+  const recode = (p: Problem): Problem => {
+    const code = p.code === 'invalid-type' || p.code === 'invalid-value' ? codeAt(schema, p.path, codes) : undefined;
+    return code === undefined ? p : { ...p, code };
+  };
+  const problems = issues.flatMap((issue) => fromIssue(issue, [], schema)).map(recode);
   // "comand" suggested as "command" already explains why "command" is missing: say it once.
   const explained = new Set(problems.flatMap((p) => (p.code === 'unknown-key' && p.suggested !== undefined ? [formatPath([...p.path, p.suggested])] : [])));
   return problems.filter((p) => !(p.code === 'missing-key' && p.at !== undefined && explained.has(formatPath(p.at.path))));
@@ -77,7 +86,7 @@ function fromIssue(issue: z.core.$ZodIssue, prefix: readonly PathSegment[], sche
           code: 'unknown-key',
           message: `unknown key ${JSON.stringify(key)}${suggestion(key, allowed)}`,
           at: { path: [...path, key], part: 'key' as const },
-          ...(suggested === undefined ? { hint: `allowed here: ${allowed.join(', ')}` } : { suggested }),
+          ...(suggested !== undefined ? { suggested } : allowed.length > 0 ? { hint: `allowed here: ${allowed.join(', ')}` } : {}),
         };
       });
     }
@@ -120,25 +129,45 @@ function toSegment(key: PropertyKey): PathSegment {
 
 /** The keys an object in `schema` allows at `path` (through records, wrappers and pipes). */
 export function keysAt(schema: z.ZodType, path: readonly PathSegment[]): string[] {
-  let node: z.core.$ZodType | undefined = schema;
-  let rest = [...path];
-  for (let guard = 0; node !== undefined && guard < 64; guard++) {
-    const def: z.core.$ZodTypeDef = node._zod.def;
-    if (node instanceof z.ZodObject) {
-      if (rest.length === 0) return Object.keys(node.shape);
-      node = node.shape[String(rest.shift())];
-    } else if (node instanceof z.ZodRecord) {
-      if (rest.length === 0) return [];
-      rest = rest.slice(1);
-      node = node.valueType;
-    } else if (node instanceof z.ZodArray) {
-      rest = rest.slice(1);
-      node = node.element;
-    } else if (node instanceof z.ZodPipe) node = node.in;
-    else if ('innerType' in def && def.innerType instanceof z.ZodType) node = def.innerType;
-    else return [];
+  const object = unwrapped(schemaAt(schema, path)).find((node) => node instanceof z.ZodObject);
+  return object instanceof z.ZodObject ? Object.keys(object.shape) : [];
+}
+
+function codeAt(schema: z.ZodType, path: readonly PathSegment[], codes?: z.core.$ZodRegistry<{ code: string }>): string | undefined {
+  if (codes === undefined) return undefined;
+  for (const node of unwrapped(schemaAt(schema, path))) {
+    const entry = codes.get(node);
+    if (entry !== undefined) return entry.code;
   }
-  return [];
+  return undefined;
+}
+
+/** The schema that validates the value at `path`, or undefined where the schema has no such place. */
+function schemaAt(schema: z.core.$ZodType, path: readonly PathSegment[]): z.core.$ZodType | undefined {
+  let node: z.core.$ZodType | undefined = schema;
+  for (const segment of path) {
+    const container: z.core.$ZodType | undefined = unwrapped(node).find(
+      (n) => n instanceof z.ZodObject || n instanceof z.ZodRecord || n instanceof z.ZodArray,
+    );
+    if (container instanceof z.ZodObject) node = container.shape[String(segment)];
+    else if (container instanceof z.ZodRecord) node = container.valueType;
+    else if (container instanceof z.ZodArray) node = container.element;
+    else return undefined;
+  }
+  return node;
+}
+
+/** A schema and what it wraps: default, prefault, optional... and the input side of a pipe. */
+function unwrapped(node: z.core.$ZodType | undefined): z.core.$ZodType[] {
+  const chain: z.core.$ZodType[] = [];
+  while (node !== undefined && chain.length < 16) {
+    chain.push(node);
+    const def: z.core.$ZodTypeDef = node._zod.def;
+    if (node instanceof z.ZodPipe) node = node.in;
+    else if ('innerType' in def && def.innerType instanceof z.ZodType) node = def.innerType;
+    else node = undefined;
+  }
+  return chain;
 }
 
 /** Problems in the config file first, then others (env files); within a file by position. */

@@ -10,7 +10,7 @@ import { findConfigFile } from './find.js';
 import { interpolateConfig, type Env } from './interpolate.js';
 import { formatOf, parseConfigText } from './parse.js';
 import { formatPath, type PathSegment } from './phrasing.js';
-import { configSchema, type Config, type ConfigSpec, type ServiceConfig, type ServiceSpec } from './schema.js';
+import { configSchema, diagnosticCodes, type Config, type ConfigSpec, type ServiceConfig, type ServiceSpec } from './schema.js';
 import type { SourceMap } from './source-map.js';
 
 export type LoadResult =
@@ -44,10 +44,10 @@ export function loadConfig(options: LoadOptions): LoadResult {
 export function loadConfigText({ text, file, env }: { text: string; file: string; env: Env }): LoadResult {
   const parsed = parseConfigText({ text: text.replace(/^\uFEFF/, ''), file, format: formatOf(file) });
   if (!parsed.syntaxOk) return { ok: false, file, diagnostics: sortDiagnostics(parsed.diagnostics, file) };
-  const interpolated = interpolateConfig(parsed.value, env);
+  const interpolated = interpolateConfig(withoutExtensions(parsed.value), env);
   const result = configSchema.safeParse(interpolated.value, { reportInput: true });
   const problems: Problem[] = [...interpolated.problems];
-  if (!result.success) problems.push(...problemsFromIssues(result.error.issues, configSchema));
+  if (!result.success) problems.push(...problemsFromIssues(result.error.issues, configSchema, diagnosticCodes));
   const diagnostics = [...parsed.diagnostics];
   const warnings: Problem[] = [];
   const ctx = { file, source: parsed.source, problems, warnings, diagnostics };
@@ -168,6 +168,12 @@ function readEnvFiles(ctx: Context, entries: readonly [unknown, PathSegment[]][]
     Object.assign(merged, parsed.vars);
   }
   return merged;
+}
+
+/** Top-level keys starting with "x-" are the user's own (YAML anchors to merge from), as in compose. */
+function withoutExtensions(value: unknown): unknown {
+  if (!isMap(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith('x-')));
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

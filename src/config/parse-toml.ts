@@ -49,7 +49,9 @@ function findRedefinition(lines: readonly string[], line: number): { path: PathS
     const parts = splitKey(own);
     const firstLine = lines.findIndex((text) => header(text) !== undefined && splitKey(header(text) ?? '').join('.') === parts.join('.')) + 1;
     const name = parts.pop();
-    return name === undefined ? undefined : { path: parts, name, column: target.indexOf('[') + 1, firstLine };
+    // First header of that name is this one: it clashes with a key (services = 1), say it plainly.
+    if (name === undefined || firstLine === line) return undefined;
+    return { path: parts, name, column: target.indexOf('[') + 1, firstLine };
   }
   const key = keyOf(target);
   if (key === undefined) return undefined;
@@ -57,6 +59,7 @@ function findRedefinition(lines: readonly string[], line: number): { path: PathS
   while (start >= 0 && header(lines[start] ?? '') === undefined) start--;
   const table = start >= 0 ? splitKey(header(lines[start] ?? '') ?? '') : [];
   const firstIndex = lines.findIndex((text, index) => index > start && keyOf(text) === key);
+  if (firstIndex + 1 === line) return undefined;
   return { path: table, name: unquote(key), column: target.indexOf(key) + 1, firstLine: firstIndex + 1 };
 }
 

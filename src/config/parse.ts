@@ -46,7 +46,10 @@ function parseYaml({ text, file, format }: { text: string; file: string; format:
     // JSON.parse is the judge of JSON (yaml would accept trailing commas and comments).
     diagnostics.push(syntax(at(jsonError.offset), jsonError.message));
   } else {
-    for (const error of doc.errors) diagnostics.push(syntax(at(error.pos[0]), error.message));
+    // Only the first: after one YAML syntax error the rest usually cascade from it (a single
+    // unbalanced "{" yields one error per following token), and the noise hides the cause.
+    const [first] = doc.errors;
+    if (first !== undefined) diagnostics.push(withFlowHint(text, syntax(at(first.pos[0]), first.message)));
   }
   const source = new SourceMap();
   source.add([], { line: 1, column: 1 }, doc.contents?.range ? at(doc.contents.range[0]) : { line: 1, column: 1 });
@@ -59,6 +62,14 @@ function parseYaml({ text, file, format }: { text: string; file: string; format:
     diagnostics.push(syntax({ line: 1, column: 1 }, error instanceof Error ? error.message : String(error)));
     return { value: undefined, source, diagnostics, syntaxOk: false };
   }
+}
+
+/** `env: { PORT: ${PORT} }` is a YAML error (the "{" opens a map): say so, the parser cannot. */
+function withFlowHint(text: string, diagnostic: Diagnostic): Diagnostic {
+  const line = text.split('\n')[diagnostic.line - 1] ?? '';
+  const reference = line.indexOf('${');
+  if (reference === -1 || !/[[{]/.test(line.slice(0, reference))) return diagnostic;
+  return { ...diagnostic, hint: 'inside [ ] or { }, quote a value that holds ${...}: "${VAR}"' };
 }
 
 interface IndexContext {

@@ -17,21 +17,30 @@ function report(ctx: z.RefinementCtx, code: string, input: unknown, message: str
   ctx.addIssue({ code: 'custom', input, message, params: { code }, ...(path ? { path } : {}) });
 }
 
-const durationWords = 'a duration like 250ms, 10s, 5m or 1h';
+/**
+ * The diagnostic code for every failure of a schema that means one thing whatever went wrong
+ * (a duration written as `true` is as much an invalid-duration as "10 parsecs"). diagnostics.ts
+ * reads it; a registry, not metadata, so it stays out of the JSON Schema.
+ */
+export const diagnosticCodes = z.registry<{ code: string }>();
+
+/** "expected a duration ..., got 10 (add a unit: "10s" or "10ms")": a bare number gets the hint. */
+function durationMessage(input: unknown): string {
+  const bare = String(input).trim();
+  const unit = isBareNumber(input) ? ` (add a unit: "${bare}s" or "${bare}ms")` : '';
+  return `${expecting('a duration like 250ms, 10s, 5m or 1h')({ input })}${unit}`;
+}
+
 const duration = z
-  .union([z.string().meta({ pattern: durationPattern.source }), z.literal(0)], {
-    error: (issue) =>
-      `${expecting(durationWords)(issue)}${isBareNumber(issue.input) ? ` (add a unit: "${String(issue.input)}s" or "${String(issue.input)}ms")` : ''}`,
-  })
+  .union([z.string().meta({ pattern: durationPattern.source }), z.literal(0)], { error: (issue) => durationMessage(issue.input) })
   .transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms !== null) return ms;
-    const bare = String(value).trim();
-    const unit = isBareNumber(value) ? ` (add a unit: "${bare}s" or "${bare}ms")` : '';
-    report(ctx, 'invalid-duration', value, `${expecting(durationWords)({ input: value })}${unit}`);
+    report(ctx, 'invalid-duration', value, durationMessage(value));
     return z.NEVER;
   })
   .meta({ description: 'A duration: 250ms, 10s, 5m, 1h, 1m30s (or 0). A bare number is refused: its unit would be a guess.' });
+diagnosticCodes.add(duration, { code: 'invalid-duration' });
 
 const sizeWords = 'a size like 512K, 10M or 1G';
 const size = z
@@ -43,6 +52,7 @@ const size = z
     return z.NEVER;
   })
   .meta({ description: 'A size in bytes: 512K, 10M, 1G (or a number of bytes).' });
+diagnosticCodes.add(size, { code: 'invalid-size' });
 
 const signal = z
   .string({ error: expecting('a signal name such as SIGTERM') })
@@ -54,6 +64,7 @@ const signal = z
     return z.NEVER;
   })
   .meta({ description: `A signal name: ${stopSignals.join(', ')} (the SIG prefix is optional).` });
+diagnosticCodes.add(signal, { code: 'invalid-signal' });
 
 const count = (min: number) => z.number({ error: expecting(`an integer >= ${min}`) }).int().min(min);
 const path = (what: string) => z.string({ error: expecting(what) }).min(1, { error: expecting(what) });
@@ -172,7 +183,9 @@ export type RestartPolicy = ServiceSpec['restart'];
 
 /** The JSON Schema for editors: the input side (strings like "10s"), not the parsed numbers. */
 export function toJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  // load.ts drops top-level "x-" keys before validation (anchors to merge from, as in compose).
+  return { ...schema, patternProperties: { '^x-': {} } };
 }
 
 /**

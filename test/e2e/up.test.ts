@@ -149,3 +149,15 @@ test('tend check: 0 on a valid file, 2 with every problem positioned on an inval
   assert.match(result.output, /tend\.yaml:4:14: .*allways/);
   assert.doesNotMatch(result.output, /at .*\.js:\d+/, 'no stack trace');
 });
+
+test('a partial last line is kept at exit and a very long line is split, not dropped', async (t) => {
+  const dir = project(t, `services:\n  partial:\n    command: ${argv('partial.mjs')}\n  long:\n    command: ${argv('long-line.mjs', '40000')}\n`);
+  const { code, output } = await runTend(t, ['up'], { cwd: dir });
+  assert.equal(code, 0, output);
+  const partial = fs.readFileSync(path.join(dir, '.tend', 'logs', 'partial.log'), 'utf8');
+  assert.match(partial, /^\S+Z 0 out no newline at end\n$/);
+  const long = fs.readFileSync(path.join(dir, '.tend', 'logs', 'long.log'), 'utf8').split('\n').filter(Boolean);
+  const texts = long.map((line) => line.replace(/^\S+ 0 out /, ''));
+  assert.ok(texts.length >= 3, `40000 bytes in pieces of at most 16 KiB: ${texts.length} lines`);
+  assert.equal(texts.join('').length, 40000, 'every byte kept');
+});
