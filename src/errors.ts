@@ -40,6 +40,67 @@ export const catalogue = {
     exitCode: 1,
     status: 404,
   },
+  TEND_NO_ENGINE: {
+    message: (file) => `no engine is running for ${file}`,
+    exitCode: 3,
+    status: 503,
+    hint: 'start one with `tend up -d`',
+  },
+  TEND_ALREADY_RUNNING: {
+    message: (detail) => `an engine is already running for ${detail}`,
+    exitCode: 1,
+    status: 409,
+    hint: 'use `tend ps` to see it, `tend reload` to apply a changed config, or `tend down` to stop it',
+  },
+  TEND_ENGINE_START_FAILED: {
+    message: (detail) => `the engine could not start: ${detail}`,
+    exitCode: 1,
+    status: 500,
+  },
+  TEND_RELOAD_REJECTED: {
+    message: (detail) => `reload rejected, the running config stays in force: ${detail}`,
+    exitCode: 2,
+    status: 400,
+    hint: 'fix the problems listed above and run `tend reload` again',
+  },
+  TEND_RUNTIME_DIR: {
+    message: (detail) => `unsafe or unusable runtime directory: ${detail}`,
+    exitCode: 1,
+    status: 500,
+    hint: 'the runtime directory must belong to you with mode 0700; set XDG_RUNTIME_DIR or TEND_RUNTIME_DIR to another one',
+  },
+  TEND_ENGINE_UNREACHABLE: {
+    message: (detail) => `cannot talk to the engine: ${detail}`,
+    exitCode: 1,
+    status: 502,
+  },
+  TEND_API_UNAUTHORIZED: {
+    message: () => 'a valid bearer token is required',
+    exitCode: 1,
+    status: 401,
+    hint: 'send "Authorization: Bearer <token>" with the token from the api.token file in the runtime directory',
+  },
+  TEND_API_FORBIDDEN: {
+    message: (detail) => `request refused: ${detail}`,
+    exitCode: 1,
+    status: 403,
+  },
+  TEND_API_NOT_FOUND: {
+    message: (route) => `no such API route: ${route}`,
+    exitCode: 1,
+    status: 404,
+  },
+  TEND_API_BAD_REQUEST: {
+    message: (detail) => `bad request: ${detail}`,
+    exitCode: 2,
+    status: 400,
+  },
+  TEND_API_SLOW_READER: {
+    message: () => 'the stream was ended because this reader fell too far behind',
+    exitCode: 1,
+    status: 200,
+    hint: 'read faster, or ask for less (-n, fewer services)',
+  },
   TEND_LOG_DIR: {
     message: (detail) => `cannot write logs: ${detail}`,
     exitCode: 1,
@@ -56,16 +117,23 @@ export class TendError extends Error {
   readonly exitCode: ExitCode;
   readonly status: number;
   readonly hint: string | undefined;
+  /** Extra lines for the reader, e.g. the diagnostics of a rejected reload. */
+  readonly details: readonly string[];
 
-  constructor(code: ErrorCode, arg = '', options: { cause?: unknown; hint?: string } = {}) {
+  constructor(code: ErrorCode, arg = '', options: { cause?: unknown; hint?: string; details?: readonly string[]; message?: string } = {}) {
     const entry: Entry = catalogue[code];
-    super(entry.message(arg), options.cause === undefined ? undefined : { cause: options.cause });
+    super(options.message ?? entry.message(arg), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TendError';
     this.code = code;
     this.exitCode = entry.exitCode;
     this.status = entry.status;
     this.hint = options.hint ?? entry.hint;
+    this.details = options.details ?? [];
   }
+}
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(catalogue, code);
 }
 
 export function isTendError(error: unknown): error is TendError {

@@ -1,12 +1,13 @@
 // Loading the config for a verb: one place that turns diagnostics into the CLI's answer
 // (every problem printed with its position, then exit 2 through TEND_CONFIG_INVALID).
+// The config modules (zod, yaml) are imported here, lazily: verbs that only talk to the engine
+// never pay for them.
 import type { Config } from '../config/schema.js';
-import { formatDiagnostics } from '../config/diagnostics.js';
-import { loadConfig } from '../config/load.js';
 import { TendError } from '../errors.js';
 import type { VerbInput } from './verb.js';
 
-export function loadOrExplain({ values, io }: VerbInput, { isCheck = false } = {}): Config {
+export async function loadOrExplain({ values, io }: VerbInput, { isCheck = false } = {}): Promise<Config> {
+  const [{ loadConfig }, { formatDiagnostics }] = await Promise.all([import('../config/load.js'), import('../config/diagnostics.js')]);
   const file = typeof values.file === 'string' ? values.file : undefined;
   const result = loadConfig({ file, cwd: io.cwd, env: io.env });
   if (result.ok) {

@@ -10,7 +10,7 @@ function optionRows(options: Record<string, OptionSpec>): string {
 }
 
 export function cliReference(): string {
-  const sections = verbs.map((verb) => {
+  const sections = verbs.filter((verb) => !verb.hidden).map((verb) => {
     const own = Object.keys(verb.options).length > 0 ? `\n| option | meaning |\n| --- | --- |\n${optionRows(verb.options)}\n` : '';
     return `## tend ${verb.name}${verb.args ? ` ${verb.args}` : ''}\n\n${verb.summary}\n\n${verb.details}\n${own}`;
   });

@@ -1,11 +1,11 @@
 // The CLI edge (vitest's reportStartError): parse argv with the verb table, run the verb, and
 // decide how errors look. A TendError prints its sentence and hint with its exit code; anything
 // else is a bug: "internal error" and exit 1, with the stack only under --debug.
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isTendError, TendError } from '../errors.js';
 import type { Io, OptionSpec, Verb } from './verb.js';
 import { globalOptions, verbs } from './verbs.js';
+import { version } from './version.js';
 
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const debug = argv.includes('--debug');
@@ -13,6 +13,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     return await dispatch(argv, io);
   } catch (error) {
     if (isTendError(error)) {
+      for (const line of error.details) io.stderr.write(`${line}\n`);
       io.stderr.write(`tend: ${error.message}\n`);
       if (error.hint) io.stderr.write(`  hint: ${error.hint}\n`);
       if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
@@ -27,7 +28,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
 
 async function dispatch(argv: readonly string[], io: Io): Promise<number> {
   const verb = findVerb(argv);
-  const options: Record<string, OptionSpec> = { ...globalOptions, ...verb?.options };
+  const options = optionsFor(verb);
   const { values, positionals } = parseUsage(argv, options);
   if (values.version) {
     io.stdout.write(`tend ${version()}\n`);
@@ -45,6 +46,18 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
   const rest = positionals.slice(1);
   if (verb.args === '' && rest.length > 0) throw new TendError('TEND_USAGE', `tend ${verb.name} takes no arguments, got "${rest[0]}"`);
   return verb.run({ values, positionals: rest, io });
+}
+
+/**
+ * Global options plus the verb's. A verb's short flag wins over a global one: `tend logs -f`
+ * follows (as in tail and journalctl); there the config file is given as --file.
+ */
+function optionsFor(verb: Verb | undefined): Record<string, OptionSpec> {
+  const own = Object.values(verb?.options ?? {}).map((spec) => spec.short);
+  const globals = Object.entries(globalOptions).map(([name, spec]): [string, OptionSpec] =>
+    own.includes(spec.short) ? [name, { type: spec.type, description: spec.description }] : [name, spec],
+  );
+  return { ...Object.fromEntries(globals), ...verb?.options };
 }
 
 /** The verb is the first word that is neither a flag nor the value of -f/--file. */
@@ -81,7 +94,7 @@ function optionLines(options: Record<string, OptionSpec>): string {
 
 export function mainHelp(): string {
   const width = Math.max(...verbs.map((verb) => verb.name.length));
-  const list = verbs.map((verb) => `  ${verb.name.padEnd(width)}  ${verb.summary}`).join('\n');
+  const list = verbs.filter((verb) => !verb.hidden).map((verb) => `  ${verb.name.padEnd(width)}  ${verb.summary}`).join('\n');
   return `tend — a process supervisor: starts your services, keeps them alive, keeps their logs.
 
 Usage: tend [-f FILE] COMMAND [options]
@@ -101,19 +114,6 @@ export function verbHelp(verb: Verb): string {
   const usage = `tend ${verb.name}${verb.args ? ` ${verb.args}` : ''} [options]`;
   const own = Object.keys(verb.options).length > 0 ? `\nOptions:\n${optionLines(verb.options)}\n` : '';
   return `Usage: ${usage}\n\n${verb.summary}\n\n${verb.details}\n${own}\nGlobal options:\n${optionLines(globalOptions)}\n`;
-}
-
-function version(): string {
-  let dir = new URL('.', import.meta.url);
-  for (let depth = 0; depth < 5; depth++, dir = new URL('..', dir)) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'tend' && pkg.version) return pkg.version;
-    } catch {
-      // Not here; look one level up.
-    }
-  }
-  return 'unknown';
 }
 
 function processIo(): Io {

@@ -28,5 +28,7 @@ export interface Verb {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** A few lines shown under `tend VERB --help`. */
   readonly details: string;
+  /** Internal verbs (the background engine's entry) are left out of help and docs. */
+  readonly hidden?: boolean;
   run(input: VerbInput): Promise<number>;
 }

@@ -1,14 +1,18 @@
 // ONE table of verbs: name, flags, summary and handler. It drives argument parsing
 // (util.parseArgs), `tend --help`, `tend VERB --help` and docs/cli.md (checked by a test).
+// Verb modules import heavy code lazily, inside their handlers, so `tend ps` starts fast.
 import { checkVerb } from './verbs/check.js';
+import { engineVerb } from './verbs/engine.js';
+import { fleetVerbs } from './verbs/fleet.js';
+import { eventsVerb, logsVerb } from './verbs/logs.js';
 import { upVerb } from './verbs/up.js';
-import type { Verb } from './verb.js';
+import type { OptionSpec, Verb } from './verb.js';
 
-export const globalOptions = {
-  file: { type: 'string', short: 'f', description: 'The config file (default: $TEND_FILE, else tend.yaml found from the current directory up).' },
+export const globalOptions: Readonly<Record<string, OptionSpec>> = {
+  file: { type: 'string', short: 'f', description: 'The config file (default: $TEND_FILE, else tend.yaml found from the current directory up). In `logs` and `events`, -f means follow: use --file there.' },
   debug: { type: 'boolean', description: 'Print stack traces of internal errors.' },
   help: { type: 'boolean', short: 'h', description: 'Show help.' },
   version: { type: 'boolean', short: 'V', description: 'Print the version.' },
-} as const;
+};
 
-export const verbs: readonly Verb[] = [upVerb, checkVerb];
+export const verbs: readonly Verb[] = [upVerb, ...fleetVerbs, logsVerb, eventsVerb, checkVerb, engineVerb];

@@ -43,7 +43,7 @@ const table: readonly BadConfig[] = [
       'colour: blue',
     ],
     expected: [
-      'tend.yaml:4:1: unknown key "colour"\n  hint: allowed here: version, log_dir, services',
+      'tend.yaml:4:1: unknown key "colour"\n  hint: allowed here: version, log_dir, services, api',
     ],
     codes: ['unknown-key'],
   },
@@ -859,7 +859,7 @@ const table: readonly BadConfig[] = [
       'tend.json:5:20: services.web.instances: expected an integer >= 0, got "2"',
       'tend.json:6:49: services.web.stop.timeout: expected a duration like 250ms, 10s, 5m or 1h, got 10 (add a unit: "10s" or "10ms")',
       'tend.json:8:5: services: bad service name "Bad Name": use letters, digits, - and _, starting with a letter or digit',
-      'tend.json:10:3: unknown key "extra"\n  hint: allowed here: version, log_dir, services',
+      'tend.json:10:3: unknown key "extra"\n  hint: allowed here: version, log_dir, services, api',
     ],
     codes: ['invalid-type', 'invalid-duration', 'invalid-name', 'unknown-key'],
   },
@@ -945,6 +945,148 @@ const table: readonly BadConfig[] = [
       'tend.toml:2:2: syntax error: trying to redefine an already defined table or value',
     ],
     codes: ['syntax'],
+  },
+  {
+    name: 'max_memory that is not a size',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: x',
+      '    max_memory: 512 megs',
+    ],
+    expected: [
+      'tend.yaml:4:17: services.web.max_memory: expected a size like 512K, 10M or 1G, got "512 megs"',
+    ],
+    codes: ['invalid-size'],
+  },
+  {
+    name: 'max_memory of 0',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: x',
+      '    max_memory: 0',
+    ],
+    expected: [
+      'tend.yaml:4:17: services.web.max_memory: expected a size greater than 0, got 0',
+    ],
+    codes: ['invalid-size'],
+  },
+  {
+    name: 'api listening on every interface without allow_remote',
+    file: 'tend.yaml',
+    text: [
+      'api:',
+      '  listen: 0.0.0.0:80',
+      'services: {}',
+    ],
+    expected: [
+      'tend.yaml:2:11: api.listen: binding 0.0.0.0 exposes the control API to the network; set api.allow_remote: true if you mean it',
+    ],
+    codes: ['remote-api'],
+  },
+  {
+    name: 'api listening on IPv6 any without allow_remote (TOML)',
+    file: 'tend.toml',
+    text: [
+      '[api]',
+      'listen = "[::]:7070"',
+      'allow_remote = false',
+      '[services]',
+    ],
+    expected: [
+      'tend.toml:2:10: api.listen: binding [::] exposes the control API to the network; set api.allow_remote: true if you mean it',
+    ],
+    codes: ['remote-api'],
+  },
+  {
+    name: 'api port out of range',
+    file: 'tend.yaml',
+    text: [
+      'api: { listen: 70000 }',
+      'services: {}',
+    ],
+    expected: [
+      'tend.yaml:1:16: api.listen: expected a port from 0 to 65535, got 70000',
+    ],
+    codes: ['invalid-listen'],
+  },
+  {
+    name: 'api port out of range after a host',
+    file: 'tend.json',
+    text: [
+      '{ "api": { "listen": "localhost:70000" }, "services": {} }',
+    ],
+    expected: [
+      'tend.json:1:22: api.listen: expected a port from 0 to 65535, got 70000',
+    ],
+    codes: ['invalid-listen'],
+  },
+  {
+    name: 'api IPv6 address without brackets',
+    file: 'tend.yaml',
+    text: [
+      'api: { listen: "::1:7070" }',
+      'services: {}',
+    ],
+    expected: [
+      'tend.yaml:1:16: api.listen: expected an IPv6 address in brackets, as in "[::1]:7070", got "::1:7070"',
+    ],
+    codes: ['invalid-listen'],
+  },
+  {
+    name: 'api listen that is no address',
+    file: 'tend.yaml',
+    text: [
+      'api: { listen: "http://localhost:7070" }',
+      'services: {}',
+    ],
+    expected: [
+      'tend.yaml:1:16: api.listen: expected PORT, HOST:PORT or [IPv6]:PORT (such as 7070 or 127.0.0.1:7070), got "http://localhost:7070"',
+    ],
+    codes: ['invalid-listen'],
+  },
+  {
+    name: 'api listen from an unset variable is reported once',
+    file: 'tend.yaml',
+    text: [
+      'api: { listen: "${TEND_TEST_PORT}" }',
+      'services: {}',
+    ],
+    expected: [
+      'tend.yaml:1:16: api.listen: ${TEND_TEST_PORT} is not set\n  hint: set TEND_TEST_PORT in the environment tend runs in, or give a default: ${TEND_TEST_PORT:-value}',
+    ],
+    codes: ['undefined-variable'],
+  },
+  {
+    name: 'unknown key in api with did-you-mean',
+    file: 'tend.yaml',
+    text: [
+      'api:',
+      '  listen: 7070',
+      '  allow_remot: true',
+      'services: {}',
+    ],
+    expected: [
+      'tend.yaml:3:3: api: unknown key "allow_remot" (did you mean "allow_remote"?)',
+    ],
+    codes: ['unknown-key'],
+  },
+  {
+    name: 'api without listen, allow_remote not a boolean',
+    file: 'tend.yaml',
+    text: [
+      'api:',
+      '  allow_remote: yes',
+      'services: {}',
+    ],
+    expected: [
+      'tend.yaml:1:1: api: missing required key "listen"',
+      'tend.yaml:2:17: api.allow_remote: expected true or false, got "yes"',
+    ],
+    codes: ['missing-key', 'invalid-type'],
   },
 ];
 

@@ -66,7 +66,7 @@ type Json = Record<string, unknown>;
 const isMap = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Expands the string settings of a parsed config — log_dir, and per service: command (string or
+ * Expands the string settings of a parsed config — log_dir, api.listen, and per service: command (string or
  * each element), cwd, env values, env_file path(s), logs.file — and nothing else (a service
  * name or a restart policy is not a template). Returns a copy; the input is not changed.
  */
@@ -85,6 +85,8 @@ export function interpolateConfig(raw: unknown, env: Env): { value: unknown; pro
   };
   const root: Json = { ...raw };
   if ('log_dir' in root) root['log_dir'] = expand(root['log_dir'], ['log_dir']);
+  const api = root['api'];
+  if (isMap(api) && 'listen' in api) root['api'] = { ...api, listen: expand(api['listen'], ['api', 'listen']) };
   const services = root['services'];
   if (!isMap(services)) return { value: root, problems };
   const copied: Json = {};

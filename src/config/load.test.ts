@@ -27,6 +27,7 @@ x-defaults: &defaults
   restart: always
 version: 1
 log_dir: logs
+api: { listen: "127.0.0.1:\${API_PORT:-7070}" }
 services:
   web:
     <<: *defaults
@@ -38,6 +39,7 @@ services:
     backoff: { initial: 1s, max: 1m, reset_after: 2m }
     start_limit: { burst: 3, interval: 30s }
     stop: { signal: INT, timeout: 5s }
+    max_memory: 512M
     logs: { file: web-out.log, max_size: 1M, keep: 2 }
   worker:
     command: echo $HOME | tr a-z A-Z
@@ -45,6 +47,7 @@ services:
   json: JSON.stringify({
     version: 1,
     log_dir: 'logs',
+    api: { listen: '127.0.0.1:${API_PORT:-7070}' },
     services: {
       web: {
         restart: 'always',
@@ -56,6 +59,7 @@ services:
         backoff: { initial: '1s', max: '1m', reset_after: '2m' },
         start_limit: { burst: 3, interval: '30s' },
         stop: { signal: 'INT', timeout: '5s' },
+        max_memory: '512M',
         logs: { file: 'web-out.log', max_size: '1M', keep: 2 },
       },
       worker: { command: 'echo $HOME | tr a-z A-Z' },
@@ -64,6 +68,7 @@ services:
   toml: `
 version = 1
 log_dir = "logs"
+api = { listen = "127.0.0.1:\${API_PORT:-7070}" }
 
 [services.web]
 restart = "always"
@@ -76,6 +81,7 @@ backoff = { initial = "1s", max = "1m", reset_after = "2m" }
 start_limit = { burst = 3, interval = "30s" }
 stop.signal = "INT"
 stop.timeout = "5s"
+max_memory = "512M"
 logs = { file = "web-out.log", max_size = "1M", keep = 2 }
 
 [services.worker]
@@ -98,6 +104,7 @@ const expected = (file: string): Config => ({
       backoff: { initial: 1000, max: 60_000, reset_after: 120_000 },
       start_limit: { burst: 3, interval: 30_000 },
       stop: { signal: 'SIGINT', timeout: 5000 },
+      max_memory: 512 * 1024 ** 2,
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -112,9 +119,11 @@ const expected = (file: string): Config => ({
       backoff: { initial: 100, max: 30_000, reset_after: 60_000 },
       start_limit: { burst: 10, interval: 60_000 },
       stop: { signal: 'SIGTERM', timeout: 10_000 },
+      max_memory: undefined,
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],
+  api: { host: '127.0.0.1', port: 7070 },
 });
 
 function mustLoad(result: LoadResult): { config: Config; warnings: string[] } {
@@ -147,6 +156,27 @@ test('loadConfig finds the file by walking up and applies every default', () => 
   assert.equal(config.logDir, nodePath.join(root, 'walk/.tend/logs'));
   assert.deepEqual(config.services.map((s) => s.name), ['2', '1'], 'file order, even for integer-like names');
   assert.deepEqual(config.services[1]?.argv, ['a']);
+  assert.equal(config.api, null, 'no TCP listener unless asked for');
+  assert.equal(config.services[0]?.max_memory, undefined);
+});
+
+test('loadConfig: api.listen forms', () => {
+  const table: [string, { host: string; port: number }][] = [
+    ['7070', { host: '127.0.0.1', port: 7070 }],
+    ['"7070"', { host: '127.0.0.1', port: 7070 }],
+    ['0', { host: '127.0.0.1', port: 0 }],
+    ['localhost:65535', { host: 'localhost', port: 65535 }],
+    ['127.1.2.3:80', { host: '127.1.2.3', port: 80 }],
+    ['"[::1]:7070"', { host: '::1', port: 7070 }],
+    ['{ listen: "0.0.0.0:80", allow_remote: true }', { host: '0.0.0.0', port: 80 }],
+    ['{ listen: "[::]:7070", allow_remote: true }', { host: '::', port: 7070 }],
+    ['{ listen: "tend.example.org:7070", allow_remote: true }', { host: 'tend.example.org', port: 7070 }],
+  ];
+  for (const [listen, expected] of table) {
+    const api = listen.startsWith('{') ? listen : `{ listen: ${listen} }`;
+    const result = loadConfigText({ text: `api: ${api}\nservices: {}\n`, file: nodePath.join(root, 'tend.yaml'), env: {} });
+    assert.deepEqual(mustLoad(result).config.api, expected, listen);
+  }
 });
 
 test('loadConfig: warnings do not make a config invalid', () => {

@@ -47,7 +47,12 @@ export function loadConfigText({ text, file, env }: { text: string; file: string
   const interpolated = interpolateConfig(withoutExtensions(parsed.value), env);
   const result = configSchema.safeParse(interpolated.value, { reportInput: true });
   const problems: Problem[] = [...interpolated.problems];
-  if (!result.success) problems.push(...problemsFromIssues(result.error.issues, configSchema, diagnosticCodes));
+  // A value whose ${VAR} failed is reported once, for the variable, not again for its shape.
+  const uninterpolated = new Set(interpolated.problems.map((problem) => formatPath(problem.path)));
+  if (!result.success) {
+    const found = problemsFromIssues(result.error.issues, configSchema, diagnosticCodes);
+    problems.push(...found.filter((problem) => !uninterpolated.has(formatPath(problem.path))));
+  }
   const diagnostics = [...parsed.diagnostics];
   const warnings: Problem[] = [];
   const ctx = { file, source: parsed.source, problems, warnings, diagnostics };
@@ -99,7 +104,7 @@ function normalise(ctx: NormaliseContext): Config {
       });
     } else owners.set(service.logs.file, service.name);
   }
-  return { file: ctx.file, logDir, services };
+  return { file: ctx.file, logDir, services, api: ctx.spec.api ?? null };
 }
 
 function normaliseService(args: { ctx: NormaliseContext; name: string; spec: ServiceSpec; dir: string; logDir: string }): ServiceConfig {
@@ -125,6 +130,7 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     backoff: spec.backoff,
     start_limit: spec.start_limit,
     stop: spec.stop,
+    max_memory: spec.max_memory,
     logs: { ...logs, file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file) },
   };
 }

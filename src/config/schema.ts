@@ -3,6 +3,7 @@
 // JSON Schema for editors (toJsonSchema, committed as schema/tend.schema.json, drift-tested).
 // Durations and sizes are written as strings in the file and come out as numbers (ms, bytes).
 import { z } from 'zod';
+import { formatHost, isLoopback, listenPattern, parseListen, type ListenAddress } from './listen.js';
 import { describeValue, suggestion } from './phrasing.js';
 import {
   durationPattern, formatDuration, isBareNumber, parseDuration, parseSignal, parseSize, sizePattern, stopSignals,
@@ -153,10 +154,49 @@ export const serviceSchema = z.strictObject(
     backoff: backoff.prefault({}),
     start_limit: startLimit.prefault({}),
     stop: stop.prefault({}),
+    max_memory: size
+      .optional()
+      .describe('Restart an instance when its whole process group uses more memory (RSS, sampled from /proc) than this. Default: no limit.'),
     logs: logs.prefault({}),
   },
   { error: expecting('a map of settings (command, env, restart, ...)') },
 );
+
+const listen = z
+  .union([z.string().meta({ pattern: listenPattern.source }), z.number().meta({ type: 'integer', minimum: 0, maximum: 65535 })], {
+    error: expecting('PORT, HOST:PORT or [IPv6]:PORT (such as 7070 or 127.0.0.1:7070)'),
+  })
+  .transform((value, ctx) => {
+    const parsed = parseListen(value);
+    if (parsed.ok) return parsed.address;
+    report(ctx, 'invalid-listen', value, parsed.problem);
+    return z.NEVER;
+  })
+  .meta({
+    description: 'Where the control API listens over TCP: PORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT. Port 0 picks a free one.',
+  });
+diagnosticCodes.add(listen, { code: 'invalid-listen' });
+
+const api = z
+  .strictObject(
+    {
+      listen,
+      allow_remote: z
+        .boolean({ error: expecting('true or false') })
+        .default(false)
+        .describe('Allow a `listen` host that is not loopback (127.0.0.0/8, ::1, localhost). Default false.'),
+    },
+    { error: expecting('a map with listen and allow_remote') },
+  )
+  .transform(({ listen: address, allow_remote }, ctx): ListenAddress => {
+    if (allow_remote || isLoopback(address.host)) return address;
+    const host = formatHost(address.host);
+    report(ctx, 'remote-api', address, `binding ${host} exposes the control API to the network; set api.allow_remote: true if you mean it`, ['listen']);
+    return z.NEVER;
+  })
+  .meta({
+    description: 'A TCP listener for the control API, besides the unix socket. Off when absent. The token is not in the config: TEND_API_TOKEN or a generated file.',
+  });
 
 const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
   error: (issue) =>
@@ -171,6 +211,7 @@ export const configSchema = z
       services: z
         .record(serviceName, serviceSchema, { error: expecting('a map of service names to services') })
         .describe('The services to run, by name.'),
+      api: api.optional(),
     },
     { error: expecting('a map with a "services" key') },
   )
@@ -193,14 +234,18 @@ export function toJsonSchema(): Record<string, unknown> {
  * absolute, env_file is merged into env (env wins), and a string command became
  * ["/bin/sh", "-c", command]. `env` holds only what the config adds, not tend's own environment.
  */
-export interface ServiceConfig extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs'> {
+export interface ServiceConfig extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory'> {
   readonly name: string;
   readonly argv: readonly string[];
   readonly shell: boolean;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly logs: ServiceSpec['logs'] & { readonly file: string };
+  /** Bytes, for each instance's whole process group; undefined = no limit. Always present, so configs compare by value. */
+  readonly max_memory: number | undefined;
 }
+
+export type { ListenAddress } from './listen.js';
 
 export interface Config {
   /** Absolute path of the file this came from. */
@@ -209,4 +254,6 @@ export interface Config {
   readonly logDir: string;
   /** In the order the file lists them. */
   readonly services: readonly ServiceConfig[];
+  /** The TCP listener of the control API (IPv6 hosts without brackets); null = unix socket only. */
+  readonly api: ListenAddress | null;
 }

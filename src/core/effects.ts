@@ -18,6 +18,7 @@ export type Notice =
   | { readonly kind: 'completed'; readonly result: Result }
   | { readonly kind: 'fatal'; readonly starts: number; readonly intervalMs: number }
   | { readonly kind: 'stopping'; readonly signal: string; readonly reason: string }
+  | { readonly kind: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number }
   | { readonly kind: 'stopped'; readonly forced: boolean };
 
 export type Effect =

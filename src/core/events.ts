@@ -1,7 +1,7 @@
 // Input facts for the core, past tense: what an operator asked, what the host saw, which timer
 // fired. Pure data; the engine turns host events and commands into these.
 
-export type StopReason = 'operator' | 'shutdown' | 'reload';
+export type StopReason = 'operator' | 'shutdown' | 'reload' | 'memory';
 
 export type UnitEvent =
   | { readonly type: 'start-requested' }
@@ -11,7 +11,9 @@ export type UnitEvent =
   | { readonly type: 'spawn-failed'; readonly error: string }
   | { readonly type: 'exited'; readonly pid: number; readonly code: number | null; readonly signal: string | null }
   | { readonly type: 'group-gone'; readonly forced: boolean }
-  | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number };
+  | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number }
+  /** The engine's /proc sample found the whole group above max_memory. */
+  | { readonly type: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number };
 
 export type UnitEventType = UnitEvent['type'];
 
@@ -27,4 +29,5 @@ export const unitEventTypes = [
   'exited',
   'group-gone',
   'timer-fired',
+  'memory-exceeded',
 ] as const satisfies readonly UnitEventType[];

@@ -35,6 +35,9 @@ const cells: Array<[ExitCause, 'always' | 'on-failure' | 'never', boolean]> = [
   ['spawn-failed', 'always', true],
   ['spawn-failed', 'on-failure', true],
   ['spawn-failed', 'never', false],
+  ['memory', 'always', true],
+  ['memory', 'on-failure', true],
+  ['memory', 'never', false],
 ];
 for (const [cause, policy, expected] of cells) {
   test(`restart ${policy} after ${cause}: ${expected ? 'restart' : 'stay down'}`, () => {

@@ -3,7 +3,7 @@
 // here: it is not an exit cause, it is an intent recorded before the signal is sent.
 import type { RestartPolicy } from '../config/schema.js';
 
-export type ExitCause = 'clean-exit' | 'failed-exit' | 'clean-signal' | 'unclean-signal' | 'spawn-failed';
+export type ExitCause = 'clean-exit' | 'failed-exit' | 'clean-signal' | 'unclean-signal' | 'spawn-failed' | 'memory';
 
 /** SIGHUP, SIGINT, SIGTERM and SIGPIPE are the signals a well-behaved stop uses (systemd's "clean" set). */
 const cleanSignals = new Set(['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE']);
@@ -20,6 +20,8 @@ export const restartTable: Readonly<Record<ExitCause, Readonly<Record<RestartPol
   'clean-signal':   { always: true, 'on-failure': false, never: false },
   'unclean-signal': { always: true, 'on-failure': true, never: false },
   'spawn-failed':   { always: true, 'on-failure': true, never: false },
+  // Killed by tend for exceeding max_memory: a failure, like systemd's OOM result.
+  memory:           { always: true, 'on-failure': true, never: false },
 };
 
 export function shouldRestart(cause: ExitCause, policy: RestartPolicy): boolean {

@@ -34,6 +34,7 @@ const sample: { [T in UnitEventType]: Extract<UnitEvent, { type: T }> } = {
   exited: { type: 'exited', pid: 42, code: 1, signal: null },
   'group-gone': { type: 'group-gone', forced: false },
   'timer-fired': { type: 'timer-fired', timer: 'backoff', generation: 3 },
+  'memory-exceeded': { type: 'memory-exceeded', rssBytes: 600, limitBytes: 500 },
 };
 
 const describeEffects = (effects: readonly Effect[]) =>
@@ -51,6 +52,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
     exited: '-',
     'group-gone': '-',
     'timer-fired': '-',
+    'memory-exceeded': '-',
   },
   starting: {
     'start-requested': '-',
@@ -61,6 +63,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
     exited: '-',
     'group-gone': '-',
     'timer-fired': '-',
+    'memory-exceeded': '-',
   },
   running: {
     'start-requested': '-',
@@ -71,6 +74,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
     exited: 'stopping | emit:exited stop-group',
     'group-gone': '-',
     'timer-fired': '-',
+    'memory-exceeded': 'stopping | emit:memory-exceeded emit:stopping stop-group',
   },
   backoff: {
     'start-requested': 'starting | spawn',
@@ -81,6 +85,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
     exited: '-',
     'group-gone': '-',
     'timer-fired': 'starting | spawn',
+    'memory-exceeded': '-',
   },
   stopping: {
     'start-requested': 'stopping | ',
@@ -91,6 +96,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
     exited: 'stopping | emit:exited',
     'group-gone': 'stopped | emit:stopped',
     'timer-fired': '-',
+    'memory-exceeded': '-',
   },
   exited: {
     'start-requested': 'starting | spawn',
@@ -101,6 +107,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
     exited: '-',
     'group-gone': '-',
     'timer-fired': '-',
+    'memory-exceeded': '-',
   },
   fatal: {
     'start-requested': 'starting | spawn',
@@ -111,6 +118,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
     exited: '-',
     'group-gone': '-',
     'timer-fired': '-',
+    'memory-exceeded': '-',
   },
 };
 
@@ -285,4 +293,23 @@ test('stop in backoff cancels the timer', () => {
   const out = transition(state, { type: 'stop-requested', reason: 'operator' }, at(10));
   assert.equal(out.state.phase, 'stopped');
   assert.deepEqual(out.effects[0], { type: 'cancel', timer: 'backoff' });
+});
+
+test('over max_memory: stop the group, then restart by policy with result memory', () => {
+  const up = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }]]).state;
+  const { state, effects } = run(
+    [
+      [100, { type: 'memory-exceeded', rssBytes: 600, limitBytes: 500 }],
+      [101, { type: 'exited', pid: 10, code: null, signal: 'SIGTERM' }],
+      [102, { type: 'group-gone', forced: false }],
+    ],
+    { restart: 'on-failure' },
+    up,
+  );
+  assert.equal(state.phase, 'backoff');
+  assert.equal(state.lastResult, 'memory');
+  assert.ok(effects.some((e) => e.type === 'emit' && e.notice.kind === 'memory-exceeded'));
+  const never = run([[100, { type: 'memory-exceeded', rssBytes: 600, limitBytes: 500 }], [102, { type: 'group-gone', forced: false }]], { restart: 'never' }, up).state;
+  assert.equal(never.phase, 'exited');
+  assert.equal(never.lastResult, 'memory');
 });

@@ -125,6 +125,7 @@ const resultOf: Record<ExitCause, Result> = {
   'clean-signal': 'signal',
   'unclean-signal': 'signal',
   'spawn-failed': 'spawn-failed',
+  memory: 'memory',
 };
 
 /** Decide what follows a run that ended by itself: respawn after a delay, fatal, or rest in exited. */
@@ -159,6 +160,17 @@ const exitedWhileUp: Handler<Extract<UnitEvent, { type: 'exited' }>> = (state, e
   return { state: stop.state, effects: [notice, ...stop.effects] };
 };
 
+/**
+ * Over max_memory: stop the group now (stop signal, then SIGKILL) and, once it is gone, do what
+ * the restart policy says for a "memory" failure. Recorded as the reason before the signal.
+ */
+const memoryExceeded: Handler<Extract<UnitEvent, { type: 'memory-exceeded' }>> = (state, event, ctx) => {
+  const uptimeMs = state.startedAt === null ? 0 : ctx.now - state.startedAt;
+  const decided = decideAfterRun(state, 'memory', uptimeMs, ctx);
+  const stop = beginStop(decided.state, ctx, decided.afterStop, 'memory');
+  return { state: stop.state, effects: [emit({ kind: 'memory-exceeded', rssBytes: event.rssBytes, limitBytes: event.limitBytes }), ...stop.effects] };
+};
+
 const spawnFailed: Handler<Extract<UnitEvent, { type: 'spawn-failed' }>> = (state, event, ctx) => {
   const decided = decideAfterRun(state, 'spawn-failed', 0, ctx);
   const outcome = finishStop({ ...decided.state, afterStop: decided.afterStop }, ctx, false);
@@ -172,8 +184,9 @@ function finishStop(state: UnitState, ctx: UnitContext, forced: boolean): Outcom
   switch (after.kind) {
     case 'stop': {
       // A stop asked by an operator ends in success unless SIGKILL was needed; a stop that
-      // began as the cleanup after a crash keeps the crash's result.
-      const lastResult = forced ? 'stop-timeout' : state.stopReason === 'exit' ? settled.lastResult : 'success';
+      // began as the cleanup after a crash (or for max_memory) keeps that result.
+      const keepsResult = state.stopReason === 'exit' || state.stopReason === 'memory';
+      const lastResult = forced ? 'stop-timeout' : keepsResult ? settled.lastResult : 'success';
       return { state: { ...settled, phase: 'stopped', lastResult }, effects: [emit({ kind: 'stopped', forced })] };
     }
     case 'restart':
@@ -210,6 +223,7 @@ const table: Table = {
     exited: ignore,
     'group-gone': ignore,
     'timer-fired': ignore,
+    'memory-exceeded': ignore,
   },
   starting: {
     'start-requested': ignore,
@@ -223,6 +237,7 @@ const table: Table = {
     exited: exitedWhileUp,
     'group-gone': ignore,
     'timer-fired': ignore,
+    'memory-exceeded': ignore,
   },
   running: {
     'start-requested': ignore,
@@ -233,6 +248,7 @@ const table: Table = {
     exited: exitedWhileUp,
     'group-gone': ignore,
     'timer-fired': ignore,
+    'memory-exceeded': memoryExceeded,
   },
   stopping: {
     // A start or restart while stopping is queued: it runs once the group is gone.
@@ -257,6 +273,7 @@ const table: Table = {
     },
     'group-gone': (state, event, ctx) => finishStop(state, ctx, event.forced),
     'timer-fired': ignore,
+    'memory-exceeded': ignore,
   },
   backoff: {
     'start-requested': operatorStart,
@@ -274,6 +291,7 @@ const table: Table = {
     'group-gone': ignore,
     'timer-fired': (state, event, ctx) =>
       event.generation === state.generation ? spawnNow(state, ctx, false) : ignore(state, event, ctx),
+    'memory-exceeded': ignore,
   },
   exited: {
     'start-requested': operatorStart,
@@ -284,6 +302,7 @@ const table: Table = {
     exited: ignore,
     'group-gone': ignore,
     'timer-fired': ignore,
+    'memory-exceeded': ignore,
   },
   fatal: {
     'start-requested': operatorStart,
@@ -294,6 +313,7 @@ const table: Table = {
     exited: ignore,
     'group-gone': ignore,
     'timer-fired': ignore,
+    'memory-exceeded': ignore,
   },
 };
 

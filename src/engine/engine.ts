@@ -1,21 +1,22 @@
 // The imperative shell around the core: the only place where decisions meet the world. It
 // feeds host events and operator commands to core/service.ts one at a time, carries out the
-// effects it returns (spawn, stop a group, arm a timer, record a notice), and routes output
-// bytes to the log files and the observer. It decides nothing itself.
-import type { Config } from '../config/schema.js';
+// effects it returns (spawn, stop a group, arm a timer, record a notice), routes output bytes
+// to the log files and the observer, and keeps the set of units in step with the config.
+import type { Config, ServiceConfig } from '../config/schema.js';
 import type { Effect, Notice } from '../core/effects.js';
 import type { StopReason, UnitEvent } from '../core/events.js';
 import { initialUnitState, transition, type Phase, type Result, type UnitState } from '../core/service.js';
 import type { HostEvent, HostListener, OutputStream, ProcessHost } from '../host/host.js';
 import { createLocalHost } from '../host/local.js';
-import { openEventsFile } from '../logs/events-file.js';
-import { openFileSink, type FileSink } from '../logs/file-sink.js';
-import { createFramer, type Framer } from '../logs/framer.js';
+import { TendError } from '../errors.js';
 import { assertNever } from '../lib/assert-never.js';
 import { realClock, type Clock } from './clock.js';
-import { unitsOf, type UnitRef } from './units.js';
+import { createLogRouter } from './log-router.js';
+import { verdict, type CommandKind, type UnitOutcome } from './outcomes.js';
+import { createSampler, type Usage } from './sampler.js';
+import { labelOf, unitRefs, type UnitRef } from './units.js';
 
-/** A notice as recorded: in the events file, on the terminal, later in `tend events`. */
+/** A notice as recorded: in the events file, on the terminal, in `tend events`. */
 export type NoticeRecord = Notice & {
   readonly time: string;
   readonly service: string;
@@ -25,6 +26,7 @@ export type NoticeRecord = Notice & {
 
 export interface UnitStatus {
   readonly unit: string;
+  readonly id: string;
   readonly service: string;
   readonly instance: number;
   readonly phase: Phase;
@@ -35,18 +37,25 @@ export interface UnitStatus {
   readonly lastResult: Result | null;
 }
 
+/** How the engine shows a unit to observers. */
+export interface UnitView {
+  readonly label: string;
+  readonly service: string;
+  readonly instance: number;
+}
+
 export interface EngineObserver {
-  output(unit: UnitRef, stream: OutputStream, lines: readonly Buffer[]): void;
+  output(unit: UnitView, stream: OutputStream, lines: readonly Buffer[]): void;
   notice(record: NoticeRecord): void;
   /** Something went wrong that stops nothing (a log write refused): one sentence. */
   warning(text: string): void;
-  /** Every unit is at rest (stopped, exited or fatal) with nothing pending. */
+  /** Every unit is at rest (stopped, exited or fatal) with no process left. */
   resting?(): void;
 }
 
 export interface EngineOptions {
   readonly config: Config;
-  /** Default: the in-process host. The keeper's host will plug in here. */
+  /** Default: the in-process host. The keeper's host plugs in here. */
   readonly makeHost?: (listener: HostListener) => ProcessHost;
   readonly observer: EngineObserver;
   /** The environment services inherit before their own `env` (normally tend's). */
@@ -55,39 +64,47 @@ export interface EngineOptions {
   readonly random?: () => number;
 }
 
-export interface Engine {
-  /** Start every unit (in file order; dependency order comes with depends_on). */
-  startAll(): void;
-  /** Stop every unit; resolves once no process of any group is left. */
-  shutdown(reason?: StopReason): Promise<void>;
-  /** SIGKILL every group now, without waiting (second Ctrl-C, fatal error). */
-  killNow(): void;
-  status(): UnitStatus[];
-  /** Close log and event files. Call after shutdown. */
-  close(): void;
+interface UnitEntry {
+  readonly ref: UnitRef;
+  state: UnitState;
+  /** Commands waiting on this unit; each returns true once it has its answer. */
+  waiters: Array<(state: UnitState) => boolean>;
 }
 
 const restingPhases: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'fatal']);
 
-export function createEngine({ config, makeHost = createLocalHost, observer, baseEnv, clock = realClock, random = Math.random }: EngineOptions): Engine {
-  const units = config.services.flatMap(unitsOf);
-  const byId = new Map(units.map((unit) => [unit.id, unit]));
-  const states = new Map(units.map((unit) => [unit.id, initialUnitState]));
+export function createEngine({ config, makeHost = createLocalHost, observer, baseEnv, clock = realClock, random = Math.random }: EngineOptions) {
+  let current = config;
+  const services = new Map(config.services.map((service) => [service.name, service]));
+  const units = new Map<string, UnitEntry>();
   const timers = new Map<string, () => void>();
-  const framers = new Map<string, Framer>();
-  const sinks = new Map<string, FileSink>(
-    config.services.map((service) => [service.name, openFileSink({ file: service.logs.file, maxSize: service.logs.max_size, keep: service.logs.keep })]),
-  );
-  const events = openEventsFile(`${config.logDir}/events.jsonl`);
-  const warned = new Set<string>();
-  let whenResting: (() => void) | null = null;
-
-  const queue: Array<[UnitRef, UnitEvent]> = [];
+  const logs = createLogRouter({ config, clock, warn: (text) => observer.warning(text) });
+  const sample = createSampler(() => clock.now());
+  const restWaiters: Array<() => void> = [];
+  const queue: Array<[UnitEntry, UnitEvent]> = [];
   let draining = false;
 
+  const serviceOf = (ref: UnitRef): ServiceConfig => {
+    const service = services.get(ref.service);
+    if (!service) throw new Error(`engine: unit ${ref.id} has no service config`);
+    return service;
+  };
+  const viewOf = (ref: UnitRef): UnitView => ({ label: labelOf(ref, services.get(ref.service)?.instances ?? 1), service: ref.service, instance: ref.instance });
+
+  function addUnits(service: ServiceConfig, from = 0): UnitEntry[] {
+    return unitRefs(service.name, service.instances)
+      .slice(from)
+      .map((ref) => {
+        const entry: UnitEntry = { ref, state: initialUnitState, waiters: [] };
+        units.set(ref.id, entry);
+        return entry;
+      });
+  }
+  for (const service of config.services) addUnits(service);
+
   /** Events are handled one at a time, in arrival order, even when an effect causes another. */
-  function dispatch(unit: UnitRef, event: UnitEvent): void {
-    queue.push([unit, event]);
+  function dispatch(entry: UnitEntry, event: UnitEvent): void {
+    queue.push([entry, event]);
     if (draining) return;
     draining = true;
     try {
@@ -95,144 +112,266 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     } finally {
       draining = false;
     }
-    if (isResting()) {
-      whenResting?.();
-      observer.resting?.();
-    }
+    if (restWaiters.length > 0 || observer.resting) checkResting();
   }
 
-  function step(unit: UnitRef, event: UnitEvent): void {
-    const before = states.get(unit.id) ?? initialUnitState;
-    const { state, effects } = transition(before, event, { now: clock.now(), random: random(), spec: unit.service });
-    states.set(unit.id, state);
-    for (const effect of effects) perform(unit, effect);
+  function step(entry: UnitEntry, event: UnitEvent): void {
+    if (units.get(entry.ref.id) !== entry) return; // removed by a reload or scale
+    const { state, effects } = transition(entry.state, event, { now: clock.now(), random: random(), spec: serviceOf(entry.ref) });
+    entry.state = state;
+    for (const effect of effects) perform(entry, effect);
+    entry.waiters = entry.waiters.filter((answered) => !answered(state));
   }
 
-  function perform(unit: UnitRef, effect: Effect): void {
+  function perform(entry: UnitEntry, effect: Effect): void {
+    const { ref } = entry;
     switch (effect.type) {
-      case 'spawn':
-        host.spawn({ unit: unit.id, argv: unit.service.argv, cwd: unit.service.cwd, env: envOf(unit) });
+      case 'spawn': {
+        const service = serviceOf(ref);
+        host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref) });
         return;
+      }
       case 'stop-group':
-        host.stopGroup(unit.id, { signal: effect.signal as NodeJS.Signals, timeoutMs: effect.timeoutMs });
+        host.stopGroup(ref.id, { signal: effect.signal as NodeJS.Signals, timeoutMs: effect.timeoutMs });
         return;
       case 'schedule': {
-        timers.get(unit.id)?.();
+        timers.get(ref.id)?.();
         const fire = () => {
-          timers.delete(unit.id);
-          dispatch(unit, { type: 'timer-fired', timer: effect.timer, generation: effect.generation });
+          timers.delete(ref.id);
+          dispatch(entry, { type: 'timer-fired', timer: effect.timer, generation: effect.generation });
         };
-        timers.set(unit.id, clock.setTimer(effect.at - clock.now(), fire));
+        timers.set(ref.id, clock.setTimer(effect.at - clock.now(), fire));
         return;
       }
       case 'cancel':
-        timers.get(unit.id)?.();
-        timers.delete(unit.id);
+        timers.get(ref.id)?.();
+        timers.delete(ref.id);
         return;
       case 'emit':
-        record(unit, effect.notice);
+        record(ref, effect.notice);
         return;
       default:
         assertNever(effect, 'effect');
     }
   }
 
-  function record(unit: UnitRef, notice: Notice): void {
-    const entry: NoticeRecord = {
-      time: new Date(clock.now()).toISOString(),
-      service: unit.service.name,
-      instance: unit.instance,
-      unit: unit.label,
-      ...notice,
-    };
-    try {
-      events.append(entry);
-    } catch (error) {
-      warnOnce('events', error);
-    }
+  function record(ref: UnitRef, notice: Notice): void {
+    const view = viewOf(ref);
+    const entry: NoticeRecord = { time: new Date(clock.now()).toISOString(), service: ref.service, instance: ref.instance, unit: view.label, ...notice };
+    logs.recordEvent(entry);
     observer.notice(entry);
   }
 
-  function envOf(unit: UnitRef): Record<string, string> {
+  function envOf(service: ServiceConfig, ref: UnitRef): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) env[key] = value;
-    return { ...env, ...unit.service.env, TEND_SERVICE: unit.service.name, TEND_INSTANCE: String(unit.instance) };
-  }
-
-  function warnOnce(key: string, error: unknown): void {
-    if (warned.has(key)) return;
-    warned.add(key);
-    observer.warning(error instanceof Error ? error.message : String(error));
-  }
-
-  function deliver(unitId: string, stream: OutputStream, lines: readonly Buffer[]): void {
-    const unit = byId.get(unitId);
-    if (!unit || lines.length === 0) return;
-    try {
-      sinks.get(unit.service.name)?.write(lines, { time: clock.now(), instance: unit.instance, stream });
-    } catch (error) {
-      warnOnce(`log:${unit.service.name}`, error);
-    }
-    observer.output(unit, stream, lines);
-  }
-
-  function framerOf(unitId: string, stream: OutputStream): Framer {
-    const key = `${unitId}:${stream}`;
-    let framer = framers.get(key);
-    if (!framer) framers.set(key, (framer = createFramer()));
-    return framer;
+    return { ...env, ...service.env, TEND_SERVICE: service.name, TEND_INSTANCE: String(ref.instance) };
   }
 
   const listener: HostListener = {
     event(hostEvent: HostEvent) {
-      const unit = byId.get(hostEvent.unit);
-      if (unit) dispatch(unit, toUnitEvent(hostEvent));
+      const entry = units.get(hostEvent.unit);
+      if (entry) dispatch(entry, toUnitEvent(hostEvent));
     },
-    output: (unitId, stream, chunk) => deliver(unitId, stream, framerOf(unitId, stream).push(chunk)),
-    outputEnd: (unitId, stream) => deliver(unitId, stream, framerOf(unitId, stream).end()),
+    output(unitId, stream, chunk) {
+      const entry = units.get(unitId);
+      if (entry) deliver(entry.ref, stream, logs.frame(entry.ref, stream, chunk));
+    },
+    outputEnd(unitId, stream) {
+      const entry = units.get(unitId);
+      if (entry) deliver(entry.ref, stream, logs.flush(entry.ref, stream));
+    },
   };
   const host = makeHost(listener);
 
+  function deliver(ref: UnitRef, stream: OutputStream, lines: readonly Buffer[]): void {
+    if (lines.length === 0) return;
+    logs.write(ref, stream, lines);
+    observer.output(viewOf(ref), stream, lines);
+  }
+
   function isResting(): boolean {
-    for (const state of states.values()) if (!restingPhases.has(state.phase)) return false;
+    for (const entry of units.values()) if (!restingPhases.has(entry.state.phase)) return false;
     return host.liveUnits().length === 0;
   }
 
+  function checkResting(): void {
+    if (!isResting()) return;
+    for (const resolve of restWaiters.splice(0)) resolve();
+    observer.resting?.();
+  }
+
+  /** Send a command to one unit and wait for the state that answers it. */
+  function command(entry: UnitEntry, kind: CommandKind, reason: StopReason = 'operator'): Promise<UnitOutcome> {
+    const generation = entry.state.generation;
+    const outcome = (state: UnitState, ok: boolean, message: string): UnitOutcome => ({ unit: viewOf(entry.ref).label, phase: state.phase, pid: state.pid, ok, message });
+    return new Promise((resolve) => {
+      const event: UnitEvent =
+        kind === 'start' ? { type: 'start-requested' } : kind === 'stop' ? { type: 'stop-requested', reason } : { type: 'restart-requested' };
+      const before = entry.state;
+      dispatch(entry, event);
+      if (kind === 'start' && entry.state === before && before.phase === 'running') {
+        return resolve(outcome(before, true, `already running (pid ${before.pid})`));
+      }
+      const answer = (state: UnitState): boolean => {
+        const found = verdict(kind, state, generation);
+        if (found) resolve(outcome(state, found.ok, found.message));
+        return found !== null;
+      };
+      if (!answer(entry.state)) entry.waiters.push(answer);
+    });
+  }
+
+  function stopAndRemove(entry: UnitEntry, reason: StopReason): Promise<UnitOutcome> {
+    return command(entry, 'stop', reason).then((outcome) => {
+      if (units.get(entry.ref.id) === entry) units.delete(entry.ref.id);
+      timers.get(entry.ref.id)?.();
+      timers.delete(entry.ref.id);
+      return outcome;
+    });
+  }
+
   return {
-    startAll() {
-      for (const unit of units) dispatch(unit, { type: 'start-requested' });
+    startedAt: clock.now(),
+    config: () => current,
+
+    startAll(): void {
+      for (const entry of units.values()) dispatch(entry, { type: 'start-requested' });
     },
-    shutdown(reason = 'shutdown') {
-      return new Promise<void>((resolve) => {
-        whenResting = resolve;
-        for (const unit of units) dispatch(unit, { type: 'stop-requested', reason });
-        if (isResting()) resolve();
+
+    /** "web" → every instance, "web.1" → that one, [] → all. Unknown names throw, naming the first. */
+    select(names: readonly string[]): UnitRef[] {
+      if (names.length === 0) return [...units.values()].map((entry) => entry.ref);
+      const chosen = new Map<string, UnitRef>();
+      for (const name of names) {
+        const matches = [...units.values()].filter((e) => e.ref.service === name || e.ref.id === name || viewOf(e.ref).label === name);
+        if (matches.length === 0) throw new TendError('TEND_UNKNOWN_SERVICE', name);
+        for (const match of matches) chosen.set(match.ref.id, match.ref);
+      }
+      return [...chosen.values()];
+    },
+
+    run(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]> {
+      return Promise.all(entriesOf(refs).map((entry) => command(entry, kind)));
+    },
+
+    /** One at a time: each unit must answer before the next is touched (rolling restart). */
+    async runInTurn(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]> {
+      const outcomes: UnitOutcome[] = [];
+      for (const entry of entriesOf(refs)) outcomes.push(await command(entry, kind));
+      return outcomes;
+    },
+
+    signal(refs: readonly UnitRef[], signal: NodeJS.Signals): UnitOutcome[] {
+      return refs.map((ref) => {
+        const state = units.get(ref.id)?.state ?? initialUnitState;
+        const sent = state.pid !== null && host.signalGroup(ref.id, signal);
+        return { unit: viewOf(ref).label, phase: state.phase, pid: state.pid, ok: sent, message: sent ? `sent ${signal}` : 'not running: nothing to signal' };
       });
     },
+
+    /** Add instances (started at once) or remove the highest ones (stopped, then forgotten). */
+    async scale(name: string, instances: number): Promise<UnitOutcome[]> {
+      const service = services.get(name);
+      if (!service) throw new TendError('TEND_UNKNOWN_SERVICE', name);
+      const from = service.instances;
+      services.set(name, { ...service, instances });
+      current = { ...current, services: current.services.map((s) => (s.name === name ? (services.get(name) as ServiceConfig) : s)) };
+      if (instances > from) return Promise.all(addUnits(services.get(name) as ServiceConfig, from).map((entry) => command(entry, 'start')));
+      const doomed = [...units.values()].filter((e) => e.ref.service === name && e.ref.instance >= instances);
+      return Promise.all(doomed.map((entry) => stopAndRemove(entry, 'operator')));
+    },
+
+    /**
+     * Make `next` the running config. Services in `stop` are stopped and forgotten, those in
+     * `start` added and started; every other service takes its new settings in place (the core
+     * reads them at each transition, a spawn uses them). Restarts and scaling are the caller's.
+     */
+    async replaceConfig(next: Config, plan: { start: readonly string[]; stop: readonly string[] }): Promise<{ started: UnitOutcome[]; stopped: UnitOutcome[] }> {
+      const removed = [...units.values()].filter((e) => plan.stop.includes(e.ref.service));
+      // A removed service keeps its settings until its units are gone: they still transition.
+      const stopping = Promise.all(removed.map((entry) => stopAndRemove(entry, 'reload'))).then((outcomes) => {
+        for (const name of plan.stop) if (!next.services.some((s) => s.name === name)) services.delete(name);
+        return outcomes;
+      });
+      for (const service of next.services) {
+        const running = services.get(service.name);
+        // Keep the running instance count: scaling is applied by the caller, unit by unit.
+        services.set(service.name, running && !plan.start.includes(service.name) ? { ...service, instances: running.instances } : service);
+      }
+      current = { ...next, services: next.services.map((s) => services.get(s.name) ?? s) };
+      logs.reconfigure(next);
+      const added = next.services.filter((s) => plan.start.includes(s.name)).flatMap((service) => addUnits(service));
+      const [stopped, started] = await Promise.all([stopping, Promise.all(added.map((entry) => command(entry, 'start')))]);
+      return { started, stopped };
+    },
+
+    shutdown(reason: StopReason = 'shutdown'): Promise<void> {
+      const resting = new Promise<void>((resolve) => restWaiters.push(resolve));
+      for (const entry of units.values()) dispatch(entry, { type: 'stop-requested', reason });
+      checkResting();
+      return resting;
+    },
+
     killNow: () => host.killAll(),
-    status: () =>
-      units.map((unit) => {
-        const state = states.get(unit.id) ?? initialUnitState;
-        return {
-          unit: unit.label,
-          service: unit.service.name,
-          instance: unit.instance,
+
+    /** The engine's memory watch feeds this; over the limit the core stops and restarts the unit. */
+    checkMemory(): void {
+      const limited = [...units.values()].filter((e) => e.state.phase === 'running' && serviceOf(e.ref).max_memory !== undefined);
+      if (limited.length === 0) return;
+      const usage = usageOf(limited);
+      for (const entry of limited) {
+        const limit = serviceOf(entry.ref).max_memory ?? Infinity;
+        const rss = usage.get(entry.ref.id)?.rssBytes ?? 0;
+        if (rss > limit) dispatch(entry, { type: 'memory-exceeded', rssBytes: rss, limitBytes: limit });
+      }
+    },
+
+    /** CPU% and RSS of every running unit's group, keyed by unit id. */
+    usage: (): Map<string, Usage> => usageOf([...units.values()]),
+
+    status(): UnitStatus[] {
+      return [...units.values()]
+        .sort((a, b) => order(a.ref) - order(b.ref) || a.ref.instance - b.ref.instance)
+        .map(({ ref, state }) => ({
+          unit: viewOf(ref).label,
+          id: ref.id,
+          service: ref.service,
+          instance: ref.instance,
           phase: state.phase,
           pid: state.pid,
           startedAt: state.startedAt,
           restarts: state.restarts,
           lastExit: state.lastExit,
           lastResult: state.lastResult,
-        };
-      }),
-    close() {
+        }));
+    },
+
+    /** Close log and event files and cancel timers. Call after shutdown. */
+    close(): void {
       for (const cancel of timers.values()) cancel();
       timers.clear();
-      for (const sink of sinks.values()) sink.close();
-      events.close();
+      logs.close();
     },
   };
+
+  function entriesOf(refs: readonly UnitRef[]): UnitEntry[] {
+    return refs.flatMap((ref) => units.get(ref.id) ?? []);
+  }
+
+  function usageOf(entries: readonly UnitEntry[]): Map<string, Usage> {
+    return sample(
+      entries.flatMap(({ ref, state }) => (state.pid !== null && state.startedAt !== null ? [{ id: ref.id, pid: state.pid, startedAt: state.startedAt }] : [])),
+    );
+  }
+
+  function order(ref: UnitRef): number {
+    const index = current.services.findIndex((s) => s.name === ref.service);
+    return index === -1 ? Number.MAX_SAFE_INTEGER : index;
+  }
 }
+
+export type Engine = ReturnType<typeof createEngine>;
 
 function toUnitEvent(event: HostEvent): UnitEvent {
   switch (event.type) {

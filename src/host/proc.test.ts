@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isAlive, liveGroups, pageSize, parseStat, readStat, sampleGroup } from './proc.js';
+import { isAlive, liveGroups, pageSize, parseStat, readStat, sampleGroups } from './proc.js';
 
 // Field layout of /proc/PID/stat (fields 3..24 after comm); values chosen to be recognisable.
 const rest = 'S 1 4242 4242 0 -1 4194560 100 0 0 0 7 5 0 0 20 0 1 0 987654 12345678 321';
@@ -28,7 +28,8 @@ test('this process reads as alive, with its own group, and sampling finds it', (
   assert.ok(isAlive(process.pid, self.startTime));
   assert.equal(isAlive(process.pid, self.startTime + 1), false, 'another start time is another process');
   assert.ok(liveGroups(new Set([self.pgrp])).has(self.pgrp));
-  const sample = sampleGroup(self.pgrp);
+  const sample = sampleGroups(new Set([self.pgrp])).get(self.pgrp);
+  assert.ok(sample !== undefined);
   assert.ok(sample.members >= 1 && sample.rssBytes > 0);
   assert.ok(pageSize() >= 4096);
 });

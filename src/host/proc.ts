@@ -101,20 +101,26 @@ export interface GroupSample {
   readonly cpuTicks: number;
 }
 
-/** Sum of RSS and CPU time over the live members of the group (for ps / max_memory). */
-export function sampleGroup(pgid: number): GroupSample {
-  let members = 0;
-  let rssPages = 0;
-  let cpuTicks = 0;
-  if (groupExists(pgid)) {
+/**
+ * RSS and CPU time summed over the live members of each group, with ONE scan of /proc for all
+ * of them (for `ps` and max_memory; 200 groups must not cost 200 scans). Groups with no live
+ * member are absent from the answer.
+ */
+export function sampleGroups(pgids: ReadonlySet<number>): Map<number, GroupSample> {
+  const totals = new Map<number, { members: number; rssPages: number; cpuTicks: number }>();
+  const open = new Set([...pgids].filter(groupExists));
+  if (open.size > 0) {
     scanLive((_pid, stat) => {
-      if (stat.pgrp !== pgid) return;
-      members += 1;
-      rssPages += stat.rssPages;
-      cpuTicks += stat.cpuTicks;
+      if (!open.has(stat.pgrp)) return;
+      const total = totals.get(stat.pgrp) ?? { members: 0, rssPages: 0, cpuTicks: 0 };
+      total.members += 1;
+      total.rssPages += stat.rssPages;
+      total.cpuTicks += stat.cpuTicks;
+      totals.set(stat.pgrp, total);
     });
   }
-  return { members, rssBytes: rssPages * pageSize(), cpuTicks };
+  const page = pageSize();
+  return new Map([...totals].map(([pgid, t]) => [pgid, { members: t.members, rssBytes: t.rssPages * page, cpuTicks: t.cpuTicks }]));
 }
 
 let cachedPageSize: number | undefined;

@@ -31,25 +31,26 @@ function timeoutError(options: WaitOptions, timeoutMs: number, failure?: unknown
 
 /**
  * Resolves with the condition's first met value. Polls every 10 ms, then every 25 ms after
- * the first 200 ms: cheap, and quick for conditions that are usually met at once.
+ * the first 200 ms: cheap, and quick for conditions that are usually met at once. An async
+ * condition (e.g. asking `tend ps`) is awaited before it is judged, never taken as met.
  */
-export function waitFor<T>(condition: () => T, options: WaitOptions = {}): Promise<Met<T>> {
+export function waitFor<T>(condition: () => T | Promise<T>, options: WaitOptions = {}): Promise<Met<T>> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const check = (): void => {
+    const check = async (): Promise<void> => {
       let failure: unknown;
       try {
-        const value = condition();
+        const value = await condition();
         if (isMet(value)) return resolve(value);
       } catch (error) {
         failure = error; // e.g. a /proc file that vanished mid-read: try again
       }
       const elapsed = Date.now() - started;
       if (elapsed >= timeoutMs) return reject(timeoutError(options, timeoutMs, failure));
-      setTimeout(check, elapsed < 200 ? 10 : 25);
+      setTimeout(() => void check(), elapsed < 200 ? 10 : 25);
     };
-    check();
+    void check();
   });
 }
 

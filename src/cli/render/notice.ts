@@ -10,6 +10,18 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
 }
 
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  const units = ['K', 'M', 'G', 'T'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)}${units[unit]}`;
+}
+
 export function describeNotice(record: NoticeRecord): string {
   const who = record.unit;
   switch (record.kind) {
@@ -31,6 +43,8 @@ export function describeNotice(record: NoticeRecord): string {
       return `${who} started ${record.starts} times within ${formatDuration(record.intervalMs)}: giving up (fatal) until it is started again`;
     case 'stopping':
       return `${who} stopping (${record.signal} to its process group)`;
+    case 'memory-exceeded':
+      return `${who} uses ${formatBytes(record.rssBytes)}, over its max_memory of ${formatBytes(record.limitBytes)}`;
     case 'stopped':
       return record.forced ? `${who} stopped (SIGKILL: it outlived the stop timeout)` : `${who} stopped`;
     default:

@@ -1,13 +1,117 @@
-// `tend up`: run the fleet in the foreground, output multiplexed on the terminal. Ctrl-C (or
-// SIGTERM) stops every service and exits 0 once all groups are gone; a second one kills them
-// at once. If every service comes to rest by itself (one-shot tasks only), tend exits too.
-import { createEngine, type NoticeRecord } from '../../engine/engine.js';
+// `tend up`: run the fleet in the foreground with output multiplexed on the terminal, or with
+// -d hand it to a background engine and return once every service has started. Either way the
+// control API answers on the project's socket, so `tend ps` works from another terminal.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import type { ActionResult } from '../../api/protocol.js';
+import { TendError } from '../../errors.js';
 import { onEmergency } from '../../lib/emergency.js';
-import { createTerminalFormatter, shouldUseColor } from '../../logs/terminal.js';
-import { unitsOf } from '../../engine/units.js';
 import { loadOrExplain } from '../load.js';
-import { describeNotice } from '../render/notice.js';
-import type { Verb } from '../verb.js';
+import { renderResults } from '../render/ps.js';
+import type { Verb, VerbInput } from '../verb.js';
+import { version } from '../version.js';
+
+/** What the background engine tells `up -d` over the IPC channel, once. */
+export type EngineHello =
+  | { readonly type: 'ready'; readonly results: readonly ActionResult[] }
+  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly hint?: string; readonly details?: readonly string[] };
+
+export const upVerb: Verb = {
+  name: 'up',
+  summary: 'Start every service and supervise them: in the foreground (Ctrl-C stops all), or with -d in the background.',
+  args: '',
+  options: { detach: { type: 'boolean', short: 'd', description: 'Run the engine in the background and return once the services have started.' } },
+  details: [
+    'Foreground: output of every service is shown prefixed with its name and kept in its log file.',
+    'Ctrl-C or SIGTERM stops all services (stop signal, then SIGKILL after the timeout) and exits 0',
+    'once every process group is empty; a second Ctrl-C kills them at once (exit 130). When every',
+    'service has come to rest by itself, tend exits: 0 if all succeeded, else 1.',
+    'Background (-d): returns 0 once every service has started (1 if one failed, with the reason);',
+    'use `tend ps`, `tend logs -f` and `tend down`. One engine per config file: a second `up` says so.',
+  ].join('\n'),
+  run: (input) => (input.values.detach ? upDetached(input) : upForeground(input)),
+};
+
+async function upForeground(input: VerbInput): Promise<number> {
+  const { io } = input;
+  const config = await loadOrExplain(input);
+  const [{ serve }, { createTerminalFormatter, shouldUseColor }, { describeNotice }, { labelOf, unitRefs }] = await Promise.all([
+    import('../../engine/serve.js'),
+    import('../../logs/terminal.js'),
+    import('../render/notice.js'),
+    import('../../engine/units.js'),
+  ]);
+  const labels = config.services.flatMap((s) => unitRefs(s.name, s.instances).map((ref) => labelOf(ref, s.instances)));
+  const terminal = createTerminalFormatter({ color: shouldUseColor({ isTTY: io.stdout.isTTY === true, env: io.env }), names: labels });
+  const say = (text: string) => io.stdout.write(terminal.formatText('tend', text));
+
+  // Test-only: TEND_TEST_FAULT=throw-after-start makes tend die of an "internal error" once every
+  // service is up, so a test can check that a crash of tend takes its process groups along.
+  const faultInjected = io.env.TEND_TEST_FAULT === 'throw-after-start';
+  let spawned = 0;
+  let stopping = false;
+  let restingCode = 0;
+  let settle: (code: number) => void = () => {};
+  const exitCode = new Promise<number>((resolve) => (settle = resolve));
+
+  const session = await serve({
+    config,
+    env: io.env,
+    cwd: io.cwd,
+    version: version(),
+    observer: {
+      output: (unit, stream, lines) => io.stdout.write(terminal.format(unit.label, lines, stream)),
+      notice(record) {
+        say(describeNotice(record));
+        if (record.kind === 'spawned' && faultInjected && ++spawned === labels.length) injectFault();
+      },
+      warning: (text) => say(`warning: ${text}`),
+      resting() {
+        if (stopping || labels.length === 0) return;
+        stopping = true;
+        const failed = session.engine.status().filter((unit) => unit.lastResult !== 'success');
+        say(failed.length === 0 ? 'every service has finished' : `every service is down; ${failed.map((u) => `${u.unit} (${u.lastResult})`).join(', ')} did not succeed`);
+        restingCode = failed.length === 0 ? 0 : 1;
+        void session.shutdown();
+      },
+    },
+  });
+  const forgetEmergency = onEmergency(() => session.engine.killNow());
+  // Every way out but a second Ctrl-C ends here: Ctrl-C, everything at rest, `tend down` elsewhere.
+  void session.finished.then(() => settle(restingCode));
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGHUP') {
+      session.reload().then(
+        (result) => say(`reloaded: ${result.started.length} started, ${result.stopped.length} stopped, ${result.restarted.length} restarted`),
+        (error: unknown) => say(`reload rejected: ${error instanceof Error ? error.message : String(error)}`),
+      );
+      return;
+    }
+    if (!stopping) {
+      stopping = true;
+      say(`${signal}: stopping every service (press Ctrl-C again to kill them now)`);
+      void session.shutdown().then(() => say('all services stopped'));
+      return;
+    }
+    say(`${signal} again: killing every process group now`);
+    session.engine.killNow();
+    settle(130);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+
+  say(`${config.file}: starting ${labels.length} process${labels.length === 1 ? '' : 'es'}; logs in ${config.logDir}`);
+  if (labels.length === 0) {
+    say('no services to run (every service has instances: 0); waiting for `tend scale` or Ctrl-C');
+  }
+  try {
+    return await exitCode;
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+    forgetEmergency();
+  }
+}
 
 function injectFault(): void {
   setImmediate(() => {
@@ -15,83 +119,43 @@ function injectFault(): void {
   });
 }
 
-export const upVerb: Verb = {
-  name: 'up',
-  summary: 'Start every service and supervise them in the foreground; Ctrl-C stops them all.',
-  args: '',
-  options: {},
-  details: [
-    'Output of every service is shown prefixed with its name and kept in its log file.',
-    'Ctrl-C or SIGTERM stops all services (stop signal, then SIGKILL after the timeout) and',
-    'exits 0 once every process group is empty; a second Ctrl-C kills them at once (exit 130).',
-    'When every service has come to rest by itself, tend exits: 0 if all succeeded, else 1.',
-  ].join('\n'),
-  async run(input) {
-    const { io } = input;
-    const config = loadOrExplain(input);
-    const labels = config.services.flatMap(unitsOf).map((unit) => unit.label);
-    if (labels.length === 0) {
-      io.stdout.write('tend: no services to run (every service has instances: 0)\n');
-      return 0;
-    }
-    const terminal = createTerminalFormatter({
-      color: shouldUseColor({ isTTY: io.stdout.isTTY === true, env: io.env }),
-      names: labels,
-    });
-    const say = (text: string) => io.stdout.write(terminal.formatText('tend', text));
+/** Spawn the background engine (its own session, output to engine.log) and wait for its hello. */
+async function upDetached(input: VerbInput): Promise<number> {
+  const { io } = input;
+  const config = await loadOrExplain(input);
+  const { ensurePrivateDir, projectPaths } = await import('../../engine/runtime-dir.js');
+  const paths = projectPaths(config.file, io.env);
+  ensurePrivateDir(paths);
+  const log = fs.openSync(paths.engineLog, 'a', 0o600);
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', 'engine', '-f', config.file], {
+    cwd: io.cwd,
+    env: io.env as NodeJS.ProcessEnv,
+    detached: true, // its own session: Ctrl-C in this terminal must not reach it
+    stdio: ['ignore', log, log, 'ipc'],
+  });
+  fs.closeSync(log);
+  const hello = await new Promise<EngineHello | null>((resolve) => {
+    child.once('message', (message) => resolve(message as EngineHello));
+    child.once('exit', () => resolve(null));
+  });
+  child.removeAllListeners();
+  if (child.connected) child.disconnect();
+  child.unref();
+  if (hello === null) throw new TendError('TEND_ENGINE_START_FAILED', `it exited at once; see ${paths.engineLog}:\n${tail(paths.engineLog)}`);
+  if (hello.type === 'error') {
+    for (const line of hello.details ?? []) io.stderr.write(`${line}\n`);
+    const code = hello.code === 'TEND_ALREADY_RUNNING' ? 'TEND_ALREADY_RUNNING' : 'TEND_ENGINE_START_FAILED';
+    throw new TendError(code, code === 'TEND_ALREADY_RUNNING' ? config.file : hello.message, hello.hint === undefined ? {} : { hint: hello.hint });
+  }
+  io.stdout.write(renderResults(hello.results));
+  io.stdout.write(`engine running in the background (pid ${child.pid}); logs in ${config.logDir}\n`);
+  return hello.results.every((r) => r.ok) ? 0 : 1;
+}
 
-    // Test-only: TEND_TEST_FAULT=throw-after-start makes tend die of an "internal error" once every
-    // service is up, so a test can check that a crash of tend takes its process groups along.
-    const faultInjected = io.env.TEND_TEST_FAULT === 'throw-after-start';
-    let spawned = 0;
-    let stopping = false;
-    let settle: (code: number) => void = () => {};
-    const finished = new Promise<number>((resolve) => (settle = resolve));
-    const engine = createEngine({
-      config,
-      baseEnv: io.env,
-      observer: {
-        output: (unit, stream, lines) => io.stdout.write(terminal.format(unit.label, lines, stream)),
-        notice: (record: NoticeRecord) => {
-          say(describeNotice(record));
-          if (record.kind === 'spawned' && faultInjected && ++spawned === labels.length) injectFault();
-        },
-        warning: (text) => say(`warning: ${text}`),
-        resting: () => {
-          if (stopping) return;
-          const failed = engine.status().filter((unit) => unit.lastResult !== 'success');
-          say(failed.length === 0 ? 'every service has finished' : `every service is down; ${failed.map((u) => `${u.unit} (${u.lastResult})`).join(', ')} did not succeed`);
-          settle(failed.length === 0 ? 0 : 1);
-        },
-      },
-    });
-    const forgetEmergency = onEmergency(() => engine.killNow());
-
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (!stopping) {
-        stopping = true;
-        say(`${signal}: stopping every service (press Ctrl-C again to kill them now)`);
-        void engine.shutdown().then(() => {
-          say('all services stopped');
-          settle(0);
-        });
-        return;
-      }
-      say(`${signal} again: killing every process group now`);
-      engine.killNow();
-      settle(130);
-    };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const signal of signals) process.on(signal, onSignal);
-
-    say(`${config.file}: starting ${labels.length} process${labels.length === 1 ? '' : 'es'}; logs in ${config.logDir}`);
-    engine.startAll();
-    try {
-      return await finished;
-    } finally {
-      for (const signal of signals) process.off(signal, onSignal);
-      forgetEmergency();
-      engine.close();
-    }
-  },
-};
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-10).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}

@@ -1,0 +1,155 @@
+// The /v1 control protocol: routes, request and response bodies, the error body, and the
+// `Control` interface the server serves. Shared by server, client and (later) the dashboard.
+// A contract: names here are kept stable; nothing in it mirrors internal method names.
+
+export const protocolVersion = 1;
+
+/** Where a unit is (the core's phase) — repeated as strings so api/ does not import core/. */
+export type PhaseName = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' | 'exited' | 'fatal';
+
+export interface EngineInfo {
+  readonly pid: number;
+  readonly version: string;
+  readonly protocol: number;
+  readonly configFile: string;
+  readonly logDir: string;
+  /** ISO time the engine started. */
+  readonly startedAt: string;
+}
+
+export interface UnitInfo {
+  /** "web" for a single instance, "web.0", "web.1"... otherwise. */
+  readonly unit: string;
+  readonly service: string;
+  readonly instance: number;
+  readonly phase: PhaseName;
+  readonly pid: number | null;
+  /** ISO time the current (or last) run started. */
+  readonly startedAt: string | null;
+  /** How long the current run has been up; null when not running. */
+  readonly uptimeMs: number | null;
+  readonly restarts: number;
+  readonly lastExit: { readonly code: number | null; readonly signal: string | null } | null;
+  /** Why the last run ended: success, exit-code, signal, spawn-failed, stop-timeout, start-limit, memory... */
+  readonly lastResult: string | null;
+  /** CPU of the whole process group since the previous sample (or since start), % of one core. */
+  readonly cpuPercent: number | null;
+  /** Resident memory of the whole process group. */
+  readonly rssBytes: number | null;
+}
+
+export interface StatusResponse {
+  readonly engine: EngineInfo;
+  readonly units: readonly UnitInfo[];
+}
+
+/** start / stop / restart: by service name (every instance) or unit ("web.1"), or all. */
+export interface ActionRequest {
+  readonly services: readonly string[];
+  readonly all?: boolean;
+}
+
+export interface ActionResult {
+  readonly unit: string;
+  readonly phase: PhaseName;
+  readonly pid: number | null;
+  /** False when the unit did not reach the asked-for state (e.g. it failed to start). */
+  readonly ok: boolean;
+  /** One sentence on the outcome: "started (pid 123)", "stopped", "failed: exited with code 1". */
+  readonly message: string;
+}
+
+export interface ActionResponse {
+  readonly results: readonly ActionResult[];
+}
+
+export interface SignalRequest {
+  readonly services: readonly string[];
+  readonly signal: string;
+}
+
+export interface ScaleRequest {
+  readonly service: string;
+  readonly instances: number;
+}
+
+export interface ReloadResponse {
+  readonly started: readonly string[];
+  readonly stopped: readonly string[];
+  readonly restarted: readonly string[];
+  readonly unchanged: readonly string[];
+  /** Plain sentences on changes that did not fully apply (e.g. the api listener needs a restart of the engine). */
+  readonly notes?: readonly string[];
+}
+
+export interface LogQuery {
+  /** Service names; empty = every service. */
+  readonly services: readonly string[];
+  /** How many of the latest lines to send first (across the chosen services, merged by time). */
+  readonly lines: number;
+  /** Only lines at or after this epoch ms. */
+  readonly since?: number;
+  readonly follow: boolean;
+}
+
+export interface LogRecord {
+  readonly time: string;
+  readonly service: string;
+  readonly instance: number;
+  /** How ps shows the instance ("web" or "web.1"); set by the engine. */
+  readonly unit?: string;
+  readonly stream: 'out' | 'err';
+  readonly line: string;
+}
+
+export interface EventQuery {
+  readonly lines: number;
+  readonly follow: boolean;
+}
+
+/** One supervisor event as recorded in events.jsonl: time, service, instance, unit, kind, and the kind's fields. */
+export type EventRecord = Readonly<Record<string, unknown>> & { readonly time: string; readonly kind: string };
+
+/** A snapshot, then (when following) live items until the subscriber unsubscribes. */
+export interface Feed<T> {
+  readonly snapshot: readonly T[];
+  /** Present when following: call with a sink; returns the unsubscribe function. */
+  readonly follow?: (push: (item: T) => void, end: () => void) => () => void;
+}
+
+/** What the server needs from the engine. Methods throw TendError for expected failures. */
+export interface Control {
+  status(): Promise<StatusResponse>;
+  start(request: ActionRequest): Promise<ActionResponse>;
+  stop(request: ActionRequest): Promise<ActionResponse>;
+  restart(request: ActionRequest): Promise<ActionResponse>;
+  signal(request: SignalRequest): Promise<ActionResponse>;
+  scale(request: ScaleRequest): Promise<ActionResponse>;
+  reload(): Promise<ReloadResponse>;
+  /** Stop every service; resolves when they are all gone. The engine exits after the answer is sent. */
+  down(): Promise<ActionResponse>;
+  logs(query: LogQuery): Promise<Feed<LogRecord>>;
+  events(query: EventQuery): Promise<Feed<EventRecord>>;
+}
+
+/** The error body of every non-2xx answer. `details` carries e.g. a rejected reload's diagnostics. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly hint?: string; readonly details?: readonly string[] };
+}
+
+/**
+ * The routes. Streaming routes (logs, events) answer NDJSON: one JSON object per line, the
+ * snapshot first, then live items while `follow=1`, until the client disconnects.
+ */
+export const routes = {
+  status: { method: 'GET', path: '/v1/status' },
+  start: { method: 'POST', path: '/v1/start' },
+  stop: { method: 'POST', path: '/v1/stop' },
+  restart: { method: 'POST', path: '/v1/restart' },
+  signal: { method: 'POST', path: '/v1/signal' },
+  scale: { method: 'POST', path: '/v1/scale' },
+  reload: { method: 'POST', path: '/v1/reload' },
+  down: { method: 'POST', path: '/v1/down' },
+  logs: { method: 'GET', path: '/v1/logs' },
+  events: { method: 'GET', path: '/v1/events' },
+} as const;

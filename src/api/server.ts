@@ -1,0 +1,208 @@
+// The control server: node:http on the project's unix socket (0600) and, when asked, on a TCP
+// listener guarded by tcp-guard.ts. Routes /v1 requests to the Control it is given and turns
+// TendErrors into error bodies. It never imports the engine, never prints, never exits.
+import { chmod } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TendError, isTendError } from '../errors.js';
+import { routes, type Control, type ErrorBody } from './protocol.js';
+import { readJsonBody, toActionRequest, toEventQuery, toLogQuery, toScaleRequest, toSignalRequest } from './request.js';
+import { DEFAULT_MAX_STREAM_BUFFER, writeFeed } from './stream.js';
+import { createTcpGuard, type TcpGuard } from './tcp-guard.js';
+
+export interface TcpListenOptions {
+  /** Bound exactly as given; the engine passes 127.0.0.1 unless the config says otherwise. */
+  readonly host: string;
+  /** 0 picks a free port; `tcpAddress` reports it. */
+  readonly port: number;
+  readonly token: string;
+}
+
+export interface ApiServerOptions {
+  readonly control: Control;
+  /** Created here; its directory (0700) is the engine's, and so is removing a stale file. */
+  readonly socketPath: string;
+  readonly tcp?: TcpListenOptions;
+  /** Called once the answer to `down` has been flushed: the engine may exit then. */
+  readonly onDown?: () => void;
+  /** A non-TendError thrown by the Control (a bug): the engine may log its stack. */
+  readonly onInternalError?: (error: unknown) => void;
+  /** Bytes a slow stream reader may fall behind before it is dropped (default 8 MiB). */
+  readonly maxStreamBuffer?: number;
+}
+
+export interface ApiServer {
+  /** Stops listening and ends open streams. Does not wait for in-flight answers (`down`'s is one). */
+  close(): Promise<void>;
+  readonly tcpAddress?: { readonly host: string; readonly port: number };
+}
+
+/** The one code outside the catalogue, for bugs: see docs/api.md. */
+export const INTERNAL_CODE = 'TEND_INTERNAL';
+
+type RouteName = keyof typeof routes;
+const STREAMED = Symbol('streamed');
+type Handler = (req: IncomingMessage, url: URL, res: ServerResponse) => Promise<unknown>;
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { socketPath, tcp } = options;
+  if (tcp !== undefined && tcp.token === '') throw new TendError('TEND_ENGINE_START_FAILED', 'the API token is empty');
+  const streams = new Set<() => void>();
+  const state = { closing: false };
+  const handlers = handlersFor(options, streams);
+
+  const unix = createServer((req, res) => void serveRequest({ req, res, handlers, options, state, guard: null }));
+  await listen(unix, () => {
+    // The socket is created by bind(); the umask makes it 0600 from its first instant, the
+    // chmod below keeps it so on systems where bind() ignores the umask for sockets.
+    const previous = process.umask(0o177);
+    try {
+      unix.listen(socketPath);
+    } finally {
+      process.umask(previous);
+    }
+  }, socketPath);
+  const servers: Server[] = [unix];
+  const close = async (): Promise<void> => {
+    if (state.closing) return;
+    state.closing = true;
+    for (const end of [...streams]) end();
+    for (const server of servers) {
+      server.close();
+      server.closeIdleConnections();
+    }
+  };
+
+  try {
+    await chmod(socketPath, 0o600);
+    if (tcp === undefined) return { close };
+    // The guard needs the bound port (port 0 is resolved by listen); until then, refuse all.
+    let guard: TcpGuard = () => new TendError('TEND_API_FORBIDDEN', 'the listener is not ready');
+    const server = createServer((req, res) => void serveRequest({ req, res, handlers, options, state, guard }));
+    servers.push(server);
+    const named = `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}`;
+    await listen(server, () => server.listen({ host: tcp.host, port: tcp.port }), named);
+    const bound = server.address() as AddressInfo;
+    guard = createTcpGuard({ host: tcp.host, port: bound.port, token: tcp.token });
+    return { close, tcpAddress: { host: bound.address, port: bound.port } };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function listen(server: Server, start: () => void, where: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(new TendError('TEND_ENGINE_START_FAILED', `cannot listen on ${where}: ${error.code ?? error.message}`, { cause: error }));
+    };
+    server.once('error', onError);
+    server.once('listening', () => {
+      server.off('error', onError);
+      resolve();
+    });
+    start();
+  });
+}
+
+function handlersFor({ control, maxStreamBuffer = DEFAULT_MAX_STREAM_BUFFER }: ApiServerOptions, streams: Set<() => void>): Record<RouteName, Handler> {
+  const body = readJsonBody; // an empty body reads as {}, so reload and down accept one or none
+  const register = (end: () => void) => {
+    streams.add(end);
+    return () => void streams.delete(end);
+  };
+  return {
+    status: () => control.status(),
+    start: async (req) => control.start(toActionRequest(await body(req))),
+    stop: async (req) => control.stop(toActionRequest(await body(req))),
+    restart: async (req) => control.restart(toActionRequest(await body(req))),
+    signal: async (req) => control.signal(toSignalRequest(await body(req))),
+    scale: async (req) => control.scale(toScaleRequest(await body(req))),
+    reload: async (req) => (await body(req), control.reload()),
+    down: async (req) => (await body(req), control.down()),
+    logs: async (_req, url, res) => {
+      const query = toLogQuery(url.searchParams);
+      writeFeed({ res, feed: await control.logs(query), follow: query.follow, maxBuffered: maxStreamBuffer, register });
+      return STREAMED;
+    },
+    events: async (_req, url, res) => {
+      const query = toEventQuery(url.searchParams);
+      writeFeed({ res, feed: await control.events(query), follow: query.follow, maxBuffered: maxStreamBuffer, register });
+      return STREAMED;
+    },
+  };
+}
+
+const byPath = new Map(Object.entries(routes).map(([name, route]) => [route.path as string, { name: name as RouteName, method: route.method as string }]));
+
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly handlers: Record<RouteName, Handler>;
+  readonly options: ApiServerOptions;
+  readonly state: { readonly closing: boolean };
+  readonly guard: TcpGuard | null;
+}
+
+async function serveRequest(exchange: Exchange): Promise<void> {
+  const { req, res, handlers, options, guard } = exchange;
+  try {
+    const refusal = guard?.(req.headers) ?? null;
+    if (refusal !== null) {
+      const challenge: Record<string, string> = refusal.code === 'TEND_API_UNAUTHORIZED' ? { 'www-authenticate': 'Bearer realm="tend"' } : {};
+      return sendError(exchange, refusal, refusal.status, challenge);
+    }
+    const url = parseUrl(req.url ?? '/');
+    const route = byPath.get(url.pathname);
+    const asked = `${req.method ?? '?'} ${url.pathname}`;
+    if (route === undefined) return sendError(exchange, new TendError('TEND_API_NOT_FOUND', asked), 404);
+    if (req.method !== route.method) {
+      const error = new TendError('TEND_API_NOT_FOUND', asked, { message: `${url.pathname} takes ${route.method}, not ${req.method ?? '?'}` });
+      return sendError(exchange, error, 405, { allow: route.method });
+    }
+    const result = await handlers[route.name](req, url, res);
+    if (result === STREAMED) return;
+    if (route.name === 'down' && options.onDown) res.once('finish', options.onDown);
+    send(exchange, 200, result);
+  } catch (error) {
+    if (!isTendError(error)) options.onInternalError?.(error);
+    sendError(exchange, error, isTendError(error) ? error.status : 500);
+  }
+}
+
+function parseUrl(raw: string): URL {
+  try {
+    // Prefixing (rather than using a base) keeps "//host/path" a path, never an authority.
+    return new URL(`http://tend${raw.startsWith('/') ? raw : `/${raw}`}`);
+  } catch {
+    throw new TendError('TEND_API_BAD_REQUEST', 'the request target is not a valid path');
+  }
+}
+
+function sendError({ req, res, state }: Exchange, error: unknown, status: number, headers: Record<string, string> = {}): void {
+  send({ req, res, state }, status, errorBody(error), headers);
+}
+
+function errorBody(error: unknown): ErrorBody {
+  if (!isTendError(error)) return { error: { code: INTERNAL_CODE, message: error instanceof Error ? error.message : String(error) } };
+  const { code, message, hint, details } = error;
+  return { error: { code, message, ...(hint === undefined ? {} : { hint }), ...(details.length === 0 ? {} : { details }) } };
+}
+
+function send({ req, res, state }: Pick<Exchange, 'req' | 'res' | 'state'>, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy(); // a failure after a stream began: cutting it is the only honest signal left
+    return;
+  }
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    // An unread body (too large, refused early) or a closing server: do not keep the connection.
+    ...(state.closing || !req.complete ? { connection: 'close' } : {}),
+    ...headers,
+  });
+  res.end(text);
+}

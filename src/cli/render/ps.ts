@@ -1,0 +1,32 @@
+// `tend ps`: one row per unit — where it is (phase), why its last run ended (result), and what
+// its whole process group costs now.
+import type { ActionResult, StatusResponse, UnitInfo } from '../../api/protocol.js';
+import { formatBytes, formatDuration } from './notice.js';
+import { renderTable } from './table.js';
+
+function lastExit(unit: UnitInfo): string {
+  if (unit.lastExit === null) return unit.lastResult === 'spawn-failed' ? 'spawn failed' : '-';
+  const how = unit.lastExit.signal ?? `code ${unit.lastExit.code}`;
+  return unit.lastResult && unit.lastResult !== 'success' && unit.lastResult !== 'exit-code' && unit.lastResult !== 'signal' ? `${how} (${unit.lastResult})` : how;
+}
+
+export function renderStatus(status: StatusResponse): string {
+  if (status.units.length === 0) return 'no services\n';
+  const rows = status.units.map((unit) => [
+    unit.unit,
+    unit.phase,
+    unit.pid === null ? '-' : String(unit.pid),
+    unit.uptimeMs === null ? '-' : formatDuration(unit.uptimeMs),
+    String(unit.restarts),
+    lastExit(unit),
+    unit.cpuPercent === null ? '-' : `${unit.cpuPercent.toFixed(1)}%`,
+    unit.rssBytes === null ? '-' : formatBytes(unit.rssBytes),
+  ]);
+  return renderTable(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEM'], rows);
+}
+
+/** One line per unit an action touched: "web.0  started (pid 123)". */
+export function renderResults(results: readonly ActionResult[]): string {
+  if (results.length === 0) return 'nothing to do\n';
+  return renderTable(['NAME', 'RESULT'], results.map((r) => [r.unit, r.message])).split('\n').slice(1).join('\n');
+}

@@ -1,0 +1,128 @@
+// The day-to-day verbs: ps, start, stop, restart, signal, scale, reload, down. Each is one
+// request to the project's engine, waits for its outcome and prints it; errors name the service.
+import { TendError } from '../../errors.js';
+import { connect, namesOrAll } from '../connect.js';
+import { renderResults, renderStatus } from '../render/ps.js';
+import type { Verb, VerbInput } from '../verb.js';
+import type { ActionResponse } from '../../api/protocol.js';
+
+const json = { type: 'boolean', description: 'Print JSON for scripts instead of a table.' } as const;
+const all = { type: 'boolean', short: 'a', description: 'Every service.' } as const;
+
+function report(input: VerbInput, response: ActionResponse): number {
+  if (input.values.json) input.io.stdout.write(`${JSON.stringify(response)}\n`);
+  else input.io.stdout.write(renderResults(response.results));
+  return response.results.every((r) => r.ok) ? 0 : 1;
+}
+
+const psVerb = (name: 'ps' | 'status'): Verb => ({
+  name,
+  summary: name === 'ps' ? 'Show every service instance: state, pid, uptime, restarts, last exit, CPU and memory.' : 'Same as `tend ps`.',
+  args: '',
+  options: { json },
+  details: 'CPU and MEM cover the whole process group of each instance. STATE is where it is; LAST EXIT says how its last run ended.',
+  async run(input) {
+    const { client } = await connect(input);
+    const status = await client.status();
+    input.io.stdout.write(input.values.json ? `${JSON.stringify(status)}\n` : renderStatus(status));
+    return 0;
+  },
+});
+
+const actionVerb = (name: 'start' | 'stop' | 'restart', summary: string): Verb => ({
+  name,
+  summary,
+  args: '[NAME...]',
+  options: { all, json },
+  details: 'NAME is a service (every instance) or one instance such as web.1. Waits until each has reached the new state and prints how it went; exits 1 if any did not.',
+  async run(input) {
+    const request = namesOrAll(input, name);
+    const { client } = await connect(input);
+    return report(input, await client[name](request));
+  },
+});
+
+export const signalVerb: Verb = {
+  name: 'signal',
+  summary: 'Send a signal to the whole process group of services: tend signal NAME... SIGNAL.',
+  args: 'NAME... SIGNAL',
+  options: { json },
+  details: 'SIGNAL is a name such as SIGHUP, HUP or USR1. Nothing else happens: tend does not expect an exit.',
+  async run(input) {
+    const signal = input.positionals.at(-1);
+    const services = input.positionals.slice(0, -1);
+    if (signal === undefined || services.length === 0) throw new TendError('TEND_USAGE', 'usage: tend signal NAME... SIGNAL');
+    const { client } = await connect(input);
+    return report(input, await client.signal({ services, signal }));
+  },
+};
+
+export const scaleVerb: Verb = {
+  name: 'scale',
+  summary: 'Run N instances of a service: tend scale NAME=N.',
+  args: 'NAME=N',
+  options: { json },
+  details: 'New instances start at once; surplus ones (the highest numbers) are stopped. The config file is not changed: a reload brings back its count.',
+  async run(input) {
+    const match = /^([^=]+)=(\d+)$/.exec(input.positionals[0] ?? '');
+    if (!match || input.positionals.length !== 1) throw new TendError('TEND_USAGE', 'usage: tend scale NAME=N, e.g. tend scale web=3');
+    const { client } = await connect(input);
+    return report(input, await client.scale({ service: match[1] ?? '', instances: Number(match[2]) }));
+  },
+};
+
+export const reloadVerb: Verb = {
+  name: 'reload',
+  summary: 'Re-read the config and apply only the difference; an invalid config changes nothing.',
+  args: '',
+  options: { json },
+  details: 'Unchanged services keep running untouched (same PID); changed ones restart, instances one at a time; removed ones stop; new ones start. SIGHUP to the engine does the same.',
+  async run(input) {
+    const { client } = await connect(input);
+    const result = await client.reload();
+    if (input.values.json) input.io.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      const line = (label: string, names: readonly string[]) => (names.length > 0 ? `${label}: ${names.join(', ')}\n` : '');
+      const text = line('started', result.started) + line('stopped', result.stopped) + line('restarted', result.restarted) + line('unchanged', result.unchanged);
+      input.io.stdout.write(text || 'nothing to do\n');
+      for (const note of result.notes ?? []) input.io.stdout.write(`note: ${note}\n`);
+    }
+    return 0;
+  },
+};
+
+export const downVerb: Verb = {
+  name: 'down',
+  summary: 'Stop every service (stop signal, then SIGKILL after the timeout) and then the engine.',
+  args: '',
+  options: { json },
+  details: 'Returns once every process group is empty and the engine has exited.',
+  async run(input) {
+    const { client } = await connect(input);
+    const engine = (await client.status()).engine.pid;
+    const response = await client.down();
+    await waitForExit(engine);
+    if (!input.values.json) input.io.stdout.write(`${renderResults(response.results)}engine stopped\n`);
+    else input.io.stdout.write(`${JSON.stringify(response)}\n`);
+    return 0;
+  },
+};
+
+/** `down` means gone: wait (bounded) until the engine process has exited, judged by /proc. */
+async function waitForExit(pid: number): Promise<void> {
+  const { isAlive } = await import('../../host/proc.js');
+  const deadline = Date.now() + 10_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+export const fleetVerbs: readonly Verb[] = [
+  psVerb('ps'),
+  psVerb('status'),
+  actionVerb('start', 'Start services (or --all) and wait until they run.'),
+  actionVerb('stop', 'Stop services (or --all): stop signal to the group, SIGKILL after the timeout.'),
+  actionVerb('restart', 'Restart services (or --all) and wait until they run again.'),
+  signalVerb,
+  scaleVerb,
+  reloadVerb,
+  downVerb,
+];

@@ -1,0 +1,123 @@
+// The engine as the API sees it: the `Control` of api/protocol.ts implemented on top of the
+// engine's operations. It translates names, shapes answers and reads logs back from the files;
+// it decides nothing the engine or the core does not.
+import type {
+  ActionRequest,
+  ActionResponse,
+  Control,
+  EngineInfo,
+  EventQuery,
+  EventRecord,
+  Feed,
+  LogQuery,
+  LogRecord,
+  ReloadResponse,
+  StatusResponse,
+  UnitInfo,
+} from '../api/protocol.js';
+import os from 'node:os';
+import { TendError } from '../errors.js';
+import { followEvents, followLogs, readLastEvents, readLastLines } from '../logs/follow.js';
+import type { Engine } from './engine.js';
+import { eventsFileOf } from './log-router.js';
+import { labelOf, unitRef } from './units.js';
+import type { CommandKind, UnitOutcome } from './outcomes.js';
+
+export interface ControlOptions {
+  readonly engine: Engine;
+  readonly info: () => EngineInfo;
+  readonly reload: () => Promise<ReloadResponse>;
+  /** Stop every service; the session exits after the answer is sent. */
+  readonly down: () => Promise<ActionResponse>;
+}
+
+const validSignal = /^SIG[A-Z0-9]+$/;
+
+export function createControl({ engine, info, reload, down }: ControlOptions): Control {
+  const act = async (kind: CommandKind, request: ActionRequest): Promise<ActionResponse> => {
+    if (!request.all && request.services.length === 0) throw new TendError('TEND_USAGE', `name at least one service to ${kind}, or pass --all`);
+    const refs = engine.select(request.all ? [] : request.services);
+    return { results: shape(await engine.run(kind, refs)) };
+  };
+
+  return {
+    async status(): Promise<StatusResponse> {
+      const usage = engine.usage();
+      const now = Date.now();
+      const units: UnitInfo[] = engine.status().map((unit) => {
+        const use = usage.get(unit.id);
+        const running = unit.phase === 'running' || unit.phase === 'stopping';
+        return {
+          unit: unit.unit,
+          service: unit.service,
+          instance: unit.instance,
+          phase: unit.phase,
+          pid: unit.pid,
+          startedAt: unit.startedAt === null ? null : new Date(unit.startedAt).toISOString(),
+          uptimeMs: running && unit.startedAt !== null ? now - unit.startedAt : null,
+          restarts: unit.restarts,
+          lastExit: unit.lastExit,
+          lastResult: unit.lastResult,
+          cpuPercent: use?.cpuPercent ?? null,
+          rssBytes: use?.rssBytes ?? null,
+        };
+      });
+      return { engine: info(), units };
+    },
+    start: (request) => act('start', request),
+    stop: (request) => act('stop', request),
+    restart: (request) => act('restart', request),
+    async signal(request) {
+      const signal = request.signal.toUpperCase().startsWith('SIG') ? request.signal.toUpperCase() : `SIG${request.signal.toUpperCase()}`;
+      if (!validSignal.test(signal) || !Object.hasOwn(os.constants.signals, signal)) throw new TendError('TEND_USAGE', `unknown signal "${request.signal}"`);
+      return { results: shape(engine.signal(engine.select(request.services), signal as NodeJS.Signals)) };
+    },
+    async scale(request) {
+      if (!Number.isInteger(request.instances) || request.instances < 0) {
+        throw new TendError('TEND_USAGE', `instances must be a whole number >= 0, got ${request.instances}`);
+      }
+      return { results: shape(await engine.scale(request.service, request.instances)) };
+    },
+    reload,
+    down,
+
+    async logs(query: LogQuery): Promise<Feed<LogRecord>> {
+      const config = engine.config();
+      const chosen = query.services.length === 0 ? config.services : query.services.map((name) => {
+        const service = config.services.find((s) => s.name === name);
+        if (!service) throw new TendError('TEND_UNKNOWN_SERVICE', name);
+        return service;
+      });
+      const files = chosen.map((service) => ({ service: service.name, file: service.logs.file, keep: service.logs.keep }));
+      const snapshot = readLastLines({ files, lines: query.lines, ...(query.since === undefined ? {} : { since: query.since }) });
+      // Records carry the label ps shows ("web" or "web.1"), so every client names instances alike.
+      const instances = new Map(config.services.map((s) => [s.name, s.instances]));
+      const labelled = (r: LogRecord): LogRecord => ({ ...r, unit: labelOf(unitRef(r.service, r.instance), instances.get(r.service) ?? 1) });
+      if (!query.follow) return { snapshot: snapshot.records.map(labelled) };
+      return {
+        snapshot: snapshot.records.map(labelled),
+        follow: (push) => {
+          const follower = followLogs({ files, from: snapshot.positions }, (r) => push(labelled(r)));
+          return () => follower.stop();
+        },
+      };
+    },
+
+    async events(query: EventQuery): Promise<Feed<EventRecord>> {
+      const file = eventsFileOf(engine.config().logDir);
+      const snapshot = readLastEvents(file, query.lines);
+      if (!query.follow) return { snapshot: snapshot.records };
+      return {
+        snapshot: snapshot.records,
+        follow: (push) => {
+          const follower = followEvents(file, snapshot.position, push);
+          return () => follower.stop();
+        },
+      };
+    },
+  };
+}
+
+function shape(outcomes: readonly UnitOutcome[]): ActionResponse['results'] {
+  return outcomes.map(({ unit, phase, pid, ok, message }) => ({ unit, phase, pid, ok, message }));
+}

@@ -1,0 +1,56 @@
+// Where a project's engine keeps its socket, lock and state: a private per-user directory
+// ($TEND_RUNTIME_DIR, else $XDG_RUNTIME_DIR/tend, else /tmp/tend-<uid>), mode 0700 and owned by
+// the user — checked, never trusted — with one subdirectory per config file (its path hashed).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TendError } from '../errors.js';
+
+export interface ProjectPaths {
+  readonly dir: string;
+  readonly socket: string;
+  readonly state: string;
+  readonly lock: string;
+  readonly token: string;
+  readonly engineLog: string;
+  /** Stable id of the project: the config file's absolute path, hashed. */
+  readonly id: string;
+}
+
+export function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.TEND_RUNTIME_DIR) return path.resolve(env.TEND_RUNTIME_DIR);
+  if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'tend');
+  return path.join(os.tmpdir(), `tend-${process.getuid?.() ?? 'user'}`);
+}
+
+export function projectPaths(configFile: string, env: Readonly<Record<string, string | undefined>>): ProjectPaths {
+  const id = createHash('sha256').update(path.resolve(configFile)).digest('hex').slice(0, 16);
+  const dir = path.join(runtimeBase(env), id);
+  return {
+    dir,
+    id,
+    socket: path.join(dir, 'engine.sock'),
+    state: path.join(dir, 'state.json'),
+    lock: path.join(dir, 'engine.lock'),
+    token: path.join(dir, 'api.token'),
+    engineLog: path.join(dir, 'engine.log'),
+  };
+}
+
+/** Create (0700) or check the base and project directories: ours, and closed to others. */
+export function ensurePrivateDir(paths: ProjectPaths): void {
+  for (const dir of [path.dirname(paths.dir), paths.dir]) {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new TendError('TEND_RUNTIME_DIR', `${dir}: ${(error as Error).message}`, { cause: error });
+    }
+    const stat = fs.lstatSync(dir);
+    const uid = process.getuid?.();
+    if (!stat.isDirectory()) throw new TendError('TEND_RUNTIME_DIR', `${dir} is not a directory`);
+    if (uid !== undefined && stat.uid !== uid) throw new TendError('TEND_RUNTIME_DIR', `${dir} belongs to uid ${stat.uid}, not to you (${uid})`);
+    // Someone else could plant a socket or read state in a group- or world-writable directory.
+    if ((stat.mode & 0o077) !== 0) throw new TendError('TEND_RUNTIME_DIR', `${dir} has mode ${(stat.mode & 0o777).toString(8)}; it must be 700`);
+  }
+}
