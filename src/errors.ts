@@ -63,6 +63,11 @@ export const catalogue = {
     status: 400,
     hint: 'fix the problems listed above and run `tend reload` again',
   },
+  TEND_UPGRADE_REFUSED: {
+    message: (reason) => `upgrade refused, the running engine stays: ${reason}`,
+    exitCode: 1,
+    status: 409,
+  },
   TEND_RUNTIME_DIR: {
     message: (detail) => `unsafe or unusable runtime directory: ${detail}`,
     exitCode: 1,

@@ -32,6 +32,7 @@ export interface Client {
   scale(request: ScaleRequest): Promise<ActionResponse>;
   reload(): Promise<ReloadResponse>;
   down(): Promise<ActionResponse>;
+  upgrade(): Promise<ActionResponse>;
   logs(query: LogQuery, onRecord: (record: LogRecord) => void, signal?: AbortSignal): Promise<void>;
   events(query: EventQuery, onRecord: (record: EventRecord) => void, signal?: AbortSignal): Promise<void>;
 }
@@ -102,6 +103,7 @@ export function createClient(options: ClientOptions): Client {
     scale: (body) => call(routes.scale, body),
     reload: () => call(routes.reload),
     down: () => call(routes.down),
+    upgrade: () => call(routes.upgrade),
     logs: (query, onRecord, signal) => stream(`${routes.logs.path}?${logParams(query)}`, onRecord, signal),
     events: (query, onRecord, signal) => stream(`${routes.events.path}?${eventParams(query)}`, onRecord, signal),
   };

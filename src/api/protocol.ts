@@ -128,6 +128,8 @@ export interface Control {
   reload(): Promise<ReloadResponse>;
   /** Stop every service; resolves when they are all gone. The engine exits after the answer is sent. */
   down(): Promise<ActionResponse>;
+  /** Replace the running engine with the code on disk (under a keeper); no service restarts. */
+  upgrade(): Promise<ActionResponse>;
   logs(query: LogQuery): Promise<Feed<LogRecord>>;
   events(query: EventQuery): Promise<Feed<EventRecord>>;
 }
@@ -150,6 +152,7 @@ export const routes = {
   scale: { method: 'POST', path: '/v1/scale' },
   reload: { method: 'POST', path: '/v1/reload' },
   down: { method: 'POST', path: '/v1/down' },
+  upgrade: { method: 'POST', path: '/v1/upgrade' },
   logs: { method: 'GET', path: '/v1/logs' },
   events: { method: 'GET', path: '/v1/events' },
 } as const;

@@ -120,6 +120,7 @@ function handlersFor({ control, maxStreamBuffer = DEFAULT_MAX_STREAM_BUFFER }: A
     scale: async (req) => control.scale(toScaleRequest(await body(req))),
     reload: async (req) => (await body(req), control.reload()),
     down: async (req) => (await body(req), control.down()),
+    upgrade: async (req) => (await body(req), control.upgrade()),
     logs: async (_req, url, res) => {
       const query = toLogQuery(url.searchParams);
       writeFeed({ res, feed: await control.logs(query), follow: query.follow, maxBuffered: maxStreamBuffer, register });

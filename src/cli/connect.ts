@@ -7,7 +7,7 @@ import type { VerbInput } from './verb.js';
 export async function connect({ values, io }: VerbInput) {
   const [{ findConfigFile }, { projectPaths }, { createClient }] = await Promise.all([
     import('../config/find.js'),
-    import('../engine/runtime-dir.js'),
+    import('../runtime/runtime-dir.js'),
     import('../api/client.js'),
   ]);
   const file = findConfigFile({ file: typeof values.file === 'string' ? values.file : undefined, cwd: io.cwd, env: io.env });

@@ -5,7 +5,9 @@ import { checkVerb } from './verbs/check.js';
 import { engineVerb } from './verbs/engine.js';
 import { fleetVerbs } from './verbs/fleet.js';
 import { eventsVerb, logsVerb } from './verbs/logs.js';
+import { startupVerb } from './verbs/startup.js';
 import { upVerb } from './verbs/up.js';
+import { upgradeVerb } from './verbs/upgrade.js';
 import type { OptionSpec, Verb } from './verb.js';
 
 export const globalOptions: Readonly<Record<string, OptionSpec>> = {
@@ -15,4 +17,4 @@ export const globalOptions: Readonly<Record<string, OptionSpec>> = {
   version: { type: 'boolean', short: 'V', description: 'Print the version.' },
 };
 
-export const verbs: readonly Verb[] = [upVerb, ...fleetVerbs, logsVerb, eventsVerb, checkVerb, engineVerb];
+export const verbs: readonly Verb[] = [upVerb, ...fleetVerbs, logsVerb, eventsVerb, checkVerb, upgradeVerb, startupVerb, engineVerb];

@@ -29,11 +29,12 @@ export interface ControlOptions {
   readonly reload: () => Promise<ReloadResponse>;
   /** Stop every service; the session exits after the answer is sent. */
   readonly down: () => Promise<ActionResponse>;
+  readonly upgrade: () => Promise<ActionResponse>;
 }
 
 const validSignal = /^SIG[A-Z0-9]+$/;
 
-export function createControl({ engine, info, reload, down }: ControlOptions): Control {
+export function createControl({ engine, info, reload, down, upgrade }: ControlOptions): Control {
   const act = async (kind: CommandKind, request: ActionRequest): Promise<ActionResponse> => {
     if (!request.all && request.services.length === 0) throw new TendError('TEND_USAGE', `name at least one service to ${kind}, or pass --all`);
     const refs = engine.select(request.all ? [] : request.services);
@@ -80,6 +81,7 @@ export function createControl({ engine, info, reload, down }: ControlOptions): C
     },
     reload,
     down,
+    upgrade,
 
     async logs(query: LogQuery): Promise<Feed<LogRecord>> {
       const config = engine.config();

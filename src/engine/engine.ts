@@ -64,6 +64,13 @@ export interface EngineOptions {
   readonly random?: () => number;
 }
 
+/** A pending timer as kept across engine restarts: it fires at `at` (epoch ms) wherever the engine is. */
+interface SavedTimer {
+  readonly timer: 'backoff';
+  readonly generation: number;
+  readonly at: number;
+}
+
 interface UnitEntry {
   readonly ref: UnitRef;
   state: UnitState;
@@ -83,6 +90,12 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   const restWaiters: Array<() => void> = [];
   const queue: Array<[UnitEntry, UnitEvent]> = [];
   let draining = false;
+  // What changed since the last commit, for a host that keeps the engine's state (the keeper).
+  const dirtyUnits = new Set<string>();
+  const dirtyTimers = new Set<string>();
+  const timerInfo = new Map<string, SavedTimer>();
+  let configDirty = true;
+
 
   const serviceOf = (ref: UnitRef): ServiceConfig => {
     const service = services.get(ref.service);
@@ -97,6 +110,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       .map((ref) => {
         const entry: UnitEntry = { ref, state: initialUnitState, waiters: [] };
         units.set(ref.id, entry);
+        dirtyUnits.add(ref.id);
         return entry;
       });
   }
@@ -112,13 +126,41 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     } finally {
       draining = false;
     }
+    commit();
     if (restWaiters.length > 0 || observer.resting) checkResting();
+  }
+
+  function commit(): void {
+    if (!host.commit) return;
+    const unitsOut: Record<string, UnitState | null> = {};
+    for (const id of dirtyUnits) unitsOut[id] = units.get(id)?.state ?? null;
+    const timersOut: Record<string, SavedTimer | null> = {};
+    for (const id of dirtyTimers) timersOut[id] = timerInfo.get(id) ?? null;
+    host.commit({ ...(configDirty ? { config: current } : {}), units: unitsOut, timers: timersOut });
+    dirtyUnits.clear();
+    dirtyTimers.clear();
+    configDirty = false;
+  }
+
+  function armTimer(entry: UnitEntry, saved: SavedTimer): void {
+    const { id } = entry.ref;
+    timers.get(id)?.();
+    const fire = () => {
+      timers.delete(id);
+      timerInfo.delete(id);
+      dirtyTimers.add(id);
+      dispatch(entry, { type: 'timer-fired', timer: saved.timer, generation: saved.generation });
+    };
+    timers.set(id, clock.setTimer(saved.at - clock.now(), fire));
+    timerInfo.set(id, saved);
+    dirtyTimers.add(id);
   }
 
   function step(entry: UnitEntry, event: UnitEvent): void {
     if (units.get(entry.ref.id) !== entry) return; // removed by a reload or scale
     const { state, effects } = transition(entry.state, event, { now: clock.now(), random: random(), spec: serviceOf(entry.ref) });
     entry.state = state;
+    dirtyUnits.add(entry.ref.id);
     for (const effect of effects) perform(entry, effect);
     entry.waiters = entry.waiters.filter((answered) => !answered(state));
   }
@@ -128,24 +170,21 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     switch (effect.type) {
       case 'spawn': {
         const service = serviceOf(ref);
-        host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref) });
+        const log = { file: service.logs.file, maxSize: service.logs.max_size, keep: service.logs.keep, instance: ref.instance };
+        host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref), ...(host.writesLogs ? { log } : {}) });
         return;
       }
       case 'stop-group':
         host.stopGroup(ref.id, { signal: effect.signal as NodeJS.Signals, timeoutMs: effect.timeoutMs });
         return;
-      case 'schedule': {
-        timers.get(ref.id)?.();
-        const fire = () => {
-          timers.delete(ref.id);
-          dispatch(entry, { type: 'timer-fired', timer: effect.timer, generation: effect.generation });
-        };
-        timers.set(ref.id, clock.setTimer(effect.at - clock.now(), fire));
+      case 'schedule':
+        armTimer(entry, { timer: effect.timer, generation: effect.generation, at: effect.at });
         return;
-      }
       case 'cancel':
         timers.get(ref.id)?.();
         timers.delete(ref.id);
+        timerInfo.delete(ref.id);
+        dirtyTimers.add(ref.id);
         return;
       case 'emit':
         record(ref, effect.notice);
@@ -227,6 +266,10 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       if (units.get(entry.ref.id) === entry) units.delete(entry.ref.id);
       timers.get(entry.ref.id)?.();
       timers.delete(entry.ref.id);
+      timerInfo.delete(entry.ref.id);
+      dirtyUnits.add(entry.ref.id);
+      dirtyTimers.add(entry.ref.id);
+      commit();
       return outcome;
     });
   }
@@ -234,6 +277,25 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   return {
     startedAt: clock.now(),
     config: () => current,
+
+    /**
+     * Carry on from what a previous engine committed to the keeper: its unit states (same PIDs,
+     * restart counts, uptimes) and pending timers. Its config came in through `config`.
+     */
+    restore(saved: { units?: Readonly<Record<string, unknown>>; timers?: Readonly<Record<string, unknown>> }): void {
+      for (const [id, state] of Object.entries(saved.units ?? {})) {
+        const at = id.lastIndexOf('.');
+        const ref: UnitRef = { id, service: id.slice(0, at), instance: Number(id.slice(at + 1)) };
+        if (!services.has(ref.service)) continue;
+        units.set(id, { ref, state: state as UnitState, waiters: [] });
+      }
+      for (const [id, timer] of Object.entries(saved.timers ?? {})) {
+        const entry = units.get(id);
+        if (entry && timer) armTimer(entry, timer as SavedTimer);
+      }
+      dirtyUnits.clear();
+      dirtyTimers.clear();
+    },
 
     startAll(): void {
       for (const entry of units.values()) dispatch(entry, { type: 'start-requested' });
@@ -263,11 +325,13 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     },
 
     signal(refs: readonly UnitRef[], signal: NodeJS.Signals): UnitOutcome[] {
-      return refs.map((ref) => {
+      const outcomes = refs.map((ref) => {
         const state = units.get(ref.id)?.state ?? initialUnitState;
         const sent = state.pid !== null && host.signalGroup(ref.id, signal);
         return { unit: viewOf(ref).label, phase: state.phase, pid: state.pid, ok: sent, message: sent ? `sent ${signal}` : 'not running: nothing to signal' };
       });
+      commit(); // a keeper host sends held calls with the next commit
+      return outcomes;
     },
 
     /** Add instances (started at once) or remove the highest ones (stopped, then forgotten). */
@@ -277,6 +341,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       const from = service.instances;
       services.set(name, { ...service, instances });
       current = { ...current, services: current.services.map((s) => (s.name === name ? (services.get(name) as ServiceConfig) : s)) };
+      configDirty = true;
+      commit();
       if (instances > from) return Promise.all(addUnits(services.get(name) as ServiceConfig, from).map((entry) => command(entry, 'start')));
       const doomed = [...units.values()].filter((e) => e.ref.service === name && e.ref.instance >= instances);
       return Promise.all(doomed.map((entry) => stopAndRemove(entry, 'operator')));
@@ -300,6 +366,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
         services.set(service.name, running && !plan.start.includes(service.name) ? { ...service, instances: running.instances } : service);
       }
       current = { ...next, services: next.services.map((s) => services.get(s.name) ?? s) };
+      configDirty = true;
+      commit();
       logs.reconfigure(next);
       const added = next.services.filter((s) => plan.start.includes(s.name)).flatMap((service) => addUnits(service));
       const [stopped, started] = await Promise.all([stopping, Promise.all(added.map((entry) => command(entry, 'start')))]);

@@ -1,7 +1,8 @@
-// One engine for one project, serving its control API: take the project lock, end what a dead
-// engine left running (by recorded PID and start time), start the fleet, answer on the socket,
-// reload on request or SIGHUP, and on shutdown stop everything and clean up. Used by the
-// foreground `tend up` (with a terminal observer) and by the background engine of `up -d`.
+// One engine for one project, serving its control API. Standalone (the foreground `tend up`) it
+// takes the project lock, ends what a dead engine left running (by recorded PID and start
+// time) and runs services itself. Under a keeper (`tend up -d`) the keeper holds the lock, the
+// processes and the logs, and hands over the state of the engine before — so a new engine
+// carries on with the same PIDs. Either way: reload on request, stop everything on shutdown.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { ActionResponse, EngineInfo, ReloadResponse } from '../api/protocol.js';
@@ -12,15 +13,20 @@ import { loadConfig } from '../config/load.js';
 import { planReload } from '../config/plan.js';
 import type { Config } from '../config/schema.js';
 import { TendError } from '../errors.js';
+import type { HostListener, ProcessHost } from '../host/host.js';
+import { createKeeperHost, type KeeperHost, type KeeperLink } from '../host/keeper-client.js';
+import type { KeeperToEngine } from '../host/keeper-protocol.js';
+import { endLeftovers } from '../runtime/leftovers.js';
+import { acquireLock } from '../runtime/lock.js';
+import { ensurePrivateDir, projectPaths, type ProjectPaths } from '../runtime/runtime-dir.js';
+import { readState, recordOf, writeState, type RecordedProcess } from '../runtime/state-file.js';
 import { createEngine, type Engine, type EngineObserver } from './engine.js';
-import { endLeftovers } from './leftovers.js';
-import { acquireLock } from './lock.js';
-import { ensurePrivateDir, projectPaths, type ProjectPaths } from './runtime-dir.js';
-import { readState, recordOf, writeState, type RecordedProcess } from './state-file.js';
 import type { UnitOutcome } from './outcomes.js';
 
 /** How often max_memory is checked: a /proc scan costs ~1 ms per 100 processes. */
 const MEMORY_CHECK_MS = Number(process.env.TEND_MEMORY_CHECK_MS) || 5000;
+
+export type KeeperHello = Extract<KeeperToEngine, { type: 'hello' }>;
 
 export interface ServeOptions {
   readonly config: Config;
@@ -28,25 +34,34 @@ export interface ServeOptions {
   readonly cwd: string;
   readonly observer: EngineObserver;
   readonly version: string;
+  /** Present when a keeper started this engine: its first message and the channel back. */
+  readonly keeper?: { readonly hello: KeeperHello; readonly link: KeeperLink };
 }
 
 export interface Session {
   readonly engine: Engine;
   readonly paths: ProjectPaths;
-  /** Outcomes of the initial start of every unit. */
+  /** Outcomes of the initial start of every unit (none when carrying on from a previous engine). */
   readonly started: Promise<UnitOutcome[]>;
   /** Resolves once a shutdown (signal, `down`) has stopped everything and cleaned up. */
   readonly finished: Promise<void>;
   shutdown(): Promise<void>;
   reload(): Promise<ReloadResponse>;
+  /** Under a keeper: feed it every message the keeper sends. */
+  receive(message: KeeperToEngine): void;
 }
 
-export async function serve({ config, env, cwd, observer, version }: ServeOptions): Promise<Session> {
-  const paths = projectPaths(config.file, env);
+export async function serve(options: ServeOptions): Promise<Session> {
+  const paths = projectPaths(options.config.file, options.env);
   ensurePrivateDir(paths);
-  const lock = await acquireLock(paths, config.file);
+  if (options.keeper) return startSession({ ...options, paths, releaseLock: () => {} });
+  const lock = await acquireLock(paths, options.config.file);
   try {
-    return await startSession({ config, env, cwd, observer, version, paths, releaseLock: () => lock.release() });
+    const previous = readState(paths.state);
+    if (previous) {
+      for (const ended of await endLeftovers(previous)) options.observer.warning(`ended ${ended.unit} (pid ${ended.pid}), left running by an engine that died`);
+    }
+    return await startSession({ ...options, paths, releaseLock: () => lock.release() });
   } catch (error) {
     lock.release();
     throw error;
@@ -54,35 +69,20 @@ export async function serve({ config, env, cwd, observer, version }: ServeOption
 }
 
 async function startSession(options: ServeOptions & { paths: ProjectPaths; releaseLock: () => void }): Promise<Session> {
-  const { config, env, cwd, observer, version, paths } = options;
-  const previous = readState(paths.state);
-  if (previous) {
-    for (const ended of await endLeftovers(previous)) observer.warning(`ended ${ended.unit} (pid ${ended.pid}), left running by an engine that died`);
-  }
-  fs.rmSync(paths.socket, { force: true }); // the lock is ours: any socket file here is stale
+  const { env, cwd, observer, version, paths, keeper } = options;
+  // Under a keeper, the running config is the one the last engine committed, not the file.
+  const config = (keeper?.hello.state?.config as Config | undefined) ?? options.config;
+  fs.rmSync(paths.socket, { force: true }); // we hold the project (lock or keeper): any socket here is stale
 
-  const units: Record<string, RecordedProcess> = {};
-  const engineRecord = recordOf(process.pid) ?? { pid: process.pid, startTime: 0 };
-  let stateDirty = false;
-  const saveState = () => {
-    if (stateDirty) return;
-    stateDirty = true;
-    setImmediate(() => {
-      stateDirty = false;
-      for (const unit of engine.status()) {
-        if (unit.pid === null) delete units[unit.id];
-        else if (units[unit.id]?.pid !== unit.pid) {
-          const record = recordOf(unit.pid);
-          if (record) units[unit.id] = record;
-        }
-      }
-      writeState(paths.state, { engine: engineRecord, units });
-    });
-  };
-
+  const keeperHost: { current: KeeperHost | null } = { current: null };
+  const makeHost = keeper
+    ? (listener: HostListener): ProcessHost => (keeperHost.current = createKeeperHost(keeper.link, keeper.hello.liveUnits)(listener))
+    : undefined;
+  const saveState = stateRecorder(paths, () => engine);
   const engine = createEngine({
     config,
     baseEnv: env,
+    ...(makeHost ? { makeHost } : {}),
     observer: {
       ...observer,
       notice(record) {
@@ -99,6 +99,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   const finished = new Promise<void>((resolve) => (finish = resolve));
   let api: ApiServer | null = null;
   let memoryTimer: NodeJS.Timeout | undefined;
+  let upgradeRefused: ((reason: string) => void) | null = null;
 
   const armMemoryWatch = () => {
     clearInterval(memoryTimer);
@@ -108,18 +109,29 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
     }
   };
 
+  /** Close the API and files; under a keeper also tell it (`down`: it exits after us). */
+  const closeSession = async (keeperMessage: 'down' | null) => {
+    clearInterval(memoryTimer);
+    await api?.close();
+    engine.close();
+    fs.rmSync(paths.socket, { force: true });
+    if (keeperMessage === 'down') fs.rmSync(paths.state, { force: true });
+    if (keeper && keeperMessage) await new Promise<void>((resolve) => keeper.link.send({ type: keeperMessage }, resolve));
+    options.releaseLock();
+    finish();
+  };
+
   const shutdown = (): Promise<void> => {
     shuttingDown ??= (async () => {
-      clearInterval(memoryTimer);
       await engine.shutdown();
-      await api?.close();
-      engine.close();
-      fs.rmSync(paths.socket, { force: true });
-      fs.rmSync(paths.state, { force: true });
-      options.releaseLock();
-      finish();
+      await closeSession('down');
     })();
     return shuttingDown;
+  };
+
+  /** A new engine takes over (upgrade): leave every service as it is. */
+  const retire = (): void => {
+    shuttingDown ??= closeSession(null);
   };
 
   const reload = async (): Promise<ReloadResponse> => {
@@ -160,13 +172,27 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
     return { results: before.map((u) => ({ unit: u.unit, phase: 'stopped', pid: null, ok: true, message: 'stopped' })) };
   };
 
+  /** Ask the keeper to run the engine now on disk; resolves once it accepted (we retire next). */
+  const upgrade = async (): Promise<ActionResponse> => {
+    if (!keeper) throw new TendError('TEND_UPGRADE_REFUSED', 'this engine runs without a keeper (foreground `tend up`): restart it instead');
+    const refused = new Promise<never>((_, reject) => {
+      upgradeRefused = (reason) => reject(new TendError('TEND_UPGRADE_REFUSED', reason));
+    });
+    keeper.link.send({ type: 'upgrade' });
+    const accepted = new Promise<ActionResponse>((resolve) => {
+      retireAccepted = () => resolve({ results: [{ unit: 'engine', phase: 'running', pid: process.pid, ok: true, message: 'handing over to the engine on disk' }] });
+    });
+    return Promise.race([refused, accepted]);
+  };
+  let retireAccepted: (() => void) | null = null;
+
   try {
     const { createControl } = await import('./control.js');
     const tcp = config.api ? { host: config.api.host, port: config.api.port, token: apiToken(env, paths) } : undefined;
     api = await startApiServer({
-      control: createControl({ engine, info, reload, down }),
+      control: createControl({ engine, info, reload, down, upgrade }),
       socketPath: paths.socket,
-      onDown: () => void shutdown(),
+      onDown: () => void (shuttingDown ??= closeSession('down')),
       onInternalError: (error) => observer.warning(`internal error in an API call: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
       ...(tcp ? { tcp } : {}),
     });
@@ -175,8 +201,62 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
     throw error;
   }
   armMemoryWatch();
-  const started = engine.run('start', engine.select([]));
-  return { engine, paths, started, finished, shutdown, reload };
+
+  let started: Promise<UnitOutcome[]>;
+  if (keeper?.hello.state) {
+    engine.restore(keeper.hello.state);
+    keeperHost.current?.replay(keeper.hello.pending);
+    saveState();
+    started = Promise.resolve([]);
+  } else {
+    started = engine.run('start', engine.select([]));
+  }
+
+  const receive = (message: KeeperToEngine): void => {
+    switch (message.type) {
+      case 'event':
+      case 'ping':
+        keeperHost.current?.receive(message);
+        return;
+      case 'retire':
+        if (retireAccepted) retireAccepted();
+        // Let the upgrade answer leave first; the API closes right after.
+        setImmediate(retire);
+        return;
+      case 'upgrade-refused':
+        upgradeRefused?.(message.reason);
+        return;
+      case 'shutdown':
+        void shutdown();
+        return;
+      case 'hello':
+        return; // only the first one counts
+    }
+  };
+
+  return { engine, paths, started, finished, shutdown, reload, receive };
+}
+
+/** Keeps state.json (PIDs with start times) in step, batched per turn of the event loop. */
+function stateRecorder(paths: ProjectPaths, engineOf: () => Engine) {
+  const units: Record<string, RecordedProcess> = {};
+  const engineRecord = recordOf(process.pid) ?? { pid: process.pid, startTime: 0 };
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    setImmediate(() => {
+      queued = false;
+      for (const unit of engineOf().status()) {
+        if (unit.pid === null) delete units[unit.id];
+        else if (units[unit.id]?.pid !== unit.pid) {
+          const record = recordOf(unit.pid);
+          if (record) units[unit.id] = record;
+        }
+      }
+      writeState(paths.state, { engine: engineRecord, units });
+    });
+  };
 }
 
 /** TEND_API_TOKEN, or a random token written to the project's runtime dir (0600) for scripts to read. */

@@ -9,6 +9,16 @@ export interface SpawnSpec {
   readonly cwd: string;
   /** The complete environment of the child (the host adds nothing). */
   readonly env: Readonly<Record<string, string>>;
+  /** Where the output goes, for a host that writes log files itself (the keeper). */
+  readonly log?: LogTarget;
+}
+
+/** A unit's log file and rotation, as the keeper needs it to frame, timestamp and rotate. */
+export interface LogTarget {
+  readonly file: string;
+  readonly maxSize: number;
+  readonly keep: number;
+  readonly instance: number;
 }
 
 export type OutputStream = 'out' | 'err';
@@ -62,4 +72,18 @@ export interface ProcessHost {
   killAll(): void;
   /** Units whose group is still known to have members. */
   liveUnits(): string[];
+  /** True when the host writes the log files (from SpawnSpec.log); the engine then only reads them. */
+  readonly writesLogs?: boolean;
+  /**
+   * Hosts that outlive the engine keep its state: called after each batch of events with what
+   * changed, together with the calls made meanwhile (which such a host may hold until then).
+   */
+  commit?(state: SavedState): void;
+}
+
+/** Opaque engine state a host may keep across engine restarts (see keeper-protocol.ts). */
+export interface SavedState {
+  readonly config?: unknown;
+  readonly units?: Readonly<Record<string, unknown>>;
+  readonly timers?: Readonly<Record<string, unknown>>;
 }

@@ -48,6 +48,7 @@ function fakeControl(overrides: Partial<Control> = {}) {
     scale: record('scale', answer('scale')),
     reload: record('reload', { started: ['a'], stopped: [], restarted: [], unchanged: ['b'] }),
     down: record('down', answer('down')),
+    upgrade: record('upgrade', answer('upgrade')),
     logs: async (query) => (calls.push(['logs', query]), { snapshot: [log('one'), log('two')] }),
     events: async (query) => (calls.push(['events', query]), { snapshot: [{ time: 't', kind: 'spawned', unit: 'web' }] }),
     ...overrides,

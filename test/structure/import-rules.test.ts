@@ -18,10 +18,14 @@ const rules: Record<string, Rule> = {
   logs: { value: base, type: ['host/host', 'api/protocol'] },
   probes: { value: base, type: ['host'] },
   api: { value: base, type: [] },
-  engine: { value: [...base, 'core', 'config', 'host', 'logs', 'probes', 'api'], type: [] },
+  // runtime: the project's private dir, lock and state file — shared by engine, CLI and keeper.
+  runtime: { value: [...base, 'host/proc'], type: [] },
+  engine: { value: [...base, 'core', 'config', 'host', 'logs', 'probes', 'api', 'runtime'], type: [] },
   // cli reads /proc (host/proc) only to see that a process has exited; it never drives processes.
-  cli: { value: [...base, 'api', 'config', 'engine', 'logs/terminal', 'host/proc'], type: [] },
-  keeper: { value: ['lib', 'host/local'], type: [] },
+  cli: { value: [...base, 'api', 'config', 'engine', 'logs/terminal', 'host/proc', 'runtime'], type: ['host/keeper-protocol'] },
+  // The keeper must keep working across engine upgrades: mechanism only (processes, log files,
+  // the runtime dir), never engine, config or core.
+  keeper: { value: [...base, 'host', 'logs/framer', 'logs/file-sink', 'runtime'], type: [] },
   dashboard: { value: ['api/protocol'], type: [] },
   main: { value: ['cli', 'lib'], type: [] },
 };

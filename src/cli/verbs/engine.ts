@@ -1,27 +1,57 @@
-// The background engine's entry (`tend up -d` starts `tend engine -f FILE` in its own session).
-// It serves the project until `tend down` or SIGTERM, reloads on SIGHUP, and says hello to the
-// `up -d` that started it — ready with the start outcomes, or the error that stopped it.
-import { isTendError } from '../../errors.js';
+// The engine's entry under a keeper (`tend up -d` starts the keeper, the keeper starts
+// `tend engine --keeper --file FILE`). It waits for the keeper's hello, carries on from the
+// state it hands over (or starts the fleet on a first start), serves the API, and tells the
+// keeper how the first start went. `--capabilities` answers the keeper's pre-upgrade check.
+import type { EngineCapabilities, KeeperToEngine } from '../../host/keeper-protocol.js';
+import { isTendError, TendError } from '../../errors.js';
+import type { Config } from '../../config/schema.js';
 import { loadOrExplain } from '../load.js';
 import type { Verb } from '../verb.js';
 import { version } from '../version.js';
 import type { EngineHello } from './up.js';
 
-const log = (text: string) => process.stderr.write(`${new Date().toISOString()} ${text}\n`);
-const hello = (message: EngineHello) => {
-  if (process.send) process.send(message, () => process.connected && process.disconnect());
+/** The keeper protocols this engine speaks (see host/keeper-protocol.ts). */
+const KEEPER_PROTOCOLS = [1];
+
+const log = (text: string) => process.stderr.write(`${new Date().toISOString()} engine ${process.pid}: ${text}\n`);
+const send = (message: unknown, callback?: () => void) => {
+  if (process.connected) process.send?.(message, undefined, {}, () => callback?.());
+  else callback?.();
 };
+const announce = (message: EngineHello) => send({ type: 'announce', message });
 
 export const engineVerb: Verb = {
   name: 'engine',
-  summary: 'Run the engine of a project in this process (what `tend up -d` starts in the background).',
+  summary: 'Run the engine of a project under its keeper (what `tend up -d` starts).',
   args: '',
-  options: {},
+  options: {
+    keeper: { type: 'boolean', description: 'Talk to the keeper over the IPC channel (required).' },
+    capabilities: { type: 'boolean', description: 'Print the version and keeper protocols this engine speaks, as JSON.' },
+  },
   details: 'Internal: use `tend up -d`.',
   hidden: true,
   async run(input) {
+    if (input.values.capabilities) {
+      // Test-only: TEND_TEST_ADVERTISE_PROTOCOLS makes this engine claim other protocols, so a
+      // test can see the keeper refuse an upgrade it cannot speak.
+      const advertised = input.io.env.TEND_TEST_ADVERTISE_PROTOCOLS?.split(',').map(Number) ?? KEEPER_PROTOCOLS;
+      const capabilities: EngineCapabilities = { version: version(), keeperProtocols: advertised };
+      input.io.stdout.write(`${JSON.stringify(capabilities)}\n`);
+      return 0;
+    }
+    if (!input.values.keeper || !process.send) throw new TendError('TEND_USAGE', 'tend engine runs under a keeper; use `tend up -d`');
+    // Messages can arrive before the session exists (events); hold them until it does.
+    const early: KeeperToEngine[] = [];
+    let deliver: (message: KeeperToEngine) => void = (message) => void early.push(message);
+    const hello = await new Promise<Extract<KeeperToEngine, { type: 'hello' }>>((resolve) => {
+      process.on('message', (message: KeeperToEngine) => (message.type === 'hello' ? resolve(message) : deliver(message)));
+    });
     try {
-      const config = await loadOrExplain(input);
+      if (!KEEPER_PROTOCOLS.includes(hello.protocol)) {
+        throw new TendError('TEND_ENGINE_START_FAILED', `this engine speaks keeper protocol ${KEEPER_PROTOCOLS.join(', ')}, the keeper ${hello.protocol}`);
+      }
+      // A new engine carries on with the config in force, not whatever the file says now.
+      const config = (hello.state?.config as Config | undefined) ?? (await loadOrExplain(input));
       const { serve } = await import('../../engine/serve.js');
       const session = await serve({
         config,
@@ -29,25 +59,50 @@ export const engineVerb: Verb = {
         cwd: input.io.cwd,
         version: version(),
         observer: { output: () => {}, notice: () => {}, warning: (text) => log(`warning: ${text}`) },
+        keeper: { hello, link: { send } },
       });
-      const stop = () => void session.shutdown();
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+      deliver = (message) => session.receive(message);
+      for (const message of early.splice(0)) session.receive(message);
+      let exitWith: (code: number) => void = () => {};
+      const exit = new Promise<number>((resolve) => (exitWith = resolve));
+      onKeeperLoss(session.paths.state, exitWith);
+      // kill or SIGTERM of the engine alone: exit and let the keeper start a new one; services stay.
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => exitWith(0));
       process.on('SIGHUP', () => {
         session.reload().then(
           () => log('reloaded on SIGHUP'),
           (error: unknown) => log(`reload on SIGHUP rejected: ${error instanceof Error ? error.message : String(error)}`),
         );
       });
-      log(`engine ${process.pid} serving ${config.file}`);
-      hello({ type: 'ready', results: await session.started });
-      await session.finished;
-      log('engine stopped');
-      return 0;
+      if (input.io.env.TEND_TEST_FAULT === 'hang-on-usr2') process.on('SIGUSR2', hang);
+      log(`serving ${config.file} (${hello.reason})`);
+      const results = await session.started;
+      if (hello.reason === 'start') announce({ type: 'ready', results });
+      return await Promise.race([session.finished.then(() => 0), exit]);
     } catch (error) {
       if (!isTendError(error)) throw error;
-      hello({ type: 'error', code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), details: error.details });
+      announce({ type: 'error', code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), details: error.details });
       throw error;
     }
   },
 };
+
+/** The keeper is gone (the IPC channel closed): nobody holds the services' pipes any more — end them and exit. */
+function onKeeperLoss(stateFile: string, exitWith: (code: number) => void): void {
+  process.on('disconnect', () => {
+    log('the keeper is gone: stopping every service group, then exiting');
+    void (async () => {
+      const [{ readState }, { endLeftovers }] = await Promise.all([import('../../runtime/state-file.js'), import('../../runtime/leftovers.js')]);
+      const state = readState(stateFile);
+      if (state) await endLeftovers(state);
+      exitWith(1);
+    })();
+  });
+}
+
+/** Test-only: block the event loop so the keeper's heartbeat finds the engine hung. */
+function hang(): void {
+  for (;;) {
+    // spin
+  }
+}

@@ -3,6 +3,7 @@
 // control API answers on the project's socket, so `tend ps` works from another terminal.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ActionResult } from '../../api/protocol.js';
 import { TendError } from '../../errors.js';
 import { onEmergency } from '../../lib/emergency.js';
@@ -101,6 +102,11 @@ async function upForeground(input: VerbInput): Promise<number> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
 
+  if (process.pid === 1) {
+    // Orphans are re-parented to PID 1, and Node reaps only the children it spawned itself:
+    // grandchildren that outlive their parent would stay zombies for ever.
+    say('warning: tend runs as PID 1: it forwards signals and stops services, but cannot reap orphaned grandchildren; run it under an init: `docker run --init` or tini');
+  }
   say(`${config.file}: starting ${labels.length} process${labels.length === 1 ? '' : 'es'}; logs in ${config.logDir}`);
   if (labels.length === 0) {
     say('no services to run (every service has instances: 0); waiting for `tend scale` or Ctrl-C');
@@ -119,15 +125,19 @@ function injectFault(): void {
   });
 }
 
-/** Spawn the background engine (its own session, output to engine.log) and wait for its hello. */
+/**
+ * Spawn the keeper (its own session, output to engine.log); it starts the engine, whose first
+ * word — ready with the start outcomes, or the error that stopped it — comes back through it.
+ */
 async function upDetached(input: VerbInput): Promise<number> {
   const { io } = input;
   const config = await loadOrExplain(input);
-  const { ensurePrivateDir, projectPaths } = await import('../../engine/runtime-dir.js');
+  const { ensurePrivateDir, projectPaths } = await import('../../runtime/runtime-dir.js');
   const paths = projectPaths(config.file, io.env);
   ensurePrivateDir(paths);
   const log = fs.openSync(paths.engineLog, 'a', 0o600);
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', 'engine', '-f', config.file], {
+  const keeperMain = fileURLToPath(new URL('../../keeper/main.js', import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, keeperMain, '--file', config.file, '--engine', process.argv[1] ?? ''], {
     cwd: io.cwd,
     env: io.env as NodeJS.ProcessEnv,
     detached: true, // its own session: Ctrl-C in this terminal must not reach it
@@ -141,14 +151,14 @@ async function upDetached(input: VerbInput): Promise<number> {
   child.removeAllListeners();
   if (child.connected) child.disconnect();
   child.unref();
-  if (hello === null) throw new TendError('TEND_ENGINE_START_FAILED', `it exited at once; see ${paths.engineLog}:\n${tail(paths.engineLog)}`);
+  if (hello === null) throw new TendError('TEND_ENGINE_START_FAILED', `the keeper exited at once; see ${paths.engineLog}:\n${tail(paths.engineLog)}`);
   if (hello.type === 'error') {
     for (const line of hello.details ?? []) io.stderr.write(`${line}\n`);
     const code = hello.code === 'TEND_ALREADY_RUNNING' ? 'TEND_ALREADY_RUNNING' : 'TEND_ENGINE_START_FAILED';
     throw new TendError(code, code === 'TEND_ALREADY_RUNNING' ? config.file : hello.message, hello.hint === undefined ? {} : { hint: hello.hint });
   }
   io.stdout.write(renderResults(hello.results));
-  io.stdout.write(`engine running in the background (pid ${child.pid}); logs in ${config.logDir}\n`);
+  io.stdout.write(`running in the background (keeper pid ${child.pid}); logs in ${config.logDir}\n`);
   return hello.results.every((r) => r.ok) ? 0 : 1;
 }
 

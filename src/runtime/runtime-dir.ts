@@ -1,6 +1,7 @@
 // Where a project's engine keeps its socket, lock and state: a private per-user directory
-// ($TEND_RUNTIME_DIR, else $XDG_RUNTIME_DIR/tend, else /tmp/tend-<uid>), mode 0700 and owned by
-// the user — checked, never trusted — with one subdirectory per config file (its path hashed).
+// ($TEND_RUNTIME_DIR; else /run/tend for root, so a boot-time unit and an operator's shell
+// agree; else $XDG_RUNTIME_DIR/tend, else /tmp/tend-<uid>), mode 0700 and owned by the user —
+// checked, never trusted — with one subdirectory per config file (its path hashed).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ export interface ProjectPaths {
 
 export function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
   if (env.TEND_RUNTIME_DIR) return path.resolve(env.TEND_RUNTIME_DIR);
+  if (process.getuid?.() === 0 && fs.existsSync('/run')) return '/run/tend';
   if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'tend');
   return path.join(os.tmpdir(), `tend-${process.getuid?.() ?? 'user'}`);
 }

@@ -1,0 +1,67 @@
+// The ProcessHost of an engine that runs under a keeper: every call is an order sent over the
+// IPC channel, every event arrives from it. Calls are held until the engine commits, and go out
+// in ONE message with the state and the last event handled — so after a crash the keeper has
+// either both (nothing to redo) or neither (the new engine handles that event again).
+import type { HostCall, KeeperToEngine, NumberedEvent } from './keeper-protocol.js';
+import type { HostListener, ProcessHost, SavedState } from './host.js';
+
+export interface KeeperLink {
+  send(message: unknown, callback?: () => void): void;
+}
+
+export interface KeeperHost extends ProcessHost {
+  /** Hand the unacknowledged events of a dead engine to the listener, in order. */
+  replay(events: readonly NumberedEvent[]): void;
+  /** Feed one message from the keeper (events and pings; the rest is the caller's). */
+  receive(message: KeeperToEngine): void;
+}
+
+export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[]) {
+  return (listener: HostListener): KeeperHost => {
+    let calls: HostCall[] = [];
+    let ackSeq = 0;
+    const live = new Set(liveAtStart);
+
+    function deliver({ seq, event }: NumberedEvent): void {
+      if (seq <= ackSeq) return; // already handled (a replay overlapping a live event)
+      ackSeq = seq;
+      if (event.type === 'spawned') live.add(event.unit);
+      if (event.type === 'group-gone' || event.type === 'spawn-failed') live.delete(event.unit);
+      listener.event(event);
+    }
+
+    return {
+      writesLogs: true,
+      spawn(spec) {
+        if (!spec.log) throw new Error(`keeper host: spawn of ${spec.unit} without a log target`);
+        calls.push({ op: 'spawn', spec: { ...spec, log: spec.log } });
+      },
+      stopGroup(unit, options) {
+        calls.push({ op: 'stop-group', unit, options });
+      },
+      signalGroup(unit, signal) {
+        if (!live.has(unit)) return false;
+        calls.push({ op: 'signal-group', unit, signal });
+        return true;
+      },
+      killAll() {
+        // An emergency: no commit will follow, so the order goes out on its own.
+        link.send({ type: 'commit', ackSeq, calls: [...calls, { op: 'kill-all' }], state: {} });
+        calls = [];
+      },
+      liveUnits: () => [...live],
+      commit(state: SavedState) {
+        const batch = calls;
+        calls = [];
+        link.send({ type: 'commit', ackSeq, calls: batch, state });
+      },
+      replay(events) {
+        for (const numbered of events) deliver(numbered);
+      },
+      receive(message) {
+        if (message.type === 'event') deliver(message);
+        else if (message.type === 'ping') link.send({ type: 'pong', id: message.id });
+      },
+    };
+  };
+}

@@ -1,0 +1,66 @@
+// The messages between the keeper and the engine, over the Node IPC channel the keeper opens
+// when it spawns the engine. Versioned: the keeper outlives engine upgrades, so a new engine
+// must still speak the keeper's protocol — or say plainly that it cannot.
+import type { HostEvent, LogTarget, SavedState, SpawnSpec, StopOptions } from './host.js';
+
+export type { SavedState };
+
+/** Bump only when a message changes incompatibly; engines list every version they speak. */
+export const KEEPER_PROTOCOL = 1;
+
+export type HostCall =
+  | { readonly op: 'spawn'; readonly spec: SpawnSpec & { readonly log: LogTarget } }
+  | { readonly op: 'stop-group'; readonly unit: string; readonly options: StopOptions }
+  | { readonly op: 'signal-group'; readonly unit: string; readonly signal: NodeJS.Signals }
+  | { readonly op: 'kill-all' };
+
+/** A host event numbered by the keeper, so the engine can say which ones it has handled. */
+export interface NumberedEvent {
+  readonly seq: number;
+  readonly event: HostEvent;
+}
+
+export type KeeperToEngine =
+  /**
+   * First message to every engine: the protocol, the state the previous engine committed (none
+   * for the first engine of a project), the events it never acknowledged, and the units whose
+   * groups still have members.
+   */
+  | {
+      readonly type: 'hello';
+      readonly protocol: number;
+      readonly keeperPid: number;
+      readonly state: SavedState | null;
+      readonly pending: readonly NumberedEvent[];
+      readonly liveUnits: readonly string[];
+      /** Why this engine was started: first start, after a crash/hang of the last one, or an upgrade. */
+      readonly reason: 'start' | 'respawn' | 'upgrade';
+    }
+  | { readonly type: 'event'; readonly seq: number; readonly event: HostEvent }
+  | { readonly type: 'ping'; readonly id: number }
+  /** Answer to `upgrade`: a candidate engine was found incompatible; the running engine stays. */
+  | { readonly type: 'upgrade-refused'; readonly reason: string }
+  /** Close the API and exit without touching services: a new engine takes over. */
+  | { readonly type: 'retire' }
+  /** The keeper was asked to stop (SIGTERM, e.g. from systemd): stop every service, then say `down`. */
+  | { readonly type: 'shutdown' };
+
+export type EngineToKeeper =
+  /**
+   * The result of handling events up to `ackSeq`: the calls to make (in order) and the state to
+   * keep. Sent as ONE message, so the keeper has either both or neither.
+   */
+  | { readonly type: 'commit'; readonly ackSeq: number; readonly calls: readonly HostCall[]; readonly state: SavedState }
+  | { readonly type: 'pong'; readonly id: number }
+  /** Replace me with the engine code now on disk, keeping every service running. */
+  | { readonly type: 'upgrade' }
+  /** Every service is stopped: exit once I have. */
+  | { readonly type: 'down' }
+  /** For whoever started the keeper (`tend up -d`): the first engine's ready or failure message, relayed as is. */
+  | { readonly type: 'announce'; readonly message: unknown };
+
+/** What `node <engine> keeper-protocols` prints: how the keeper checks a candidate before an upgrade. */
+export interface EngineCapabilities {
+  readonly version: string;
+  readonly keeperProtocols: readonly number[];
+}

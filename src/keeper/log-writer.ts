@@ -1,0 +1,65 @@
+// The keeper's log files: one framer per unit and stream, one sink per log file (instances of
+// a service share it), reopened when the engine sends new rotation settings. The bytes stay in
+// this process from pipe to file, so an engine crash cannot lose a line.
+import type { LogTarget, OutputStream } from '../host/host.js';
+import { openFileSink, type FileSink } from '../logs/file-sink.js';
+import { createFramer, type Framer } from '../logs/framer.js';
+
+export function createLogWriter(warn: (text: string) => void) {
+  const targets = new Map<string, LogTarget>();
+  const framers = new Map<string, Framer>();
+  const sinks = new Map<string, { settings: string; sink: FileSink }>();
+  const warned = new Set<string>();
+
+  function warnOnce(key: string, error: unknown): void {
+    if (warned.has(key)) return;
+    warned.add(key);
+    warn(error instanceof Error ? error.message : String(error));
+  }
+
+  function sinkOf(target: LogTarget): FileSink | null {
+    const settings = `${target.maxSize}/${target.keep}`;
+    const open = sinks.get(target.file);
+    if (open?.settings === settings) return open.sink;
+    try {
+      open?.sink.close();
+      const sink = openFileSink({ file: target.file, maxSize: target.maxSize, keep: target.keep, onRotateError: (error) => warnOnce(`rotate:${target.file}`, error) });
+      sinks.set(target.file, { settings, sink });
+      return sink;
+    } catch (error) {
+      warnOnce(`open:${target.file}`, error);
+      return null;
+    }
+  }
+
+  function write(unit: string, stream: OutputStream, lines: readonly Buffer[]): void {
+    const target = targets.get(unit);
+    if (!target || lines.length === 0) return;
+    try {
+      sinkOf(target)?.write(lines, { time: Date.now(), instance: target.instance, stream });
+    } catch (error) {
+      warnOnce(`write:${target.file}`, error);
+    }
+  }
+
+  function framerOf(unit: string, stream: OutputStream): Framer {
+    const key = `${unit}:${stream}`;
+    let framer = framers.get(key);
+    if (!framer) framers.set(key, (framer = createFramer()));
+    return framer;
+  }
+
+  return {
+    /** Where this unit's next process writes (set before each spawn). */
+    route(unit: string, target: LogTarget): void {
+      targets.set(unit, target);
+      sinkOf(target);
+    },
+    output: (unit: string, stream: OutputStream, chunk: Buffer) => write(unit, stream, framerOf(unit, stream).push(chunk)),
+    end: (unit: string, stream: OutputStream) => write(unit, stream, framerOf(unit, stream).end()),
+    close(): void {
+      for (const { sink } of sinks.values()) sink.close();
+      sinks.clear();
+    },
+  };
+}
