@@ -5,17 +5,12 @@ import { request, type ClientRequest, type IncomingMessage, type RequestOptions 
 import { TendError, isErrorCode } from '../errors.js';
 import { routes } from './protocol.js';
 import type {
-  ActionRequest,
-  ActionResponse,
+  Control,
   ErrorBody,
   EventQuery,
   EventRecord,
   LogQuery,
   LogRecord,
-  ReloadResponse,
-  ScaleRequest,
-  SignalRequest,
-  StatusResponse,
 } from './protocol.js';
 
 export type ClientOptions =
@@ -23,16 +18,7 @@ export type ClientOptions =
   | { readonly host: string; readonly port: number; readonly token: string };
 
 /** The Control, as seen from outside. Streams resolve when the server ends them or `signal` aborts. */
-export interface Client {
-  status(): Promise<StatusResponse>;
-  start(request: ActionRequest): Promise<ActionResponse>;
-  stop(request: ActionRequest): Promise<ActionResponse>;
-  restart(request: ActionRequest): Promise<ActionResponse>;
-  signal(request: SignalRequest): Promise<ActionResponse>;
-  scale(request: ScaleRequest): Promise<ActionResponse>;
-  reload(): Promise<ReloadResponse>;
-  down(): Promise<ActionResponse>;
-  upgrade(): Promise<ActionResponse>;
+export interface Client extends Omit<Control, 'logs' | 'events'> {
   logs(query: LogQuery, onRecord: (record: LogRecord) => void, signal?: AbortSignal): Promise<void>;
   events(query: EventQuery, onRecord: (record: EventRecord) => void, signal?: AbortSignal): Promise<void>;
 }

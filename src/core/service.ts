@@ -281,7 +281,7 @@ const table: Table = {
       state: { ...state, phase: 'stopped' },
       effects: [{ type: 'cancel', timer: 'backoff' }, emit({ kind: 'stopped', forced: false })],
     }),
-    'restart-requested': (state, event, ctx) => {
+    'restart-requested': (state, _event, ctx) => {
       const started = spawnNow(state, ctx, true);
       return { state: started.state, effects: [{ type: 'cancel', timer: 'backoff' }, ...started.effects] };
     },

@@ -14,6 +14,7 @@ import { realClock, type Clock } from './clock.js';
 import { createLogRouter } from './log-router.js';
 import { verdict, type CommandKind, type UnitOutcome } from './outcomes.js';
 import { createSampler, type Usage } from './sampler.js';
+import { createTimerTable, type SavedTimer } from './timers.js';
 import { labelOf, unitRefs, type UnitRef } from './units.js';
 
 /** A notice as recorded: in the events file, on the terminal, in `tend events`. */
@@ -64,13 +65,6 @@ export interface EngineOptions {
   readonly random?: () => number;
 }
 
-/** A pending timer as kept across engine restarts: it fires at `at` (epoch ms) wherever the engine is. */
-interface SavedTimer {
-  readonly timer: 'backoff';
-  readonly generation: number;
-  readonly at: number;
-}
-
 interface UnitEntry {
   readonly ref: UnitRef;
   state: UnitState;
@@ -84,7 +78,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   let current = config;
   const services = new Map(config.services.map((service) => [service.name, service]));
   const units = new Map<string, UnitEntry>();
-  const timers = new Map<string, () => void>();
+  const timers = createTimerTable(clock);
   const logs = createLogRouter({ config, clock, warn: (text) => observer.warning(text) });
   const sample = createSampler(() => clock.now());
   const restWaiters: Array<() => void> = [];
@@ -92,10 +86,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   let draining = false;
   // What changed since the last commit, for a host that keeps the engine's state (the keeper).
   const dirtyUnits = new Set<string>();
-  const dirtyTimers = new Set<string>();
-  const timerInfo = new Map<string, SavedTimer>();
   let configDirty = true;
-
 
   const serviceOf = (ref: UnitRef): ServiceConfig => {
     const service = services.get(ref.service);
@@ -134,27 +125,13 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     if (!host.commit) return;
     const unitsOut: Record<string, UnitState | null> = {};
     for (const id of dirtyUnits) unitsOut[id] = units.get(id)?.state ?? null;
-    const timersOut: Record<string, SavedTimer | null> = {};
-    for (const id of dirtyTimers) timersOut[id] = timerInfo.get(id) ?? null;
-    host.commit({ ...(configDirty ? { config: current } : {}), units: unitsOut, timers: timersOut });
+    host.commit({ ...(configDirty ? { config: current } : {}), units: unitsOut, timers: timers.takeChanges() });
     dirtyUnits.clear();
-    dirtyTimers.clear();
     configDirty = false;
   }
 
-  function armTimer(entry: UnitEntry, saved: SavedTimer): void {
-    const { id } = entry.ref;
-    timers.get(id)?.();
-    const fire = () => {
-      timers.delete(id);
-      timerInfo.delete(id);
-      dirtyTimers.add(id);
-      dispatch(entry, { type: 'timer-fired', timer: saved.timer, generation: saved.generation });
-    };
-    timers.set(id, clock.setTimer(saved.at - clock.now(), fire));
-    timerInfo.set(id, saved);
-    dirtyTimers.add(id);
-  }
+  const armTimer = (entry: UnitEntry, saved: SavedTimer): void =>
+    timers.arm(entry.ref.id, saved, ({ timer, generation }) => dispatch(entry, { type: 'timer-fired', timer, generation }));
 
   function step(entry: UnitEntry, event: UnitEvent): void {
     if (units.get(entry.ref.id) !== entry) return; // removed by a reload or scale
@@ -181,10 +158,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
         armTimer(entry, { timer: effect.timer, generation: effect.generation, at: effect.at });
         return;
       case 'cancel':
-        timers.get(ref.id)?.();
-        timers.delete(ref.id);
-        timerInfo.delete(ref.id);
-        dirtyTimers.add(ref.id);
+        timers.cancel(ref.id);
         return;
       case 'emit':
         record(ref, effect.notice);
@@ -264,11 +238,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   function stopAndRemove(entry: UnitEntry, reason: StopReason): Promise<UnitOutcome> {
     return command(entry, 'stop', reason).then((outcome) => {
       if (units.get(entry.ref.id) === entry) units.delete(entry.ref.id);
-      timers.get(entry.ref.id)?.();
-      timers.delete(entry.ref.id);
-      timerInfo.delete(entry.ref.id);
+      timers.cancel(entry.ref.id);
       dirtyUnits.add(entry.ref.id);
-      dirtyTimers.add(entry.ref.id);
       commit();
       return outcome;
     });
@@ -294,7 +265,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
         if (entry && timer) armTimer(entry, timer as SavedTimer);
       }
       dirtyUnits.clear();
-      dirtyTimers.clear();
+      timers.takeChanges();
     },
 
     startAll(): void {
@@ -417,8 +388,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
 
     /** Close log and event files and cancel timers. Call after shutdown. */
     close(): void {
-      for (const cancel of timers.values()) cancel();
-      timers.clear();
+      timers.cancelAll();
       logs.close();
     },
   };
