@@ -48,11 +48,13 @@ test('up -d, ps, stop/start/restart, signal, scale, events, down: the whole day-
   assert.equal((await d.status()).units.find((u) => u.unit === 'web.1')?.phase, 'stopped');
 
   assert.equal((await d.tend(['start', 'web.1'])).code, 0);
+  assert.match((await d.tend(['start', '--all'])).stdout, /web\.0\s+started/);
+  assert.equal((await d.tend(['stop'])).code, 2, 'no name and no --all is a usage error');
   const restarted = await d.tend(['restart', 'worker']);
   assert.match(restarted.stdout, /worker\s+restarted \(pid \d+\)/);
   const after = await d.pids();
   assert.notEqual(after.worker, before.worker);
-  assert.equal(after['web.0'], null);
+  assert.ok(after['web.0'], 'start --all started the stopped web.0');
   assert.equal((await d.tend(['restart', 'nope'])).stderr.trim().split('\n')[0], 'tend: there is no service named "nope" in the config');
 
   const signalled = await d.tend(['signal', 'web.1', 'TERM']);
@@ -102,6 +104,16 @@ test('reload applies only the difference: same PID for unchanged, new for change
   await gone(before.drop ?? 0);
   const environ = fs.readFileSync(`/proc/${after['change.0']}/environ`, 'utf8');
   assert.ok(environ.split('\0').includes('V=2'), 'the restarted instance runs the new config');
+});
+
+test('SIGHUP to the engine reloads like `tend reload`', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': `services:\n${service('keep', argv('forever.mjs'))}` });
+  await up(d);
+  const before = await d.status();
+  fs.writeFileSync(path.join(d.dir, 'tend.yaml'), `services:\n${service('keep', argv('forever.mjs'))}${service('added', argv('forever.mjs'))}`);
+  process.kill(before.engine.pid, 'SIGHUP');
+  await waitFor(async () => (await d.status()).units.find((u) => u.unit === 'added')?.phase === 'running', { what: 'the added service to run' });
+  assert.equal((await d.pids()).keep, before.units[0]?.pid);
 });
 
 test('an invalid config on reload is rejected with every problem and the running config stays in force', async (t) => {
