@@ -166,6 +166,16 @@ test('a crash under always goes to backoff with the initial delay, then respawns
   assert.equal(next.state.restarts, 1);
 });
 
+test('an exit that left the group empty skips the cleanup stop and respawns at once', () => {
+  const { state, effects } = run(
+    [[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }], [5, { type: 'exited', pid: 10, code: 1, signal: null, groupEmpty: true }]],
+    { backoff: { initial: 0, max: 0, reset_after: 60_000 } },
+  );
+  assert.equal(state.phase, 'starting');
+  assert.equal(effects.some((e) => e.type === 'stop-group'), false);
+  assert.deepEqual(effects.map((e) => (e.type === 'emit' ? e.notice.kind : e.type)), ['spawn', 'spawned', 'exited', 'restarting', 'spawn']);
+});
+
 test('a timer from an earlier generation is ignored', () => {
   const { state } = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }], ...crash(500, 10)]);
   const stale = transition(state, { type: 'timer-fired', timer: 'backoff', generation: state.generation - 1 }, at(600));

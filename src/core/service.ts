@@ -156,6 +156,11 @@ const exitedWhileUp: Handler<Extract<UnitEvent, { type: 'exited' }>> = (state, e
     result: decided.state.lastResult ?? 'success',
     uptimeMs,
   });
+  if (event.groupEmpty) {
+    // Nothing left in the group: carry out the decision now (the fast path of a crash loop).
+    const next = finishStop({ ...decided.state, afterStop: decided.afterStop, stopReason: 'exit' }, ctx, false);
+    return { state: next.state, effects: [notice, ...next.effects] };
+  }
   const stop = beginStop(decided.state, ctx, decided.afterStop, 'exit');
   return { state: stop.state, effects: [notice, ...stop.effects] };
 };

@@ -175,11 +175,14 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     observer.notice(entry);
   }
 
-  function envOf(service: ServiceConfig, ref: UnitRef): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) env[key] = value;
-    return { ...env, ...service.env, TEND_SERVICE: service.name, TEND_INSTANCE: String(ref.instance) };
-  }
+  const inherited: Record<string, string> = {};
+  for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) inherited[key] = value;
+  const envOf = (service: ServiceConfig, ref: UnitRef): Record<string, string> => ({
+    ...inherited,
+    ...service.env,
+    TEND_SERVICE: service.name,
+    TEND_INSTANCE: String(ref.instance),
+  });
 
   const listener: HostListener = {
     event(hostEvent: HostEvent) {
@@ -418,7 +421,7 @@ function toUnitEvent(event: HostEvent): UnitEvent {
     case 'spawn-failed':
       return { type: 'spawn-failed', error: event.error };
     case 'exited':
-      return { type: 'exited', pid: event.pid, code: event.code, signal: event.signal };
+      return { type: 'exited', pid: event.pid, code: event.code, signal: event.signal, groupEmpty: event.groupEmpty };
     case 'group-gone':
       return { type: 'group-gone', forced: event.forced };
     default:

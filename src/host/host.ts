@@ -39,6 +39,11 @@ export type HostEvent =
       readonly pid: number;
       readonly code: number | null;
       readonly signal: NodeJS.Signals | null;
+      /**
+       * True when the group had no process left at all when the exit was reported (kill(-pgid, 0)
+       * said ESRCH): nothing to clean up, the unit may be spawned again at once.
+       */
+      readonly groupEmpty: boolean;
     }
   /** Answer to stopGroup: no live process is left in the group. forced = SIGKILL was needed. */
   | { readonly type: 'group-gone'; readonly unit: string; readonly forced: boolean };

@@ -26,7 +26,8 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
       if (seq <= ackSeq) return; // already handled (a replay overlapping a live event)
       ackSeq = seq;
       if (event.type === 'spawned') live.add(event.unit);
-      if (event.type === 'group-gone' || event.type === 'spawn-failed') live.delete(event.unit);
+      const ended = event.type === 'group-gone' || event.type === 'spawn-failed' || (event.type === 'exited' && event.groupEmpty);
+      if (ended) live.delete(event.unit);
       listener.event(event);
     }
 

@@ -7,7 +7,7 @@ import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { HostEvent, HostListener, OutputStream, ProcessHost, SpawnSpec, StopOptions } from './host.js';
-import { liveGroups, readStat } from './proc.js';
+import { groupExists, liveGroups, readStat } from './proc.js';
 
 /** How long 'exited' waits for EOF when another group member still holds the pipes. */
 const EXIT_GRACE_MS = 50;
@@ -71,7 +71,7 @@ export function createLocalHost(listener: HostListener): ProcessHost {
     if (entry.exitReported || entry.exit === undefined || entry.pid === undefined) return;
     clearTimeout(entry.graceTimer);
     entry.exitReported = true;
-    emit(entry, { type: 'exited', unit: entry.unit, pid: entry.pid, ...entry.exit });
+    emit(entry, { type: 'exited', unit: entry.unit, pid: entry.pid, ...entry.exit, groupEmpty: !groupExists(entry.pid) });
     if (entry.stop !== undefined) poll(); // the leader was the last thing a stop waited for, often
   }
 

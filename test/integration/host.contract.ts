@@ -84,7 +84,7 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
         const { rec, start } = setUp(t, makeHost);
         const pid = await start('exit', nodeFixture('exit-with.mjs', ...args));
         const exited = await rec.waitForEvent('exit', 'exited');
-        assert.deepEqual(exited, { type: 'exited', unit: 'exit', pid, code, signal });
+        assert.deepEqual(exited, { type: 'exited', unit: 'exit', pid, code, signal, groupEmpty: true });
         await rec.waitForOutputEnd('exit');
         assert.equal(rec.text('exit', 'err'), `exiting with ${signal ?? code}\n`);
       });
@@ -177,7 +177,9 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
       const grandchild = Number((await rec.waitForOutput('orphaned', /grandchild (\d+)\n/))[1]);
       trackPid(grandchild);
       process.kill(parent, 'SIGKILL');
-      assert.equal((await rec.waitForEvent('orphaned', 'exited')).signal, 'SIGKILL');
+      const exited = await rec.waitForEvent('orphaned', 'exited');
+      assert.equal(exited.signal, 'SIGKILL');
+      assert.equal(exited.groupEmpty, false, 'the grandchild is still in the group');
       assert.ok(!isGone(grandchild), 'the grandchild survives its parent (the case under test)');
       host.stopGroup('orphaned', { signal: 'SIGTERM', timeoutMs: 10_000 });
       assert.equal((await rec.waitForEvent('orphaned', 'group-gone')).forced, false);
