@@ -1,7 +1,6 @@
 // Config problems as data: the Diagnostic shape, turning zod issues into positioned sentences
 // ("what, expected, got, did you mean"), sorting and formatting. Never throws for a bad config:
 // every problem becomes one Diagnostic and all of them are reported together.
-import * as nodePath from 'node:path';
 import { z } from 'zod';
 import { describeValue, didYouMean, formatPath, listOr, suggestion, type PathSegment } from './phrasing.js';
 
@@ -178,14 +177,4 @@ export function sortDiagnostics(list: readonly Diagnostic[], mainFile?: string):
   );
 }
 
-/** "tend.yaml:4:14: services.web.restart: expected ..." with the hint on its own indented line. */
-export function formatDiagnostic(d: Diagnostic, { cwd = process.cwd() }: { cwd?: string } = {}): string {
-  const relative = nodePath.relative(cwd, d.file);
-  const file = relative !== '' && relative.length < d.file.length ? relative : d.file;
-  const head = `${file}:${d.line}:${d.column}: ${d.message}`;
-  return d.hint === undefined ? head : `${head}\n  hint: ${d.hint}`;
-}
-
-export function formatDiagnostics(list: readonly Diagnostic[], options: { cwd?: string } = {}): string {
-  return list.map((d) => formatDiagnostic(d, options)).join('\n');
-}
+export { formatDiagnostic, formatDiagnostics } from './format.js';

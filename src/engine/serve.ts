@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import type { ActionResponse, EngineInfo, ReloadResponse } from '../api/protocol.js';
 import { protocolVersion } from '../api/protocol.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
-import { formatDiagnostics } from '../config/diagnostics.js';
-import { loadConfig } from '../config/load.js';
+import { formatDiagnostics } from '../config/format.js';
+import { loadConfigIsolated } from '../config/load-isolated.js';
 import { planReload } from '../config/plan.js';
 import type { Config } from '../config/schema.js';
 import { TendError } from '../errors.js';
@@ -135,7 +135,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   };
 
   const reload = async (): Promise<ReloadResponse> => {
-    const loaded = loadConfig({ file: config.file, cwd, env });
+    const loaded = await loadConfigIsolated({ file: config.file, cwd, env: { ...env } });
     if (!loaded.ok) {
       const details = formatDiagnostics(loaded.diagnostics, { cwd }).split('\n');
       throw new TendError('TEND_RELOAD_REJECTED', `${loaded.diagnostics.length} problem(s) in ${loaded.file}`, { details });
