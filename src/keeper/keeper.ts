@@ -17,9 +17,13 @@ import {
 import { createLocalHost } from '../host/local.js';
 import { createLogWriter } from './log-writer.js';
 
-/** Heartbeat: a ping every second; an engine silent for 3 s is hung and replaced. */
-const PING_MS = 1000;
-const HANG_MS = 3000;
+/**
+ * Heartbeat: a ping every 2 s; an engine silent for 5 s is hung and replaced. Rare enough to
+ * cost nothing idle (each ping is one IPC round trip), quick enough that a hung engine is
+ * replaced well before anyone gives up on `tend ps`.
+ */
+const PING_MS = 2000;
+const HANG_MS = 5000;
 /**
  * A dead engine is replaced at once — the API must answer again within a second — up to 30
  * times a minute; past that it is a crash loop and each further respawn waits twice as long
