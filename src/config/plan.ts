@@ -50,7 +50,7 @@ export interface ReloadPlan {
   readonly scale: readonly ScaleChange[];
   /** Only supervisor settings changed (maybe with scale too): swap them in, signal nothing. */
   readonly update: readonly string[];
-  /** Services in both whose `logs` changed (file, max_size or keep), restarted or not: reopen the log file with next's settings. */
+  /** Services in both whose `logs` changed (file, max_size, keep or compress), restarted or not: reopen the log file with next's settings. */
   readonly reopenLogs: readonly string[];
   /** Nothing changed. */
   readonly keep: readonly string[];

@@ -126,8 +126,15 @@ const logs = z.strictObject(
     file: path('a file path').optional().describe('Log file of this service, relative to the config file. Default <log_dir>/<name>.log.'),
     max_size: size.prefault('10M').describe('Rotate the file when it reaches this size. Default 10M.'),
     keep: count(0).default(5).describe('Rotated files kept. Default 5.'),
+    // Optional rather than .default(false): an absent key and false mean the same, and configs
+    // written before the key existed keep comparing equal.
+    compress: z
+      .boolean({ error: expecting('true or false') })
+      .optional()
+      .meta({ default: false })
+      .describe('Gzip rotated files other than the newest, in the background (file.2.gz …; file.1 stays plain). Default false.'),
   },
-  { error: expecting('a map with file, max_size and keep') },
+  { error: expecting('a map with file, max_size, keep and compress') },
 );
 
 const envName = z.string().refine((name) => name !== '' && !name.includes('=') && !name.includes('\0'), {

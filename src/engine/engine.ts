@@ -147,7 +147,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     switch (effect.type) {
       case 'spawn': {
         const service = serviceOf(ref);
-        const log = { file: service.logs.file, maxSize: service.logs.max_size, keep: service.logs.keep, instance: ref.instance };
+        const { file, max_size: maxSize, keep, compress = false } = service.logs;
+        const log = { file, maxSize, keep, compress, instance: ref.instance };
         host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref), ...(host.writesLogs ? { log } : {}) });
         return;
       }

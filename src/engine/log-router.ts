@@ -26,7 +26,13 @@ export function createLogRouter({ config, clock, warn }: { config: Config; clock
   const settingsOf = (service: ServiceConfig) => JSON.stringify(service.logs);
   const open = (service: ServiceConfig): OpenSink => ({
     settings: settingsOf(service),
-    sink: openFileSink({ file: service.logs.file, maxSize: service.logs.max_size, keep: service.logs.keep, onRotateError: (error) => warnOnce(`rotate:${service.name}`, error) }),
+    sink: openFileSink({
+      file: service.logs.file,
+      maxSize: service.logs.max_size,
+      keep: service.logs.keep,
+      compress: service.logs.compress === true,
+      onRotateError: (error) => warnOnce(`rotate:${service.name}`, error),
+    }),
   });
   for (const service of config.services) sinks.set(service.name, open(service));
 

@@ -18,6 +18,8 @@ export interface LogTarget {
   readonly file: string;
   readonly maxSize: number;
   readonly keep: number;
+  /** Gzip rotated files from file.2 on; absent (an engine older than the keeper) = false. */
+  readonly compress?: boolean;
   readonly instance: number;
 }
 

@@ -18,12 +18,18 @@ export function createLogWriter(warn: (text: string) => void) {
   }
 
   function sinkOf(target: LogTarget): FileSink | null {
-    const settings = `${target.maxSize}/${target.keep}`;
+    const settings = `${target.maxSize}/${target.keep}/${target.compress === true}`;
     const open = sinks.get(target.file);
     if (open?.settings === settings) return open.sink;
     try {
       open?.sink.close();
-      const sink = openFileSink({ file: target.file, maxSize: target.maxSize, keep: target.keep, onRotateError: (error) => warnOnce(`rotate:${target.file}`, error) });
+      const sink = openFileSink({
+        file: target.file,
+        maxSize: target.maxSize,
+        keep: target.keep,
+        compress: target.compress === true,
+        onRotateError: (error) => warnOnce(`rotate:${target.file}`, error),
+      });
       sinks.set(target.file, { settings, sink });
       return sink;
     } catch (error) {

@@ -7,7 +7,7 @@
 // the plain one when both briefly exist (rotation-chain.ts), so no line is read twice or missed.
 
 import fs from 'node:fs';
-import { pipeline } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { TendError } from '../errors.js';
 import { FIRST_COMPRESSED, compressTempName, gzName, plainName } from './chain-names.js';
@@ -18,7 +18,7 @@ export interface Compressor {
   kick(): void;
   /** Called right before the sink shifts names up by one (file.keep is deleted, N → N+1). */
   shifting(): void;
-  /** Resolves once nothing is being compressed or due (or the compressor is closed). */
+  /** Resolves once nothing is being compressed or due since the last kick (or it is closed). */
   settled(): Promise<void>;
   /** Abandons the compression in flight: its temp file goes, its plain file stays for the next sink. */
   close(): void;
@@ -35,8 +35,8 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
   const temp = compressTempName(file);
   let job: Job | null = null;
   let isClosed = false;
-  let isStarted = false;
-  // Sources whose compression failed: left plain rather than retried in a tight loop.
+  // Sources (by inode) whose compression failed: left plain until the next rotation rather than
+  // retried in a tight loop. Forgotten at each rotation, so a reused inode number is not shunned.
   const failed = new Set<number>();
   let waiters: Array<() => void> = [];
 
@@ -69,6 +69,16 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
   }
 
   function start(): void {
+    try {
+      startNext();
+    } catch (error) {
+      // An fs call refused outright (EACCES, EIO…): said once by the sink's owner; tried again
+      // at the next rotation. Never thrown into the writer or a stream callback.
+      report(`compressing rotated files of ${file}`, error);
+    }
+  }
+
+  function startNext(): void {
     if (job !== null || isClosed) return;
     const due = nextDue();
     if (due === null) return wakeWaiters();
@@ -80,7 +90,7 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
       fs.closeSync(due.fd);
       failed.add(due.ino);
       report(`compressing ${plainName(file, due.index)}`, error);
-      return start();
+      return startNext();
     }
     const current: Job = { index: due.index, ino: due.ino, abort: new AbortController() };
     job = current;
@@ -92,19 +102,24 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
       // crash could still lose after the plain file is gone.
       fs.createWriteStream(temp, { fd: out, flush: true }),
       { signal: current.abort.signal },
-      (error) => finish(current, error),
+    ).then(
+      () => finish(current, null),
+      (error: unknown) => finish(current, error),
     );
   }
 
-  function finish(done: Job, error: Error | null | undefined): void {
+  function finish(done: Job, error: unknown): void {
     // Abandoned (close, or dropped off the chain): whoever abandoned it cleaned up.
     if (job !== done) return;
     job = null;
-    if (error) {
+    try {
+      if (error !== null) throw error;
+      publish(done);
+    } catch (failure) {
       failed.add(done.ino);
       removeTemp();
-      report(`compressing ${plainName(file, done.index)}`, error);
-    } else publish(done);
+      report(`compressing ${plainName(file, done.index)}`, failure);
+    }
     start();
   }
 
@@ -112,14 +127,8 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
   function publish(done: Job): void {
     const index = indexOf(done);
     if (index < 0) return removeTemp(); // rotated off the chain (or removed) meanwhile
-    try {
-      fs.renameSync(temp, gzName(file, index));
-      fs.unlinkSync(plainName(file, index));
-    } catch (error) {
-      failed.add(done.ino);
-      removeTemp();
-      report(`compressing ${plainName(file, index)}`, error);
-    }
+    fs.renameSync(temp, gzName(file, index));
+    fs.unlinkSync(plainName(file, index));
   }
 
   /** The source's index now: normally the tracked one; a failed shift may have left it behind. */
@@ -145,18 +154,16 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
   }
 
   return {
-    kick(): void {
-      isStarted = true;
-      start();
-    },
+    kick: start,
     shifting(): void {
+      failed.clear();
       if (job === null) return;
       // The oldest is about to be deleted: compressing it further is wasted work.
       if (job.index >= keep) abandon();
       else job.index++;
     },
     settled(): Promise<void> {
-      if (!isStarted || isClosed || job === null) return Promise.resolve();
+      if (isClosed || job === null) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));
     },
     close(): void {

@@ -7,11 +7,14 @@
 // a reader (`tend logs`, a log-line probe) that runs next sees them; there is no user-space
 // buffer to lose on a crash; and rotation is trivial because no write is ever in flight.
 // Throughput stays high because each batch (one chunk's lines) is ONE writeSync of one Buffer.
+// With `compress`, rotated files from file.2 on are gzipped in the background (compressor.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { OutputStream } from '../host/host.js';
 import { TendError } from '../errors.js';
+import { gzName, plainName } from './chain-names.js';
+import { createCompressor, type Compressor } from './compressor.js';
 
 export interface FileSinkOptions {
   readonly file: string;
@@ -19,9 +22,12 @@ export interface FileSinkOptions {
   readonly maxSize: number;
   /** Rotated files kept (file.1 … file.keep); 0 = start the file over (truncate) instead. */
   readonly keep: number;
+  /** Gzip rotated files other than the newest (file.2.gz … file.keep.gz). Default false. */
+  readonly compress?: boolean;
   /**
-   * A rotation failed (rename refused, ...). Lines are never dropped for it: they stay in the
-   * current file and rotation is tried again after another maxSize bytes. Default: ignore.
+   * A rotation or compression failed (rename refused, ...). Lines are never dropped for it: they
+   * stay in the current file and rotation is tried again after another maxSize bytes; a file that
+   * could not be compressed stays plain. Default: ignore.
    */
   readonly onRotateError?: (error: TendError) => void;
 }
@@ -36,7 +42,10 @@ export interface LineMeta {
 export interface FileSink {
   /** Appends the lines (without "\n"). Throws TendError TEND_LOG_DIR when the disk refuses them. */
   write(lines: readonly Buffer[], meta: LineMeta): void;
+  /** Stops writing; a compression in flight is abandoned (its plain file stays, see compressor.ts). */
   close(): void;
+  /** Resolves once no compression is running or due (none before the first write, nor without `compress`). */
+  settled(): Promise<void>;
   readonly path: string;
 }
 
@@ -47,8 +56,14 @@ export interface LogLine {
   readonly text: string;
 }
 
-export function openFileSink({ file, maxSize, keep, onRotateError }: FileSinkOptions): FileSink {
+export function openFileSink({ file, maxSize, keep, compress = false, onRotateError }: FileSinkOptions): FileSink {
   let fd = openLog(file, 'a');
+  // file.1 is never compressed, so with keep < 2 there is nothing to do.
+  const compressor: Compressor | null =
+    compress && keep >= 2 ? createCompressor({ file, keep, onError: (error) => onRotateError?.(error) }) : null;
+  // The compressor starts at the first write, not at open: a sink that only ever opens the file
+  // (the engine's while the keeper writes) must not touch rotated files the writer is shifting.
+  let hasWritten = false;
   let size = fs.fstatSync(fd).size;
   // Rotate when a line would push the file past this; raised after a failed rotation.
   let rotateAt = maxSize > 0 ? maxSize : Infinity;
@@ -78,6 +93,7 @@ export function openFileSink({ file, maxSize, keep, onRotateError }: FileSinkOpt
 
   function rotate(): void {
     try {
+      compressor?.shifting();
       const next = keep > 0 ? shiftFiles(file, keep) : openLog(file, 'w');
       fs.closeSync(fd);
       fd = next;
@@ -87,10 +103,18 @@ export function openFileSink({ file, maxSize, keep, onRotateError }: FileSinkOpt
       rotateAt = size + maxSize;
       onRotateError?.(logError(`rotating ${file}`, error));
     }
+    // After a failed shift too: the compressor checks where its file really is before publishing.
+    compressor?.kick();
   }
 
   function write(lines: readonly Buffer[], meta: LineMeta): void {
     if (fd < 0) throw new Error(`log sink ${file} is closed`);
+    if (!hasWritten) {
+      hasWritten = true;
+      // Rotated files left plain by an earlier sink (closed mid-compression, compress just
+      // turned on, a crash) are compressed now.
+      compressor?.kick();
+    }
     const head = prefixFor(meta);
     let total = 0;
     for (const line of lines) total += head.length + line.length + 1;
@@ -113,11 +137,12 @@ export function openFileSink({ file, maxSize, keep, onRotateError }: FileSinkOpt
 
   function close(): void {
     if (fd < 0) return;
+    compressor?.close();
     fs.closeSync(fd);
     fd = -1;
   }
 
-  return { write, close, path: file };
+  return { write, close, settled: () => compressor?.settled() ?? Promise.resolve(), path: file };
 }
 
 /** One line of a log file (without its "\n"), or null when it is not in the sink's format. */
@@ -131,23 +156,36 @@ export function parseLogLine(line: string): LogLine | null {
 // `s`: the text is everything after the stream, whatever bytes it holds (but a final "\n").
 const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\d+) (out|err) (.*?)\n?$/s;
 
-/** file.(keep-1) → file.keep (replacing the oldest) … file → file.1, then a fresh file. */
+/**
+ * Drops file.keep, then file.(keep-1) → file.keep … file → file.1, then a fresh file. Each index
+ * holds file.N or file.N.gz (both, briefly, while a compression publishes; never during a shift,
+ * which runs in the same event loop); both names move, oldest first, so readers can chase them.
+ */
 function shiftFiles(file: string, keep: number): number {
-  for (let i = keep - 1; i >= 1; i--) {
+  // Deleted, not renamed over: a .gz arriving at keep would not replace a plain file.keep.
+  for (const name of [plainName(file, keep), gzName(file, keep)]) {
     try {
-      fs.renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+      fs.unlinkSync(name);
     } catch (error) {
       if (!isMissing(error)) throw error;
     }
   }
+  for (let i = keep - 1; i >= 1; i--) {
+    moveIfThere(gzName(file, i), gzName(file, i + 1));
+    moveIfThere(plainName(file, i), plainName(file, i + 1));
+  }
   // The open fd follows the renamed file, so nothing is written between rename and reopen.
   // Missing: someone removed the file under us; there is nothing to keep, start a fresh one.
+  moveIfThere(file, plainName(file, 1));
+  return openLog(file, 'a');
+}
+
+function moveIfThere(from: string, to: string): void {
   try {
-    fs.renameSync(file, `${file}.1`);
+    fs.renameSync(from, to);
   } catch (error) {
     if (!isMissing(error)) throw error;
   }
-  return openLog(file, 'a');
 }
 
 function openLog(file: string, flags: 'a' | 'w'): number {

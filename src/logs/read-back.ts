@@ -1,8 +1,10 @@
 // Reads the lines of a file chain newest first, backwards in blocks, as far as the caller pulls:
 // `tend logs -n 1000` over hundreds of MB touches only the last few blocks. Owns the backward
-// line split and where whole lines end; knows no line format and never writes.
+// line split and where whole lines end; knows no line format and never writes. A compressed
+// rotation (file.N.gz) is decompressed in memory only when the caller pulls that far back.
 
 import fs from 'node:fs';
+import { gunzipFd } from './gzip-origin.js';
 import { openNewest, openPredecessor, type ChainFile, type FilePosition } from './rotation-chain.js';
 
 const BLOCK = 64 * 1024;
@@ -21,7 +23,7 @@ export interface ChainReader {
   close(): void;
 }
 
-/** A pull reader over `file`, then file.1 … file.keep; the caller closes it. */
+/** A pull reader over `file`, then file.1 … file.keep (plain or .gz); the caller closes it. */
 export function openChainBackward(file: string, keep: number): ChainReader {
   const block = Buffer.allocUnsafe(BLOCK);
   let opened: ChainFile | null = openNewest(file, keep);
@@ -31,6 +33,7 @@ export function openChainBackward(file: string, keep: number): ChainReader {
   let pending: string[] = []; // lines of the last block read, newest first
   let taken = 0;
   let position: FilePosition = { ino: 0, offset: 0 };
+  let unpacked: Buffer | null = null; // the content of `opened` when it is a .gz
 
   function enter(next: ChainFile | null, end: number): void {
     opened = next;
@@ -39,12 +42,18 @@ export function openChainBackward(file: string, keep: number): ChainReader {
     isLastSegment = true;
   }
 
+  /** A whole rotated file, read from its end. */
+  function enterWhole(next: ChainFile | null): void {
+    unpacked = next?.isCompressed ? unpack(next.fd) : null;
+    enter(next, unpacked?.length ?? next?.size ?? 0);
+  }
+
   try {
     if (opened !== null && opened.index === 0) {
       // The bytes after the last "\n" are a line still being written: left to the follower.
       position = { ino: opened.ino, offset: lastLineEnd(opened.fd, opened.size, block) };
       enter(opened, position.offset);
-    } else enter(opened, opened?.size ?? 0);
+    } else enterWhole(opened);
   } catch (error) {
     if (opened !== null) fs.closeSync(opened.fd);
     throw error;
@@ -53,7 +62,8 @@ export function openChainBackward(file: string, keep: number): ChainReader {
   function readBlock(fd: number): void {
     const length = Math.min(BLOCK, pos);
     pos -= length;
-    readFully(fd, block, length, pos);
+    if (unpacked !== null) unpacked.copy(block, 0, pos, pos + length);
+    else readFully(fd, block, length, pos);
     const lines: string[] = [];
     let lineEnd = length;
     for (let nl = block.lastIndexOf(LF, length - 1); nl >= 0; nl = nl > 0 ? block.lastIndexOf(LF, nl - 1) : -1) {
@@ -78,7 +88,7 @@ export function openChainBackward(file: string, keep: number): ChainReader {
         // This file is done; it stays open until its predecessor is found (see openPredecessor).
         const older = openPredecessor(file, keep, opened);
         fs.closeSync(opened.fd);
-        enter(older, older?.size ?? 0);
+        enterWhole(older);
       }
     }
     return pending[taken++];
@@ -87,10 +97,23 @@ export function openChainBackward(file: string, keep: number): ChainReader {
   function close(): void {
     if (opened !== null) fs.closeSync(opened.fd);
     opened = null;
+    unpacked = null;
     pending = [];
   }
 
   return { position, next, close };
+}
+
+/**
+ * A .gz's lines; a damaged one counts as empty: it cannot become readable later, and refusing the
+ * whole read-back for it would hide every other line until it rotates away.
+ */
+function unpack(fd: number): Buffer {
+  try {
+    return gunzipFd(fd);
+  } catch {
+    return EMPTY;
+  }
 }
 
 /** Where whole lines now end in `file` (a follower with nothing to catch up starts there). */

@@ -1,10 +1,12 @@
 // Follows one growing file by reading it (tailing): whole lines only, each once, in file order,
 // across the writer's rotations (rotation-chain.ts) and truncations. Wakes on fs.watch of the
 // directory with a slow poll as backstop — never a busy loop. Reads only: the writer may be
-// another process (the keeper), so nothing here relies on being told about writes.
+// another process (the keeper), so nothing here relies on being told about writes. A follower
+// that fell behind a compression reads that file from its .gz (found by origin, never both).
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { gunzipFd } from './gzip-origin.js';
 import { createLineDecoder } from './line-decoder.js';
 import { positionAtEnd } from './read-back.js';
 import { inoAt, openByIno, openSuccessor, tryOpen, type FilePosition, type OpenFile } from './rotation-chain.js';
@@ -44,6 +46,8 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
   // file is found) cannot be reused by a new file. queue[0] is read from `offset`.
   const queue: OpenFile[] = [];
   let offset = 0;
+  // The content of queue[0] when it is a .gz, unpacked when reading reaches it.
+  let unpacked: Buffer | null = null;
   let immediate: NodeJS.Immediate | null = null;
   let watcher: fs.FSWatcher | null = null;
   let lastError = '';
@@ -81,7 +85,7 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
       const current = inoAt(file);
       // 0: no name (mid-rotation, or removed): keep reading what we hold.
       if (current === 0 || current === newest.ino) return;
-      const next = openSuccessor(file, keep, newest.ino);
+      const next = openSuccessor(file, keep, newest);
       if (next === 'busy') return;
       if (next === 'lost') {
         report(new Error(`lost track of ${file} (rotated more than ${keep} times between two reads, or replaced): following the new file from its start, lines in between may be missing`));
@@ -92,6 +96,7 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
       queue.push((newest = next));
       if (queue.length > MAX_PINNED) {
         const [dropped] = queue.splice(1, 1);
+        // queue[0] stays, so `unpacked` is still its content.
         if (dropped) fs.closeSync(dropped.fd);
         report(new Error(`${file}: the reader fell ${MAX_PINNED} files behind: lines of one file were skipped`));
       }
@@ -108,7 +113,7 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
         discover();
         const head = queue[0];
         if (head === undefined) break;
-        const got = fs.readSync(head.fd, buffer, 0, Math.min(buffer.length, budget), offset);
+        const got = readHead(head, Math.min(buffer.length, budget));
         if (got > 0) {
           // Advanced first: a consumer that throws loses the rest of a chunk, never repeats one.
           offset += got;
@@ -120,8 +125,9 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
           queue.shift();
           fs.closeSync(head.fd);
           offset = 0;
+          unpacked = null;
           decoder.flush();
-        } else if (fs.fstatSync(head.fd).size < offset) {
+        } else if (!head.isCompressed && fs.fstatSync(head.fd).size < offset) {
           // Truncated (keep = 0 rotation, or by hand): the held bytes were of the old content.
           // (Refilled past `offset` before we look, a truncation cannot be seen: inherent to keep = 0.)
           offset = 0;
@@ -133,6 +139,21 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
     } catch (error) {
       report(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** Reads up to `length` bytes of the head file at `offset` into `buffer`. */
+  function readHead(head: OpenFile, length: number): number {
+    if (!head.isCompressed) return fs.readSync(head.fd, buffer, 0, length, offset);
+    if (unpacked === null) {
+      try {
+        unpacked = gunzipFd(head.fd);
+      } catch (error) {
+        // Damaged: it will not heal. Said once; its lines are skipped, the next file follows.
+        unpacked = Buffer.alloc(0);
+        report(new Error(`${file}: a compressed rotation could not be read, its lines were skipped: ${error instanceof Error ? error.message : String(error)}`));
+      }
+    }
+    return offset >= unpacked.length ? 0 : unpacked.copy(buffer, 0, offset, Math.min(unpacked.length, offset + length));
   }
 
   function wake(): void {
@@ -174,6 +195,7 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
       watcher?.close();
       watcher = null;
       for (const opened of queue.splice(0)) fs.closeSync(opened.fd);
+      unpacked = null;
     },
   };
 }
