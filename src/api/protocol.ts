@@ -9,6 +9,8 @@ export type PhaseName = 'stopped' | 'starting' | 'running' | 'backoff' | 'stoppi
 
 export interface EngineInfo {
   readonly pid: number;
+  /** The keeper holding the services (`tend up -d`); null for a foreground `tend up`. */
+  readonly keeperPid: number | null;
   readonly version: string;
   readonly protocol: number;
   readonly configFile: string;

@@ -92,7 +92,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
     },
   });
   const startedAt = new Date().toISOString();
-  const info = (): EngineInfo => ({ pid: process.pid, version, protocol: protocolVersion, configFile: config.file, logDir: engine.config().logDir, startedAt });
+  const info = (): EngineInfo => ({ pid: process.pid, keeperPid: keeper?.hello.keeperPid ?? null, version, protocol: protocolVersion, configFile: config.file, logDir: engine.config().logDir, startedAt });
 
   let shuttingDown: Promise<void> | null = null;
   let finish: () => void = () => {};

@@ -71,12 +71,15 @@ test('up -d, ps, stop/start/restart, signal, scale, events, down: the whole day-
   const kinds = events.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { kind: string }).kind);
   assert.ok(kinds.includes('spawned') && kinds.includes('stopped'), kinds.join(','));
 
-  const engine = (await d.status()).engine.pid;
+  const { pid: engine, keeperPid: keeper } = (await d.status()).engine;
+  assert.ok(keeper !== null, 'up -d runs under a keeper');
   const live = Object.values(await d.pids()).filter((pid): pid is number => pid !== null);
   const down = await d.tend(['down']);
   assert.equal(down.code, 0, down.stderr);
   assert.match(down.stdout, /engine stopped/);
-  await gone(engine);
+  // `down` returns once both are gone: no waiting here.
+  assert.equal(isAlive(engine), false, 'engine');
+  assert.equal(isAlive(keeper), false, 'keeper');
   for (const pid of live) assert.equal(isAlive(pid), false, `service ${pid} outlived down`);
   const none = await d.tend(['ps']);
   assert.equal(none.code, 3);

@@ -99,18 +99,20 @@ export const downVerb: Verb = {
   details: 'Returns once every process group is empty and the engine has exited.',
   async run(input) {
     const { client } = await connect(input);
-    const engine = (await client.status()).engine.pid;
+    const { isAlive } = await import('../../host/proc.js');
+    // Under `up -d` the keeper exits right after the engine: wait for both.
+    const { pid: engine, keeperPid: keeper } = (await client.status()).engine;
     const response = await client.down();
-    await waitForExit(engine);
+    await waitForExit(isAlive, engine);
+    if (keeper !== null) await waitForExit(isAlive, keeper);
     if (!input.values.json) input.io.stdout.write(`${renderResults(response.results)}engine stopped\n`);
     else input.io.stdout.write(`${JSON.stringify(response)}\n`);
     return 0;
   },
 };
 
-/** `down` means gone: wait (bounded) until the engine process has exited, judged by /proc. */
-async function waitForExit(pid: number): Promise<void> {
-  const { isAlive } = await import('../../host/proc.js');
+/** `down` means gone: wait (bounded) until the process has exited, judged by /proc. */
+async function waitForExit(isAlive: (pid: number) => boolean, pid: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
