@@ -44,7 +44,14 @@ async function upForeground(input: VerbInput): Promise<number> {
   ]);
   const labels = config.services.flatMap((s) => unitRefs(s.name, s.instances).map((ref) => labelOf(ref, s.instances)));
   const terminal = createTerminalFormatter({ color: shouldUseColor({ isTTY: io.stdout.isTTY === true, env: io.env }), names: labels });
-  const say = (text: string) => io.stdout.write(terminal.formatText('tend', text));
+  // A reader that goes away (`tend up | head`) must not take the services down: stop echoing,
+  // the log files keep everything.
+  let echo = !isDevNull(io.stdout);
+  io.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    echo = false;
+  });
+  const say = (text: string) => echo && io.stdout.write(terminal.formatText('tend', text));
 
   // Test-only: TEND_TEST_FAULT=throw-after-start makes tend die of an "internal error" once every
   // service is up, so a test can check that a crash of tend takes its process groups along.
@@ -61,7 +68,7 @@ async function upForeground(input: VerbInput): Promise<number> {
     cwd: io.cwd,
     version: version(),
     observer: {
-      output: (unit, stream, lines) => io.stdout.write(terminal.format(unit.label, lines, stream)),
+      output: (unit, stream, lines) => echo && io.stdout.write(terminal.format(unit.label, lines, stream)),
       notice(record) {
         say(describeNotice(record));
         if (record.kind === 'spawned' && faultInjected && ++spawned === labels.length) injectFault();
@@ -116,6 +123,18 @@ async function upForeground(input: VerbInput): Promise<number> {
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
     forgetEmergency();
+  }
+}
+
+/** Under nohup or a unit file stdout is often /dev/null: formatting every line for it only burns CPU. */
+function isDevNull(stream: NodeJS.WriteStream): boolean {
+  try {
+    const fd = (stream as { fd?: unknown }).fd;
+    if (typeof fd !== 'number') return false;
+    const out = fs.fstatSync(fd);
+    return out.isCharacterDevice() && out.rdev === fs.statSync('/dev/null').rdev;
+  } catch {
+    return false;
   }
 }
 
