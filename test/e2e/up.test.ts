@@ -161,3 +161,19 @@ test('a partial last line is kept at exit and a very long line is split, not dro
   assert.ok(texts.length >= 3, `40000 bytes in pieces of at most 16 KiB: ${texts.length} lines`);
   assert.equal(texts.join('').length, 40000, 'every byte kept');
 });
+
+test('a terminal reader that goes away (tend up | head) stops the echo, not the services', async (t) => {
+  const dir = project(t, `services:\n  chatty:\n    command: ${argv('paced-flood.mjs', '100000', '10')}\n`);
+  const tend = spawnTend(t, ['up'], { cwd: dir });
+  const pid = Number((await tend.waitForOutput(/chatty started \(pid (\d+)\)/))[1]);
+  tend.child.stdout?.destroy(); // the reader is gone: tend's next writes get EPIPE
+  const log = path.join(dir, '.tend', 'logs', 'chatty.log');
+  const size = () => (fs.existsSync(log) ? fs.statSync(log).size : 0);
+  const before = size();
+  await waitFor(() => size() > before + 10_000, { what: 'the log to keep growing after the reader left' });
+  assert.equal(isAlive(pid), true, 'the service still runs');
+  assert.equal(tend.child.exitCode, null, 'tend still runs');
+  tend.child.kill('SIGINT');
+  assert.equal((await tend.exited).code, 0);
+  await allGone([pid]);
+});
