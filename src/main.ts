@@ -16,7 +16,18 @@ function die(error: unknown): never {
 
 process.on('uncaughtException', die);
 process.on('unhandledRejection', die);
+// A reader that went away (`tend logs | head`) is not an error of tend's: verbs that stream stop
+// on their own (see logs.ts, up.ts); nothing else needs to hear about it.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') die(error);
+  });
+}
 
-// Exit explicitly: a finished `up` must not linger on a forgotten handle. stdout and stderr are
-// synchronous for files, pipes and TTYs on Linux, so nothing written is lost.
-process.exit(await run(process.argv.slice(2)));
+// Exit explicitly — a finished `up` must not linger on a forgotten handle — but only once what
+// was written reached stdout and stderr: a pipe whose reader is slow (`tend logs | less`) holds
+// the rest in Node's queue, and exiting at once would cut it.
+const code = await run(process.argv.slice(2));
+const drained = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
+process.exit(code);

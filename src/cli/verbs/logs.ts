@@ -28,15 +28,17 @@ async function since(input: VerbInput): Promise<number | undefined> {
   return at;
 }
 
-/** Ends the request on Ctrl-C; the command then exits 0. */
-function interruptible(): AbortController {
+/** Ends the request on Ctrl-C, or when our reader goes away (`tend logs -f | head`); exit 0. */
+function interruptible(stdout: NodeJS.WriteStream): AbortController {
   const controller = new AbortController();
   const stop = () => controller.abort();
+  stdout.once('error', stop);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   controller.signal.addEventListener('abort', () => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    stdout.off('error', stop);
   });
   return controller;
 }
@@ -63,7 +65,7 @@ export const logsVerb: Verb = {
       const line = terminal.format(r.unit ?? `${r.service}.${r.instance}`, [Buffer.from(r.line)], r.stream);
       io.stdout.write(values.timestamps ? Buffer.concat([Buffer.from(`${r.time} `), line]) : line);
     };
-    const controller = interruptible();
+    const controller = interruptible(io.stdout);
     const sinceMs = await since(input);
     await client.logs({ services: [...input.positionals], lines: count(input, 100), follow: values.follow === true, ...(sinceMs === undefined ? {} : { since: sinceMs }) }, print, controller.signal);
     controller.abort();
@@ -86,7 +88,7 @@ export const eventsVerb: Verb = {
       const text = describeNotice(record as unknown as Parameters<typeof describeNotice>[0]);
       io.stdout.write(`${record.time}  ${text}\n`);
     };
-    const controller = interruptible();
+    const controller = interruptible(io.stdout);
     await client.events({ lines: count(input, 50), follow: values.follow === true }, print, controller.signal);
     controller.abort();
     return 0;
