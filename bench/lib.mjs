@@ -1,12 +1,15 @@
 // Shared plumbing of the bench (no measuring here): knobs, the run's env marker and work dir, /proc
-// readers (state letter, start time, CPU ticks, VmRSS/PSS), the marker service, starting and stopping
-// tend or the floor supervisor, stats, the table, and the final sweep of leftovers.
+// readers (state letter, parent, start time, CPU ticks, VmRSS/PSS), the marker service, starting and stopping
+// tend or the floor supervisor, commands timed by hyperfine, the detached daemon (`up -d`, `down`) and its
+// API over the unix socket, stats, the table, and the final sweep of leftovers.
 // Methods follow ../shared/peer-bench (lib/proc.mjs, lib/util.mjs): liveness is the state letter in
 // /proc/PID/stat (a zombie passes kill(pid, 0)); every signal goes to ONE pid whose start time we
 // recorded, never to a name; leftovers are found by the env marker in /proc/*/environ.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 export const BENCH_DIR = path.dirname(new URL(import.meta.url).pathname);
@@ -28,11 +31,14 @@ export const nowMs = () => performance.now();
 export const wallMs = () => performance.timeOrigin + performance.now();
 
 // ---- the run: env marker and work dir ------------------------------------------------------------
-export const ENV_KEY = 'TEND_BENCH_RUN';
+// Not TEND_BENCH_RUN: the peer bench's suite-level leftover check (../shared/peer-bench/lib/leftovers.mjs
+// --kill) kills every process carrying that name, whatever the run id, so a peer run would kill this one.
+export const ENV_KEY = 'TEND_SELF_BENCH_RUN';
 export const RUN_ID = `tend-${process.pid}-${Date.now()}`;
-/** Every process the bench starts gets this environment (tend passes it on to its services). */
-export const benchEnv = () => ({ ...process.env, [ENV_KEY]: RUN_ID, NO_COLOR: '1' });
 export const RUN_DIR = path.join('/tmp/tend-bench', RUN_ID);
+/** Every process the bench starts gets this environment (tend passes it on to its services); tend's
+ *  socket, lock and state file go under the run dir (TEND_RUNTIME_DIR), never the user's. */
+export const benchEnv = () => ({ ...process.env, [ENV_KEY]: RUN_ID, NO_COLOR: '1', TEND_RUNTIME_DIR: path.join(RUN_DIR, 'runtime') });
 export function workdir(tag) {
   const dir = path.join(RUN_DIR, tag);
   fs.mkdirSync(path.join(dir, 'marks'), { recursive: true });
@@ -41,13 +47,13 @@ export function workdir(tag) {
 }
 
 // ---- /proc ---------------------------------------------------------------------------------------
-/** Parsed /proc/PID/stat or null when gone: state letter, start time, utime+stime in ticks. */
+/** Parsed /proc/PID/stat or null when gone: state letter, parent, start time, utime+stime in ticks. */
 export function readStat(pid) {
   let s;
   try { s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1'); } catch { return null; }
   const close = s.lastIndexOf(')');
   const f = s.slice(close + 2).split(' '); // f[0] is field 3
-  return { pid, comm: s.slice(s.indexOf('(') + 1, close), state: f[0], starttime: Number(f[19]), ticks: Number(f[11]) + Number(f[12]) };
+  return { pid, comm: s.slice(s.indexOf('(') + 1, close), state: f[0], ppid: Number(f[1]), starttime: Number(f[19]), ticks: Number(f[11]) + Number(f[12]) };
 }
 /** Alive = in /proc, not a zombie (Z/X), and (if given) the same start time. */
 export function alive(pid, starttime) {
@@ -132,13 +138,13 @@ export function floorConfig(dir, services) {
   return file;
 }
 /**
- * Launch a supervisor (node + args) with the bench env; its stdout goes to `stdout` (a file path or
+ * Launch a supervisor (node + args, or `cmd` + args) with the bench env; its stdout goes to `stdout` (a file path or
  * /dev/null), stderr to <dir>/<tag>.err. Returns { child, pid, starttime, exited: Promise<{code, signal, at}> }.
  */
-export function launch(dir, tag, args, { stdout = path.join(dir, `${tag}.out`) } = {}) {
+export function launch(dir, tag, args, { stdout = path.join(dir, `${tag}.out`), cmd = process.execPath } = {}) {
   const out = fs.openSync(stdout, 'a');
   const err = fs.openSync(path.join(dir, `${tag}.err`), 'a');
-  const child = spawn(process.execPath, args, { cwd: dir, env: benchEnv(), stdio: ['ignore', out, err] });
+  const child = spawn(cmd, args, { cwd: dir, env: benchEnv(), stdio: ['ignore', out, err] });
   fs.closeSync(out); fs.closeSync(err);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: nowMs() })));
   const st = readStat(child.pid);
@@ -148,7 +154,8 @@ export const launchTend = (dir, cfg, opts) => launch(dir, 'tend', [TEND, 'up', '
 export const launchFloor = (dir, cfg, opts) => launch(dir, 'floor', [FLOOR, cfg], opts);
 /** SIGINT (by PID + start time) and wait for the exit; ms from the signal to the exit. SIGKILL after timeoutMs. */
 export async function stopProc(p, timeoutMs = 30000) {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return { ms: 0, code: p.child.exitCode, error: 'had already exited' };
+  const { exitCode, signalCode } = p.child;
+  if (exitCode !== null || signalCode !== null) return { ms: null, code: exitCode, error: `${p.tag} had already exited (${signalCode ?? `code ${exitCode}`}) before SIGINT` };
   const t0 = nowMs();
   safeKill(p.pid, 'SIGINT', p.starttime);
   const timer = sleep(timeoutMs).then(() => null);
@@ -156,6 +163,145 @@ export async function stopProc(p, timeoutMs = 30000) {
   if (r === null) { safeKill(p.pid, 'SIGKILL', p.starttime); await p.exited; return { ms: null, error: `no exit within ${timeoutMs} ms of SIGINT (SIGKILLed)` }; }
   return { ms: +(r.at - t0).toFixed(1), code: r.code, signal: r.signal };
 }
+
+// ---- commands, the detached daemon and its API ----------------------------------------------------
+/** Run argv to completion with the bench env, stdout and stderr collected (stdout up to maxOut bytes,
+ *  all counted); SIGKILL (by PID + start time) after timeoutMs. Never rejects: { code, signal, ms, stdout, stdoutBytes, stderr, error }.
+ *  stdoutFile: stdout goes to that file instead of a pipe (tend exits with process.exit(): what a pipe
+ *  has not taken by then is lost), read back at the end. readDelayMs: the pipe is read only that late. */
+export function runCmd(argv, { env = benchEnv(), cwd, timeoutMs = 60000, maxOut = 4 << 20, stdoutFile, readDelayMs = 0 } = {}) {
+  return new Promise((resolve) => {
+    const t0 = nowMs();
+    const fd = stdoutFile ? fs.openSync(stdoutFile, 'w') : null;
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', fd ?? 'pipe', 'pipe'] });
+    if (fd !== null) fs.closeSync(fd);
+    const st = readStat(child.pid);
+    const out = [], err = [];
+    let outBytes = 0, timedOut = false, settled = false;
+    if (child.stdout) {
+      child.stdout.on('data', (b) => { if (outBytes < maxOut) out.push(b); outBytes += b.length; });
+      if (readDelayMs > 0) { child.stdout.pause(); setTimeout(() => child.stdout.resume(), readDelayMs); }
+    }
+    child.stderr.on('data', (b) => err.push(b));
+    const timer = setTimeout(() => { timedOut = true; safeKill(child.pid, 'SIGKILL', st?.starttime); }, timeoutMs);
+    const finish = (r) => {
+      if (settled) return;
+      settled = true; clearTimeout(timer);
+      const ms = nowMs() - t0;
+      let stdout = Buffer.concat(out);
+      if (stdoutFile) { try { stdout = fs.readFileSync(stdoutFile); } catch {} outBytes = stdout.length; }
+      resolve({ ms, stdout: stdout.toString(), stdoutBytes: outBytes, stderr: Buffer.concat(err).toString(), ...r, ...(timedOut ? { error: `timed out after ${timeoutMs} ms` } : {}) });
+    };
+    child.once('error', (e) => finish({ code: null, signal: null, error: e.message }));
+    child.once('close', (code, signal) => finish({ code, signal }));
+  });
+}
+export const tendCli = (args, opts) => runCmd([process.execPath, TEND, ...args], opts);
+/** Absolute path of a command on PATH, or null. */
+export function which(name) {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = path.join(dir || '.', name);
+    try { fs.accessSync(p, fs.constants.X_OK); if (fs.statSync(p).isFile()) return p; } catch {}
+  }
+  return null;
+}
+export const HYPERFINE = which('hyperfine');
+
+/**
+ * Wall time of whole commands, process start included: `hyperfine -N` (no shell; its output to /dev/null)
+ * when installed, else a spawn-and-wait loop. cmds: [{ name, argv }], all run with `env`. Returns
+ * { tool, results: { [name]: { n, min, p50, p90, p99, max, mean, samples_ms } } }; throws when a command fails.
+ */
+export async function timeCommands(cmds, { runs, warmup = 1, env = benchEnv(), dir, tag }) {
+  const stats = (ms) => ({ ...summary(ms), mean: r2(ms.reduce((a, v) => a + v, 0) / ms.length), samples_ms: ms.map((v) => +v.toFixed(2)) });
+  if (HYPERFINE) {
+    const json = path.join(dir, `${tag}.hyperfine.json`);
+    const args = ['-N', '--warmup', String(warmup), '--runs', String(runs), '--style', 'none', '--export-json', json];
+    for (const c of cmds) args.push('--command-name', c.name);
+    args.push(...cmds.map((c) => c.argv.map(q).join(' ')));
+    const r = await runCmd([HYPERFINE, ...args], { env, cwd: dir, timeoutMs: 600000 });
+    if (r.code !== 0) throw new Error(`hyperfine (${tag}) exited ${r.code ?? r.error}: ${r.stderr.trim().slice(-400)}`);
+    const doc = JSON.parse(fs.readFileSync(json, 'utf8'));
+    return { tool: `hyperfine -N --warmup ${warmup} --runs ${runs}`, results: Object.fromEntries(doc.results.map((x, i) => [cmds[i].name, stats(x.times.map((t) => t * 1000))])) };
+  }
+  const results = {};
+  for (const c of cmds) {
+    const ms = [];
+    for (let i = 0; i < warmup + runs; i++) {
+      const r = await runCmd(c.argv, { env, cwd: dir, maxOut: 0 });
+      if (r.code !== 0) throw new Error(`${c.name} exited ${r.code ?? r.error}: ${r.stderr.trim().slice(-300)}`);
+      if (i >= warmup) ms.push(r.ms);
+    }
+    results[c.name] = stats(ms);
+  }
+  return { tool: `spawn loop (no hyperfine), ${warmup} warmup + ${runs} runs`, results };
+}
+
+/** One GET over the unix socket with keep-alive off (agent: false), as the CLI does. Never rejects:
+ *  { ok, status, ms (request -> last body byte), at (nowMs() then), body, error }. */
+export function apiGet(socketPath, urlPath = '/v1/status', timeoutMs = 5000) {
+  return new Promise((resolve) => {
+    const t0 = nowMs();
+    let settled = false;
+    const done = (r) => { if (settled) return; settled = true; clearTimeout(timer); const at = nowMs(); resolve({ ms: at - t0, at, ...r }); };
+    const req = http.request({ socketPath, path: urlPath, method: 'GET', agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => done({ ok: res.statusCode === 200, status: res.statusCode, body: Buffer.concat(chunks) }));
+      res.on('error', (e) => done({ ok: false, error: e.code ?? e.message }));
+    });
+    const timer = setTimeout(() => { done({ ok: false, error: 'timeout' }); req.destroy(); }, timeoutMs);
+    req.on('error', (e) => done({ ok: false, error: e.code ?? e.message }));
+    req.end();
+  });
+}
+/** GET /v1/status parsed ({ engine, units }), or null when the engine does not answer. */
+export async function tendStatus(socketPath, timeoutMs) {
+  const r = await apiGet(socketPath, '/v1/status', timeoutMs);
+  if (!r.ok) return null;
+  try { return JSON.parse(r.body.toString()); } catch { return null; }
+}
+/** The project's runtime paths (socket, ...) as tend derives them, with the bench env. */
+export async function tendPaths(cfg) {
+  const { projectPaths } = await import(path.join(REPO, 'dist', 'runtime', 'runtime-dir.js'));
+  return projectPaths(cfg, benchEnv());
+}
+/** Engine and keeper (the engine's parent) as { pid, starttime }, from a status answer and /proc. */
+export function daemonOf(status) {
+  const e = readStat(status.engine.pid);
+  const k = e && readStat(e.ppid);
+  return { engine: e && { pid: e.pid, starttime: e.starttime }, keeper: k && { pid: k.pid, starttime: k.starttime } };
+}
+/** `tend up -d -f cfg` (returns once every service has started); output kept in <dir>/up.out.
+ *  Returns { ms, socket, status, engine, keeper }; throws when it fails. */
+export async function upDetached(dir, cfg) {
+  const r = await tendCli(['up', '-d', '-f', cfg], { cwd: dir, timeoutMs: 120000 });
+  fs.writeFileSync(path.join(dir, 'up.out'), `${r.stdout}${r.stderr}`);
+  if (r.code !== 0) throw new Error(`tend up -d exited ${r.code ?? r.error}: ${r.stderr.trim().slice(0, 300)}`);
+  const { socket } = await tendPaths(cfg);
+  const status = await tendStatus(socket);
+  if (!status) throw new Error('tend up -d returned but the API does not answer');
+  return { ms: +r.ms.toFixed(1), socket, status, ...daemonOf(status) };
+}
+/** `tend down -f cfg`; if that fails, SIGTERM to the keeper (PID + start time). Then waits (bounded) until
+ *  keeper and engine are gone. Returns { ms, code, error? }. */
+export async function downDetached(dir, cfg, d) {
+  const r = await tendCli(['down', '-f', cfg], { cwd: dir, timeoutMs: 60000 });
+  const res = { ms: +r.ms.toFixed(1), code: r.code };
+  if (r.code !== 0) {
+    res.error = `tend down exited ${r.code ?? r.error}: ${r.stderr.trim().slice(0, 300)}`;
+    if (d?.keeper) safeKill(d.keeper.pid, 'SIGTERM', d.keeper.starttime);
+  }
+  const gone = () => ![d?.keeper, d?.engine].some((p) => p && alive(p.pid, p.starttime));
+  try { await waitFor(gone, { timeoutMs: 15000, everyMs: 20, what: 'keeper and engine to exit' }); } catch (e) { res.error = [res.error, e.message].filter(Boolean).join('; '); }
+  return res;
+}
+/** A free TCP port on 127.0.0.1 (bound, read, released). */
+export const freePort = () => new Promise((resolve, reject) => {
+  const s = net.createServer();
+  s.on('error', reject);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
 
 // ---- stats, table, sweep -------------------------------------------------------------------------
 const r2 = (v) => (v === null || v === undefined || Number.isNaN(v) ? null : Math.round(v * 100) / 100);

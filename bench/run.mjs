@@ -1,19 +1,29 @@
 // `npm run bench` (after `npm run build`): tend's respawn latency, log throughput, and the cost of N
 // services, each next to a floor measured in the same run, against the issue's targets. Prints a
 // table on stderr and writes one JSON document to bench/results/<UTC time>.json (path printed).
-// Every process started carries TEND_BENCH_RUN=<run id>; the run ends with a sweep of /proc for it
+// Every process started carries TEND_SELF_BENCH_RUN=<run id>; the run ends with a sweep of /proc for it
 // (SIGKILL by PID, start time checked); leftovers or errors -> exit 1 (a missed target is not an error).
-// Knobs: QUICK=1 (~40 s smoke run), BENCH_KILLS (200), BENCH_GAP_MS (30), BENCH_LOG_LINES (1000000),
-// BENCH_LOG_REPS (3), BENCH_SCALE_N (200), BENCH_IDLE_S (60), KEEP_TMP=1 (keep /tmp/tend-bench/<run>).
-// The measures: respawn.mjs, logs.mjs, scale.mjs (each file's header says how); floor: floor-supervisor.mjs.
+// Knobs: QUICK=1 (~35 s smoke run: 50 kills, 1 log rep, 10 s idle, no peers; a full run is ~130 s), BENCH_KILLS (200), BENCH_GAP_MS (30),
+// BENCH_LOG_LINES (1000000), BENCH_LOG_REPS (3), BENCH_SCALE_N (200), BENCH_IDLE_S (60),
+// KEEP_TMP=1 (keep /tmp/tend-bench/<run>). Figures and their reading: bench/RESULTS.md.
+// Control plane (issue 3, control.mjs): BENCH_PS_RUNS (20, QUICK 10), BENCH_API_REQS (500, QUICK 200),
+// BENCH_LOGS_RUNS (10, QUICK 5), BENCH_LOGS_MB (200), BENCH_PEERS (1, QUICK 0: PM2 and supervisord fleets).
+// Self-supervision (issue 4, selfsup.mjs): BENCH_ENGINE_KILLS (20, QUICK 5), BENCH_RACE_KILLS (10, QUICK 5;
+// kills with 12 concurrent pollers; keep the two <= 30 in all), BENCH_MEM_SETTLE_S (15, QUICK 3).
+// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup).
+// The measures: respawn.mjs, logs.mjs, scale.mjs, control.mjs, selfsup.mjs (each file's header says how);
+// floors: floor-supervisor.mjs, api-floor.mjs; the upgrade measure's service: http-service.mjs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { BENCH_DIR, REPO, TEND, QUICK, RUN_ID, RUN_DIR, knob, median, table, sweep, log } from './lib.mjs';
 import { respawn } from './respawn.mjs';
 import { logs } from './logs.mjs';
 import { scale } from './scale.mjs';
+import { control } from './control.mjs';
+import { selfsup } from './selfsup.mjs';
 
 const K = {
   kills: knob('BENCH_KILLS', 200, 50),
@@ -22,7 +32,17 @@ const K = {
   reps: knob('BENCH_LOG_REPS', 3, 1),
   n: knob('BENCH_SCALE_N', 200),
   idleS: knob('BENCH_IDLE_S', 60, 10),
+  psRuns: knob('BENCH_PS_RUNS', 20, 10),
+  apiReqs: knob('BENCH_API_REQS', 500, 200),
+  logsRuns: knob('BENCH_LOGS_RUNS', 10, 5),
+  logsMb: knob('BENCH_LOGS_MB', 200),
+  logsServices: 10,
+  peers: knob('BENCH_PEERS', 1, 0),
+  engineKills: knob('BENCH_ENGINE_KILLS', 20, 5),
+  raceKills: knob('BENCH_RACE_KILLS', 10, 5),
+  memSettleS: knob('BENCH_MEM_SETTLE_S', 15, 3),
 };
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 if (!fs.existsSync(TEND)) { console.error(`bench: ${TEND} is missing; run \`npm run build\` first`); process.exit(1); }
 
 const started = new Date();
@@ -32,56 +52,106 @@ const doc = {
   git: (() => { try { return execFileSync('git', ['-C', REPO, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim(); } catch { return null; } })(),
   leftovers: {},
 };
+// The tree is often dirty while others work: fingerprint the dist/ that was measured.
+doc.dist_sha256 = (() => {
+  const h = createHash('sha256');
+  const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (p.endsWith('.js')) h.update(p).update(fs.readFileSync(p)); } };
+  walk(path.dirname(TEND));
+  return h.digest('hex').slice(0, 16);
+})();
 const leftovers = async (stage) => { doc.leftovers[stage] = await sweep(); if (doc.leftovers[stage].length) log(`LEFTOVERS after ${stage}: ${doc.leftovers[stage].join(' ')}`); };
 
 log(`tend bench ${RUN_ID}${QUICK ? ' (QUICK)' : ''}: ${JSON.stringify(K)}`);
-log(`respawn: ${K.kills} kills each (tend, floor), ${K.gapMs} ms after each start`);
-doc.respawn = await respawn(K);
-await leftovers('respawn');
-log(`logs: ${K.lines} lines x 100 B, ${K.reps} rep(s)`);
-doc.logs = await logs(K);
-await leftovers('logs');
-log(`scale: ${K.n} services, idle ${K.idleS} s`);
-doc.scale = await scale(K);
-await leftovers('scale');
+const measures = [
+  ['respawn', respawn, `${K.kills} kills each (tend, floor), ${K.gapMs} ms after each start`],
+  ['logs', logs, `${K.lines} lines x 100 B, ${K.reps} rep(s)`],
+  ['scale', scale, `${K.n} services, idle ${K.idleS} s`],
+  ['control', control, `tend up -d with ${K.n} services: ps x ${K.psRuns}, API x ${K.apiReqs}, logs -n 1000 over ${K.logsMb} MB x ${K.logsRuns}${K.peers ? ', PM2 + supervisord' : ''}`],
+  ['selfsup', selfsup, `tend up -d with ${K.n} services: memory after ${K.memSettleS} s, ${K.engineKills} + ${K.raceKills} engine kills, upgrade under HTTP traffic`],
+].filter(([name]) => ONLY.length === 0 || ONLY.includes(name));
+doc.measures = measures.map(([name]) => name);
+for (const [name, measure, what] of measures) {
+  log(`${name}: ${what}`);
+  try {
+    doc[name] = await measure(K);
+  } catch (e) { // each measure catches its own failures; this is the last line of defence before the sweep
+    doc[name] = { errors: [`${name}: ${e.message}`], runs: [] };
+    log(`${name}: ${e.stack}`);
+  }
+  await leftovers(name);
+}
 await leftovers('end');
 doc.duration_s = Math.round((Date.now() - started) / 1000);
 doc.machine.loadavg_end = os.loadavg().map((v) => +v.toFixed(2)); // other work on the machine shows here
 
 // ---- verdicts ------------------------------------------------------------------------------------
-const R = doc.respawn, S = doc.scale;
-const lr = (kind) => doc.logs.runs.filter((r) => r.kind === kind && !r.error);
+const R = doc.respawn ?? { errors: [] }, S = doc.scale ?? { errors: [] }, L = doc.logs ?? { runs: [] };
+const lr = (kind) => L.runs.filter((r) => r.kind === kind && !r.error);
 const sum = (kind, k) => lr(kind).reduce((a, r) => a + (r[k] ?? 0), 0);
 const mbs = Object.fromEntries(['floor', 'node-floor', 'tend'].map((k) => [k, median(lr(k).map((r) => r.mb_s))]));
 const cpu = median(lr('tend').map((r) => r.cpu_s));
-const ok = (b) => (b === null || b === undefined || Number.isNaN(b) ? '?' : b ? 'met' : 'MISSED');
-const fx = (v, d = 1) => (v === null || v === undefined ? '?' : Number(v).toFixed(d));
+/** Verdict of a check over measured values: '?' when one of them is missing. */
+const ok = (pass, ...values) => (values.some((v) => typeof v !== 'number' || Number.isNaN(v)) ? '?' : pass ? 'met' : 'MISSED');
+const fx = (v, d = 1) => (typeof v !== 'number' || Number.isNaN(v) ? '?' : v.toFixed(d));
 const t = R.tend ?? {}, f = R.floor ?? {};
 const tm = S.tend?.mem_mib ?? {}, bm = S.bare?.mem_mib ?? {}, fm = S.floor?.mem_mib ?? {};
-const checks = [
-  { measure: `respawn p50 ms (${t.n} kills)`, tend: `${fx(t.p50, 2)} (${fx(t.p50 / f.p50, 2)}x)`, floor: fx(f.p50, 2), target: `<= 1.2x floor = ${fx(f.p50 * 1.2, 2)}`, verdict: ok(t.p50 <= 1.2 * f.p50) },
+const section = (title) => ({ measure: `-- ${title} --`, tend: '', floor: '', target: '', verdict: '' });
+const base = [
+  section('respawn, log throughput, scale: foreground tend up'),
+  { measure: `respawn p50 ms (${t.n} kills)`, tend: `${fx(t.p50, 2)} (${fx(t.p50 / f.p50, 2)}x)`, floor: fx(f.p50, 2), target: `<= 1.2x floor = ${fx(f.p50 * 1.2, 2)}`, verdict: ok(t.p50 <= 1.2 * f.p50, t.p50, f.p50) },
   { measure: 'respawn p90 ms', tend: fx(t.p90, 2), floor: fx(f.p90, 2), target: '', verdict: '' },
-  { measure: 'respawn p99 ms', tend: fx(t.p99, 2), floor: fx(f.p99, 2), target: `<= floor + 5 = ${fx(f.p99 + 5, 2)}`, verdict: ok(t.p99 <= f.p99 + 5) },
+  { measure: 'respawn p99 ms', tend: fx(t.p99, 2), floor: fx(f.p99, 2), target: `<= floor + 5 = ${fx(f.p99 + 5, 2)}`, verdict: ok(t.p99 <= f.p99 + 5, t.p99, f.p99) },
   { measure: 'respawn max ms', tend: fx(t.max, 2), floor: fx(f.max, 2), target: '', verdict: '' },
-  { measure: `log MB/s (median of ${K.reps})`, tend: `${fx(mbs.tend)} (${fx((mbs.tend / mbs.floor) * 100, 0)}%)`, floor: `${fx(mbs.floor)} (node-floor ${fx(mbs['node-floor'])})`, target: `>= 40 and >= 70% of floor = ${fx(mbs.floor * 0.7)}`, verdict: ok(mbs.tend >= 40 && mbs.tend >= 0.7 * mbs.floor) },
-  { measure: 'log lost / dup / out-of-order / malformed', tend: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('tend', k)).join(' / '), floor: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('floor', k)).join(' / '), target: '0 lost, 0 dup', verdict: ok(lr('tend').length === K.reps && sum('tend', 'lost') === 0 && sum('tend', 'dup') === 0) },
+  { measure: `log MB/s (median of ${K.reps})`, tend: `${fx(mbs.tend)} (${fx((mbs.tend / mbs.floor) * 100, 0)}%)`, floor: `${fx(mbs.floor)} (node-floor ${fx(mbs['node-floor'])})`, target: `>= 40 and >= 70% of floor = ${fx(mbs.floor * 0.7)}`, verdict: ok(mbs.tend >= 40 && mbs.tend >= 0.7 * mbs.floor, mbs.tend, mbs.floor) },
+  { measure: 'log lost / dup / out-of-order / malformed', tend: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('tend', k)).join(' / '), floor: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('floor', k)).join(' / '), target: '0 lost, 0 dup', verdict: ok(lr('tend').length === K.reps && sum('tend', 'lost') === 0 && sum('tend', 'dup') === 0, lr('tend').length ? 0 : null) },
   { measure: `log CPU s for ${(K.lines * 100) / 1e6} MB (median)`, tend: fx(cpu, 2), floor: `node-floor ${fx(median(lr('node-floor').map((r) => r.cpu_s)), 2)}`, target: '', verdict: '' },
-  { measure: `${K.n} services all running ms`, tend: fx(S.tend?.all_running_ms, 0), floor: fx(S.floor?.all_running_ms, 0), target: '< 1000', verdict: ok(S.tend?.all_running_ms < 1000) },
-  { measure: `RSS MiB, idle with ${K.n}`, tend: fx(tm.rss), floor: `bare node ${fx(bm.rss)}, floor-sup ${fx(fm.rss)}`, target: '< 66', verdict: ok(tm.rss < 66) },
+  { measure: `${K.n} services all running ms`, tend: fx(S.tend?.all_running_ms, 0), floor: fx(S.floor?.all_running_ms, 0), target: '< 1000', verdict: ok(S.tend?.all_running_ms < 1000, S.tend?.all_running_ms) },
+  { measure: `RSS MiB, idle with ${K.n}`, tend: fx(tm.rss), floor: `bare node ${fx(bm.rss)}, floor-sup ${fx(fm.rss)}`, target: '< 66', verdict: ok(tm.rss < 66, tm.rss) },
   { measure: `PSS MiB, idle with ${K.n}`, tend: fx(tm.pss), floor: `bare node ${fx(bm.pss)}, floor-sup ${fx(fm.pss)}`, target: '', verdict: '' },
   { measure: `RssAnon MiB (private), idle with ${K.n}`, tend: fx(tm.anon), floor: `bare node ${fx(bm.anon)}, floor-sup ${fx(fm.anon)}`, target: '', verdict: '' },
   { measure: 'RSS MiB at idle window start / peak (VmHWM)', tend: `${fx(S.tend?.mem_mib_window_start?.rss)} / ${fx(tm.hwm)}`, floor: `floor-sup ${fx(S.floor?.mem_mib_window_start?.rss)} / ${fx(fm.hwm)}`, target: '', verdict: '' },
-  { measure: `idle CPU % of a core (${K.idleS} s)`, tend: fx(S.tend?.idle_cpu_pct, 3), floor: `bare node ${fx(S.bare?.idle_cpu_pct, 3)}, floor-sup ${fx(S.floor?.idle_cpu_pct, 3)}`, target: '< 0.1', verdict: ok(S.tend?.idle_cpu_pct < 0.1) },
+  { measure: `idle CPU % of a core (${K.idleS} s)`, tend: fx(S.tend?.idle_cpu_pct, 3), floor: `bare node ${fx(S.bare?.idle_cpu_pct, 3)}, floor-sup ${fx(S.floor?.idle_cpu_pct, 3)}`, target: '< 0.1', verdict: ok(S.tend?.idle_cpu_pct < 0.1, S.tend?.idle_cpu_pct) },
   { measure: `stop all ${K.n} (SIGINT -> exit) ms`, tend: fx(S.tend?.stop_ms, 0), floor: fx(S.floor?.stop_ms, 0), target: '', verdict: '' },
 ];
+// Issue 3: control plane (control.mjs).
+const C = doc.control ?? { errors: [] };
+const ps = C.ps?.results ?? {}, api = C.api ?? {}, lg = C.logs?.timing?.results ?? {};
+const peerMed = (p, name) => (p?.skipped ? 'not run' : fx(p?.timing?.results?.[name]?.p50, 0));
+const controlChecks = [
+  section(`control plane (issue 3): tend up -d with ${K.n} services`),
+  { measure: `tend ps ms, CLI start included (median of ${ps['tend ps']?.n ?? '?'})`, tend: `${fx(ps['tend ps']?.p50, 0)} (mean ${fx(ps['tend ps']?.mean, 0)})`, floor: `node -e 0: ${fx(ps['node -e 0']?.p50, 0)}`, target: '< 150', verdict: ok(ps['tend ps']?.p50 < 150, ps['tend ps']?.p50) },
+  { measure: `  peers, same ${K.n} services (median ms)`, tend: '', floor: C.peers?.skipped ? `not run (${C.peers.skipped})` : `pm2 jlist ${peerMed(C.peers?.pm2, 'pm2 jlist')}; supervisorctl status ${peerMed(C.peers?.supervisord, 'supervisorctl status')}`, target: '', verdict: '' },
+  { measure: `API status round trip p50 ms (${api.requests ?? '?'} req, ${fx(api.body_bytes / 1024, 0)} KiB)`, tend: fx(api.tend?.p50, 2), floor: `bare node:http same body ${fx(api.floor?.p50, 2)}; engine 404 ${fx(api.engine_404?.p50, 2)}`, target: '< 5', verdict: ok(api.tend?.p50 < 5, api.tend?.p50) },
+  { measure: 'API status round trip p99 ms', tend: fx(api.tend?.p99, 2), floor: `bare node:http ${fx(api.floor?.p99, 2)}; engine 404 ${fx(api.engine_404?.p99, 2)}`, target: '', verdict: '' },
+  { measure: `tend logs -n 1000 ms, ${fx(C.logs?.total_mb, 0)} MB in ${C.logs?.files ?? '?'} files (median of ${lg['tend logs -n 1000']?.n ?? '?'})`, tend: `${fx(lg['tend logs -n 1000']?.p50, 0)} (mean ${fx(lg['tend logs -n 1000']?.mean, 0)})`, floor: `tail+sort ${fx(lg['tail+sort floor']?.p50, 0)}; node -e 0 ${fx(ps['node -e 0']?.p50, 0)}`, target: '< 300', verdict: ok(lg['tend logs -n 1000']?.p50 < 300, lg['tend logs -n 1000']?.p50) },
+  { measure: '  tend logs -n 1000 into a pipe read 300 ms late: lines', tend: `${C.logs?.slow_pipe?.lines ?? '?'} of ${C.logs?.output_lines ?? '?'} (exit ${C.logs?.slow_pipe?.exit ?? '?'})`, floor: '', target: '', verdict: '' },
+];
+// Issue 4: self-supervision (selfsup.mjs).
+const U = doc.selfsup ?? { errors: [] };
+const kl = U.kills ?? {}, up = U.upgrade ?? {}, mm = U.mem ?? {};
+const selfChecks = [
+  section(`self-supervision (issue 4): tend up -d with ${K.n} services (one an HTTP server)`),
+  { measure: `engine kill -9 -> API answers from new pid, p50 ms (${kl.n ?? '?'} kills)`, tend: fx(kl.p50, 1), floor: '', target: '', verdict: '' },
+  { measure: 'engine kill -9 -> API answers, max ms', tend: fx(kl.max, 1), floor: '', target: '< 1000', verdict: ok(kl.max < 1000 && kl.n === K.engineKills, kl.max) },
+  { measure: `service PIDs changed over ${kl.n ?? '?'} engine kills`, tend: `${kl.units_with_changed_pid ?? '?'} of ${K.n}`, floor: '', target: '0', verdict: ok(kl.units_with_changed_pid === 0, kl.units_with_changed_pid) },
+  { measure: '  first answer of a new engine without service PIDs (1 poller)', tend: `${kl.answers_without_pids ?? '?'} of ${kl.n ?? '?'} kills`, floor: '', target: '', verdict: '' },
+  { measure: '  same, 12 pollers at once', tend: `${U.race?.kills_with_pidless_answer ?? '?'} of ${U.race?.kills ?? '?'} kills (${U.race?.pidless_answers ?? '?'} of ${U.race?.answers ?? '?'} answers)`, floor: '', target: '', verdict: '' },
+  { measure: 'upgrade under HTTP load (every 10 ms): sent / failed', tend: `${up.http?.sent ?? '?'} / ${up.http?.failed ?? '?'}`, floor: '', target: '0 failed', verdict: ok(up.http?.failed === 0 && up.http?.sent > 0, up.http?.failed) },
+  { measure: 'upgrade: HTTP server same PID; engine replaced', tend: `${up.server_same_pid === undefined ? '?' : up.server_same_pid ? 'yes' : 'NO'}; ${up.old_engine ?? '?'} -> ${up.new_engine ?? '?'}`, floor: '', target: 'same PID', verdict: up.server_same_pid === undefined ? '?' : up.server_same_pid && up.new_engine !== up.old_engine ? 'met' : 'MISSED' },
+  { measure: 'upgrade: API gap ms / tend upgrade wall ms', tend: `${fx(up.api?.gap_ms, 0)} / ${fx(up.cli_ms, 0)}`, floor: '', target: '', verdict: '' },
+  { measure: `RSS MiB keeper / engine (after ${U.mem_settle_s ?? '?'} s)`, tend: `${fx(mm.keeper?.rss)} / ${fx(mm.engine?.rss)}`, floor: `bare node ${fx(mm.bare?.rss)}`, target: '', verdict: '' },
+  { measure: 'PSS MiB keeper / engine', tend: `${fx(mm.keeper?.pss)} / ${fx(mm.engine?.pss)}`, floor: `bare node ${fx(mm.bare?.pss)}`, target: '', verdict: '' },
+  { measure: 'RssAnon MiB (private) keeper / engine', tend: `${fx(mm.keeper?.anon)} / ${fx(mm.engine?.anon)}`, floor: `bare node ${fx(mm.bare?.anon)}`, target: '', verdict: '' },
+];
+const checks = [...(doc.respawn || doc.logs || doc.scale ? base : []), ...(doc.control ? controlChecks : []), ...(doc.selfsup ? selfChecks : [])];
 const reference = [
   { peer: 'PM2 (reference, not measured here)', respawn: '1.5x floor', 'log MB/s': '19 (older method)', [`${200} up`]: '1.6 s', RSS: '66 MB', 'idle CPU': '0.37%' },
   { peer: 'supervisord (reference, not measured here)', respawn: '~1000 ms', 'log MB/s': '9 (older method)', [`${200} up`]: '1.85 s', RSS: '29 MB', 'idle CPU': '0.10%' },
 ];
 doc.table = checks;
 doc.reference = reference;
-const errors = [...R.errors, ...S.errors, ...doc.logs.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`)];
-const left = doc.leftovers.respawn.length + doc.leftovers.logs.length + doc.leftovers.scale.length + doc.leftovers.end.length;
+const errors = [...R.errors, ...S.errors, ...(L.errors ?? []), ...L.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`), ...C.errors.map((e) => `control: ${e}`), ...U.errors.map((e) => `selfsup: ${e}`)];
+const left = Object.values(doc.leftovers).reduce((a, l) => a + l.length, 0);
 doc.errors = errors;
 doc.leftover_count = left;
 
@@ -95,7 +165,8 @@ const m = doc.machine;
 process.stderr.write(`\n== tend bench ${doc.date}${QUICK ? ' (QUICK)' : ''} — ${m.nproc} cores, node ${m.node}, ${doc.duration_s} s, load avg ${m.loadavg_start[0]} -> ${m.loadavg_end[0]} ==\n`);
 process.stderr.write(`${table(checks, ['measure', 'tend', 'floor', 'target', 'verdict'])}\n\n`);
 process.stderr.write(`${table(reference, Object.keys(reference[0]))}\n\n`);
-process.stderr.write(`respawn: settle gap ${K.gapMs} ms after each start; tend's events.jsonl agrees with the markers: ${R.tend_events_match_markers}\n`);
+if (doc.respawn) process.stderr.write(`respawn: settle gap ${K.gapMs} ms after each start; tend's events.jsonl agrees with the markers: ${R.tend_events_match_markers}\n`);
+if (doc.control?.ps) process.stderr.write(`control: timed with ${doc.control.ps.tool}\n`);
 process.stderr.write(`leftover processes: ${left}${errors.length ? `\nerrors:\n  ${errors.join('\n  ')}` : ''}\n`);
 process.stderr.write(`results: ${out}${process.env.KEEP_TMP === '1' ? `\nwork dir kept: ${RUN_DIR}` : ''}\n`);
 process.exit(left || errors.length ? 1 : 0);

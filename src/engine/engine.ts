@@ -73,6 +73,7 @@ interface UnitEntry {
 }
 
 const restingPhases: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'fatal']);
+const USAGE_TTL_MS = 1000;
 
 export function createEngine({ config, makeHost = createLocalHost, observer, baseEnv, clock = realClock, random = Math.random }: EngineOptions) {
   let current = config;
@@ -82,6 +83,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   const logs = createLogRouter({ config, clock, warn: (text) => observer.warning(text) });
   const sample = createSampler(() => clock.now());
   const restWaiters: Array<() => void> = [];
+  let lastUsage: { at: number; usage: Map<string, Usage> } | null = null;
   const queue: Array<[UnitEntry, UnitEvent]> = [];
   let draining = false;
   // What changed since the last commit, for a host that keeps the engine's state (the keeper).
@@ -370,8 +372,15 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       }
     },
 
-    /** CPU% and RSS of every running unit's group, keyed by unit id. */
-    usage: (): Map<string, Usage> => usageOf([...units.values()]),
+    /**
+     * CPU% and RSS of every running unit's group, keyed by unit id. One /proc scan reads every
+     * process on the machine, so answers are reused for a second: `ps` in a loop stays cheap.
+     */
+    usage(): Map<string, Usage> {
+      const now = clock.now();
+      if (!lastUsage || now - lastUsage.at >= USAGE_TTL_MS) lastUsage = { at: now, usage: usageOf([...units.values()]) };
+      return lastUsage.usage;
+    },
 
     status(): UnitStatus[] {
       return [...units.values()]

@@ -186,6 +186,14 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   };
   let retireAccepted: (() => void) | null = null;
 
+  // Carry on from the last engine BEFORE answering anyone: a request in between would see every
+  // unit stopped, and a start sent then could make a second copy.
+  if (keeper?.hello.state) {
+    engine.restore(keeper.hello.state);
+    keeperHost.current?.replay(keeper.hello.pending);
+    saveState();
+  }
+
   try {
     const { createControl } = await import('./control.js');
     const tcp = config.api ? { host: config.api.host, port: config.api.port, token: apiToken(env, paths) } : undefined;
@@ -202,15 +210,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   }
   armMemoryWatch();
 
-  let started: Promise<UnitOutcome[]>;
-  if (keeper?.hello.state) {
-    engine.restore(keeper.hello.state);
-    keeperHost.current?.replay(keeper.hello.pending);
-    saveState();
-    started = Promise.resolve([]);
-  } else {
-    started = engine.run('start', engine.select([]));
-  }
+  const started = keeper?.hello.state ? Promise.resolve([]) : engine.run('start', engine.select([]));
 
   const receive = (message: KeeperToEngine): void => {
     switch (message.type) {
