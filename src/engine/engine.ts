@@ -140,7 +140,10 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     const { state, effects } = transition(entry.state, event, { now: clock.now(), random: random(), spec: serviceOf(entry.ref) });
     entry.state = state;
     dirtyUnits.add(entry.ref.id);
-    for (const effect of effects) perform(entry, effect);
+    // Orders first, notices after: a respawn must not wait for the lines that report the crash
+    // (the notices keep their own order and timestamps).
+    for (const effect of effects) if (effect.type !== 'emit') perform(entry, effect);
+    for (const effect of effects) if (effect.type === 'emit') perform(entry, effect);
     entry.waiters = entry.waiters.filter((answered) => !answered(state));
   }
 
