@@ -154,6 +154,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
         const service = serviceOf(ref);
         const { file, max_size: maxSize, keep, compress = false } = service.logs;
         const log = { file, maxSize, keep, compress, instance: ref.instance };
+        if (!host.writesLogs) logs.route(ref.id, log);
         host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref), ...(host.writesLogs ? { log } : {}) });
         return;
       }
@@ -197,19 +198,17 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     },
     output(unitId, stream, chunk) {
       const entry = units.get(unitId);
-      if (entry) deliver(entry.ref, stream, logs.frame(entry.ref, stream, chunk));
+      if (entry) deliver(entry.ref, stream, logs.output(entry.ref.id, stream, chunk));
     },
     outputEnd(unitId, stream) {
       const entry = units.get(unitId);
-      if (entry) deliver(entry.ref, stream, logs.flush(entry.ref, stream));
+      if (entry) deliver(entry.ref, stream, logs.end(entry.ref.id, stream));
     },
   };
   const host = makeHost(listener);
 
   function deliver(ref: UnitRef, stream: OutputStream, lines: readonly Buffer[]): void {
-    if (lines.length === 0) return;
-    logs.write(ref, stream, lines);
-    observer.output(viewOf(ref), stream, lines);
+    if (lines.length > 0) observer.output(viewOf(ref), stream, lines);
   }
 
   function isResting(): boolean {

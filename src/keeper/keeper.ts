@@ -15,7 +15,7 @@ import {
   type SavedState,
 } from '../host/keeper-protocol.js';
 import { createLocalHost } from '../host/local.js';
-import { createLogWriter } from './log-writer.js';
+import { createUnitLogs } from '../logs/unit-logs.js';
 
 /**
  * Heartbeat: a ping every 2 s; an engine silent for 5 s is hung and replaced. Rare enough to
@@ -56,7 +56,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
   let announced = false;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
-  const logs = createLogWriter((text) => log(`warning: ${text}`));
+  const logs = createUnitLogs({ warn: (text) => log(`warning: ${text}`) });
   let onGroupGone: ((unit: string) => void) | null = null;
 
   const send = (message: KeeperToEngine): void => {
@@ -70,8 +70,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
       send({ type: 'event', seq, event });
       if (event.type === 'group-gone') onGroupGone?.(event.unit);
     },
-    output: (unit: string, stream: OutputStream, chunk: Buffer) => logs.output(unit, stream, chunk),
-    outputEnd: (unit: string, stream: OutputStream) => logs.end(unit, stream),
+    output: (unit: string, stream: OutputStream, chunk: Buffer) => void logs.output(unit, stream, chunk),
+    outputEnd: (unit: string, stream: OutputStream) => void logs.end(unit, stream),
   };
   const host = createLocalHost(listener);
 

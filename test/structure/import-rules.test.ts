@@ -25,7 +25,7 @@ const rules: Record<string, Rule> = {
   cli: { value: [...base, 'api', 'config', 'engine', 'logs/terminal', 'host/proc', 'runtime'], type: ['host/keeper-protocol'] },
   // The keeper must keep working across engine upgrades: mechanism only (processes, log files,
   // the runtime dir), never engine, config or core.
-  keeper: { value: [...base, 'host', 'logs/framer', 'logs/file-sink', 'runtime'], type: [] },
+  keeper: { value: [...base, 'host', 'logs/unit-logs', 'runtime'], type: [] },
   dashboard: { value: ['api/protocol'], type: [] },
   main: { value: ['cli', 'lib'], type: [] },
 };

@@ -1,11 +1,12 @@
-// The keeper's log files: one framer per unit and stream, one sink per log file (instances of
-// a service share it), reopened when the engine sends new rotation settings. The bytes stay in
-// this process from pipe to file, so an engine crash cannot lose a line.
+// Service output to log files, for whichever process holds the pipes (the keeper, or the engine
+// of a foreground `tend up`): one framer per unit and stream, one sink per log file (instances
+// of a service share it), reopened when a spawn brings new rotation settings. A refused write
+// is reported once and never stops anything.
 import type { LogTarget, OutputStream } from '../host/host.js';
-import { openFileSink, type FileSink } from '../logs/file-sink.js';
-import { createFramer, type Framer } from '../logs/framer.js';
+import { openFileSink, type FileSink } from './file-sink.js';
+import { createFramer, type Framer } from './framer.js';
 
-export function createLogWriter(warn: (text: string) => void) {
+export function createUnitLogs({ warn, now = Date.now }: { warn: (text: string) => void; now?: () => number }) {
   const targets = new Map<string, LogTarget>();
   const framers = new Map<string, Framer>();
   const sinks = new Map<string, { settings: string; sink: FileSink }>();
@@ -38,14 +39,16 @@ export function createLogWriter(warn: (text: string) => void) {
     }
   }
 
-  function write(unit: string, stream: OutputStream, lines: readonly Buffer[]): void {
+  /** Writes the lines to the unit's file and hands them back (for a terminal echo). */
+  function write(unit: string, stream: OutputStream, lines: Buffer[]): Buffer[] {
     const target = targets.get(unit);
-    if (!target || lines.length === 0) return;
+    if (!target || lines.length === 0) return lines;
     try {
-      sinkOf(target)?.write(lines, { time: Date.now(), instance: target.instance, stream });
+      sinkOf(target)?.write(lines, { time: now(), instance: target.instance, stream });
     } catch (error) {
       warnOnce(`write:${target.file}`, error);
     }
+    return lines;
   }
 
   function framerOf(unit: string, stream: OutputStream): Framer {
