@@ -19,7 +19,7 @@ import type { KeeperToEngine } from '../host/keeper-protocol.js';
 import { endLeftovers } from '../runtime/leftovers.js';
 import { acquireLock } from '../runtime/lock.js';
 import { ensurePrivateDir, projectPaths, type ProjectPaths } from '../runtime/runtime-dir.js';
-import { readState, recordOf, writeState, type RecordedProcess } from '../runtime/state-file.js';
+import { createStateJournal, readState, recordOf, type RecordedProcess } from '../runtime/state-file.js';
 import { createEngine, type Engine, type EngineObserver } from './engine.js';
 import type { UnitOutcome } from './outcomes.js';
 
@@ -239,22 +239,34 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
 
 /** Keeps state.json (PIDs with start times) in step, batched per turn of the event loop. */
 function stateRecorder(paths: ProjectPaths, engineOf: () => Engine) {
-  const units: Record<string, RecordedProcess> = {};
-  const engineRecord = recordOf(process.pid) ?? { pid: process.pid, startTime: 0 };
+  const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 });
+  const known: Record<string, number> = {};
   let queued = false;
   return () => {
     if (queued) return;
     queued = true;
     setImmediate(() => {
       queued = false;
+      const changes: Record<string, RecordedProcess | null> = {};
+      const seen = new Set<string>();
       for (const unit of engineOf().status()) {
-        if (unit.pid === null) delete units[unit.id];
-        else if (units[unit.id]?.pid !== unit.pid) {
+        seen.add(unit.id);
+        if (unit.pid === null) {
+          if (known[unit.id] !== undefined) changes[unit.id] = null;
+          delete known[unit.id];
+        } else if (known[unit.id] !== unit.pid) {
           const record = recordOf(unit.pid);
-          if (record) units[unit.id] = record;
+          if (record) changes[unit.id] = record;
+          known[unit.id] = unit.pid;
         }
       }
-      writeState(paths.state, { engine: engineRecord, units });
+      for (const id of Object.keys(known)) {
+        if (!seen.has(id)) {
+          changes[id] = null;
+          delete known[id];
+        }
+      }
+      journal.record(changes);
     });
   };
 }
