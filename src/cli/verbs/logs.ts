@@ -59,7 +59,9 @@ export const logsVerb: Verb = {
     const { io, values } = input;
     const { client } = await connect(input);
     const { createTerminalFormatter, shouldUseColor } = await import('../../logs/terminal.js');
-    const terminal = createTerminalFormatter({ color: shouldUseColor({ isTTY: io.stdout.isTTY === true, env: io.env }), names: [] });
+    // Every label ps would show, so the columns line up from the first line on.
+    const names = values.json ? [] : (await client.status()).units.map((unit) => unit.unit);
+    const terminal = createTerminalFormatter({ color: shouldUseColor({ isTTY: io.stdout.isTTY === true, env: io.env }), names });
     const print = (r: LogRecord) => {
       if (values.json) return void io.stdout.write(`${JSON.stringify(r)}\n`);
       const line = terminal.format(r.unit ?? `${r.service}.${r.instance}`, [Buffer.from(r.line)], r.stream);
