@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The bin entry: hands argv to the CLI and turns its answer into the exit code. The only place
 // that exits; an internal error still runs the emergency hooks (no orphaned process groups).
-import { run } from './cli/run.js';
+// An engine started by its keeper opens the keeper's channel first, so the keeper's heartbeat
+// is answered while the rest of tend is still loading (the CLI is imported after that).
+import { openKeeperChannel } from './cli/keeper-channel.js';
 import { runEmergencyHooks } from './lib/emergency.js';
 
 const debug = process.argv.includes('--debug');
@@ -23,10 +25,12 @@ for (const stream of [process.stdout, process.stderr]) {
     if (error.code !== 'EPIPE') die(error);
   });
 }
+if (process.send !== undefined && process.argv.includes('--keeper')) openKeeperChannel();
 
 // Exit explicitly — a finished `up` must not linger on a forgotten handle — but only once what
 // was written reached stdout and stderr: a pipe whose reader is slow (`tend logs | less`) holds
 // the rest in Node's queue, and exiting at once would cut it.
+const { run } = await import('./cli/run.js');
 const code = await run(process.argv.slice(2));
 const drained = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
 await Promise.all([drained(process.stdout), drained(process.stderr)]);

@@ -74,6 +74,27 @@ interface UnitEntry {
 
 const restingPhases: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'fatal']);
 const USAGE_TTL_MS = 1000;
+/**
+ * Work on many units (start 1,000, stop them all) runs in slices of at most this long, with a
+ * turn of the event loop between them: the API, the keeper's heartbeat and the services' exits
+ * are served during a large start, and no slice is long even on a starved CPU.
+ */
+const SLICE_MS = 10;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Calls `each` on every item, yielding to the event loop every SLICE_MS; all their answers. */
+async function inSlices<T, R>(items: readonly T[], each: (item: T) => R): Promise<R[]> {
+  const out: R[] = [];
+  let until = performance.now() + SLICE_MS;
+  for (const item of items) {
+    if (performance.now() >= until) {
+      await nextTurn();
+      until = performance.now() + SLICE_MS;
+    }
+    out.push(each(item));
+  }
+  return out;
+}
 
 export function createEngine({ config, makeHost = createLocalHost, observer, baseEnv, clock = realClock, random = Math.random }: EngineOptions) {
   let current = config;
@@ -89,6 +110,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   // What changed since the last commit, for a host that keeps the engine's state (the keeper).
   const dirtyUnits = new Set<string>();
   let configDirty = true;
+  let commitQueued = false;
 
   const serviceOf = (ref: UnitRef): ServiceConfig => {
     const service = services.get(ref.service);
@@ -119,11 +141,22 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     } finally {
       draining = false;
     }
-    commit();
+    scheduleCommit();
     if (restWaiters.length > 0 || observer.resting) checkResting();
   }
 
+  /**
+   * One commit per turn of the event loop, with every call and state change of that turn: a
+   * start of 1,000 units is a few dozen messages to the keeper, not 1,000.
+   */
+  function scheduleCommit(): void {
+    if (commitQueued || !host.commit) return;
+    commitQueued = true;
+    setImmediate(commit);
+  }
+
   function commit(): void {
+    commitQueued = false;
     if (!host.commit) return;
     const unitsOut: Record<string, UnitState | null> = {};
     for (const id of dirtyUnits) unitsOut[id] = units.get(id)?.state ?? null;
@@ -227,6 +260,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     const generation = entry.state.generation;
     const outcome = (state: UnitState, ok: boolean, message: string): UnitOutcome => ({ unit: viewOf(entry.ref).label, phase: state.phase, pid: state.pid, ok, message });
     return new Promise((resolve) => {
+      // A unit a reload or scale removed while this command waited for its turn.
+      if (units.get(entry.ref.id) !== entry) return resolve(outcome(entry.state, false, 'removed from the config'));
       const event: UnitEvent =
         kind === 'start' ? { type: 'start-requested' } : kind === 'stop' ? { type: 'stop-requested', reason } : { type: 'restart-requested' };
       const before = entry.state;
@@ -248,7 +283,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       if (units.get(entry.ref.id) === entry) units.delete(entry.ref.id);
       timers.cancel(entry.ref.id);
       dirtyUnits.add(entry.ref.id);
-      commit();
+      scheduleCommit();
       return outcome;
     });
   }
@@ -276,10 +311,6 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       timers.takeChanges();
     },
 
-    startAll(): void {
-      for (const entry of units.values()) dispatch(entry, { type: 'start-requested' });
-    },
-
     /** "web" → every instance, "web.1" → that one, [] → all. Unknown names throw, naming the first. */
     select(names: readonly string[]): UnitRef[] {
       if (names.length === 0) return [...units.values()].map((entry) => entry.ref);
@@ -292,8 +323,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       return [...chosen.values()];
     },
 
-    run(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]> {
-      return Promise.all(entriesOf(refs).map((entry) => command(entry, kind)));
+    async run(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]> {
+      return Promise.all(await inSlices(entriesOf(refs), (entry) => command(entry, kind)));
     },
 
     /** One at a time: each unit must answer before the next is touched (rolling restart). */
@@ -309,7 +340,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
         const sent = state.pid !== null && host.signalGroup(ref.id, signal);
         return { unit: viewOf(ref).label, phase: state.phase, pid: state.pid, ok: sent, message: sent ? `sent ${signal}` : 'not running: nothing to signal' };
       });
-      commit(); // a keeper host sends held calls with the next commit
+      scheduleCommit(); // a keeper host sends held calls with the next commit
       return outcomes;
     },
 
@@ -321,10 +352,10 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       services.set(name, { ...service, instances });
       current = { ...current, services: current.services.map((s) => (s.name === name ? (services.get(name) as ServiceConfig) : s)) };
       configDirty = true;
-      commit();
-      if (instances > from) return Promise.all(addUnits(services.get(name) as ServiceConfig, from).map((entry) => command(entry, 'start')));
+      scheduleCommit();
+      if (instances > from) return Promise.all(await inSlices(addUnits(services.get(name) as ServiceConfig, from), (entry) => command(entry, 'start')));
       const doomed = [...units.values()].filter((e) => e.ref.service === name && e.ref.instance >= instances);
-      return Promise.all(doomed.map((entry) => stopAndRemove(entry, 'operator')));
+      return Promise.all(await inSlices(doomed, (entry) => stopAndRemove(entry, 'operator')));
     },
 
     /**
@@ -346,16 +377,16 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       }
       current = { ...next, services: next.services.map((s) => services.get(s.name) ?? s) };
       configDirty = true;
-      commit();
+      scheduleCommit();
       logs.reconfigure(next);
       const added = next.services.filter((s) => plan.start.includes(s.name)).flatMap((service) => addUnits(service));
-      const [stopped, started] = await Promise.all([stopping, Promise.all(added.map((entry) => command(entry, 'start')))]);
+      const [stopped, started] = await Promise.all([stopping, inSlices(added, (entry) => command(entry, 'start')).then((all) => Promise.all(all))]);
       return { started, stopped };
     },
 
-    shutdown(reason: StopReason = 'shutdown'): Promise<void> {
+    async shutdown(reason: StopReason = 'shutdown'): Promise<void> {
       const resting = new Promise<void>((resolve) => restWaiters.push(resolve));
-      for (const entry of units.values()) dispatch(entry, { type: 'stop-requested', reason });
+      await inSlices([...units.values()], (entry) => dispatch(entry, { type: 'stop-requested', reason }));
       checkResting();
       return resting;
     },
@@ -385,8 +416,10 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     },
 
     status(): UnitStatus[] {
+      const order = new Map(current.services.map((s, index) => [s.name, index]));
+      const rank = (ref: UnitRef) => order.get(ref.service) ?? Number.MAX_SAFE_INTEGER;
       return [...units.values()]
-        .sort((a, b) => order(a.ref) - order(b.ref) || a.ref.instance - b.ref.instance)
+        .sort((a, b) => rank(a.ref) - rank(b.ref) || a.ref.instance - b.ref.instance)
         .map(({ ref, state }) => ({
           unit: viewOf(ref).label,
           id: ref.id,
@@ -401,8 +434,9 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
         }));
     },
 
-    /** Close log and event files and cancel timers. Call after shutdown. */
+    /** Close log and event files and cancel timers; what is not yet committed goes out first. Call after shutdown. */
     close(): void {
+      if (commitQueued) commit();
       timers.cancelAll();
       logs.close();
     },
@@ -416,11 +450,6 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     return sample(
       entries.flatMap(({ ref, state }) => (state.pid !== null && state.startedAt !== null ? [{ id: ref.id, pid: state.pid, startedAt: state.startedAt }] : [])),
     );
-  }
-
-  function order(ref: UnitRef): number {
-    const index = current.services.findIndex((s) => s.name === ref.service);
-    return index === -1 ? Number.MAX_SAFE_INTEGER : index;
   }
 }
 

@@ -16,10 +16,11 @@ import { TendError } from '../errors.js';
 import type { HostListener, ProcessHost } from '../host/host.js';
 import { createKeeperHost, type KeeperHost, type KeeperLink } from '../host/keeper-client.js';
 import type { KeeperToEngine } from '../host/keeper-protocol.js';
+import { createLocalHost } from '../host/local.js';
 import { endLeftovers } from '../runtime/leftovers.js';
 import { acquireLock } from '../runtime/lock.js';
 import { ensurePrivateDir, projectPaths, type ProjectPaths } from '../runtime/runtime-dir.js';
-import { createStateJournal, readState, recordOf, type RecordedProcess } from '../runtime/state-file.js';
+import { createStateJournal, readState, recordOf, type StateJournal } from '../runtime/state-file.js';
 import { createEngine, type Engine, type EngineObserver } from './engine.js';
 import type { UnitOutcome } from './outcomes.js';
 
@@ -54,22 +55,24 @@ export interface Session {
 export async function serve(options: ServeOptions): Promise<Session> {
   const paths = projectPaths(options.config.file, options.env);
   ensurePrivateDir(paths);
-  if (options.keeper) return startSession({ ...options, paths, releaseLock: () => {} });
+  if (options.keeper) return startSession({ ...options, paths, releaseLock: () => {}, journal: null });
   const lock = await acquireLock(paths, options.config.file);
   try {
     const previous = readState(paths.state);
     if (previous) {
       for (const ended of await endLeftovers(previous)) options.observer.warning(`ended ${ended.unit} (pid ${ended.pid}), left running by an engine that died`);
     }
-    return await startSession({ ...options, paths, releaseLock: () => lock.release() });
+    // In the foreground the engine spawns, so it writes the PID journal itself.
+    const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, options.observer.warning);
+    return await startSession({ ...options, paths, releaseLock: () => lock.release(), journal });
   } catch (error) {
     lock.release();
     throw error;
   }
 }
 
-async function startSession(options: ServeOptions & { paths: ProjectPaths; releaseLock: () => void }): Promise<Session> {
-  const { env, cwd, observer, version, paths, keeper } = options;
+async function startSession(options: ServeOptions & { paths: ProjectPaths; releaseLock: () => void; journal: StateJournal | null }): Promise<Session> {
+  const { env, cwd, observer, version, paths, keeper, journal } = options;
   // Under a keeper, the running config is the one the last engine committed, not the file.
   const config = (keeper?.hello.state?.config as Config | undefined) ?? options.config;
   fs.rmSync(paths.socket, { force: true }); // we hold the project (lock or keeper): any socket here is stale
@@ -77,20 +80,8 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   const keeperHost: { current: KeeperHost | null } = { current: null };
   const makeHost = keeper
     ? (listener: HostListener): ProcessHost => (keeperHost.current = createKeeperHost(keeper.link, keeper.hello.liveUnits)(listener))
-    : undefined;
-  const saveState = stateRecorder(paths, () => engine);
-  const engine = createEngine({
-    config,
-    baseEnv: env,
-    ...(makeHost ? { makeHost } : {}),
-    observer: {
-      ...observer,
-      notice(record) {
-        if (record.kind === 'spawned' || record.kind === 'stopped' || record.kind === 'exited') saveState();
-        observer.notice(record);
-      },
-    },
-  });
+    : (listener: HostListener): ProcessHost => createLocalHost(listener, journal ? { journal } : {});
+  const engine = createEngine({ config, baseEnv: env, makeHost, observer });
   const startedAt = new Date().toISOString();
   const info = (): EngineInfo => ({ pid: process.pid, keeperPid: keeper?.hello.keeperPid ?? null, version, protocol: protocolVersion, configFile: config.file, logDir: engine.config().logDir, startedAt });
 
@@ -115,7 +106,8 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
     await api?.close();
     engine.close();
     fs.rmSync(paths.socket, { force: true });
-    if (keeperMessage === 'down') fs.rmSync(paths.state, { force: true });
+    // The journal is the spawner's: ours in the foreground (every group is empty now), the keeper's otherwise.
+    journal?.remove();
     if (keeper && keeperMessage) await new Promise<void>((resolve) => keeper.link.send({ type: keeperMessage }, resolve));
     options.releaseLock();
     finish();
@@ -191,7 +183,6 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   if (keeper?.hello.state) {
     engine.restore(keeper.hello.state);
     keeperHost.current?.replay(keeper.hello.pending);
-    saveState();
   }
 
   try {
@@ -235,40 +226,6 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   };
 
   return { engine, paths, started, finished, shutdown, reload, receive };
-}
-
-/** Keeps state.json (PIDs with start times) in step, batched per turn of the event loop. */
-function stateRecorder(paths: ProjectPaths, engineOf: () => Engine) {
-  const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 });
-  const known: Record<string, number> = {};
-  let queued = false;
-  return () => {
-    if (queued) return;
-    queued = true;
-    setImmediate(() => {
-      queued = false;
-      const changes: Record<string, RecordedProcess | null> = {};
-      const seen = new Set<string>();
-      for (const unit of engineOf().status()) {
-        seen.add(unit.id);
-        if (unit.pid === null) {
-          if (known[unit.id] !== undefined) changes[unit.id] = null;
-          delete known[unit.id];
-        } else if (known[unit.id] !== unit.pid) {
-          const record = recordOf(unit.pid);
-          if (record) changes[unit.id] = record;
-          known[unit.id] = unit.pid;
-        }
-      }
-      for (const id of Object.keys(known)) {
-        if (!seen.has(id)) {
-          changes[id] = null;
-          delete known[id];
-        }
-      }
-      journal.record(changes);
-    });
-  };
 }
 
 /** TEND_API_TOKEN, or a random token written to the project's runtime dir (0600) for scripts to read. */

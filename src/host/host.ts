@@ -63,6 +63,20 @@ export interface StopOptions {
   readonly timeoutMs: number;
 }
 
+/**
+ * The write-ahead record of what a host spawned (runtime/state-file.ts implements it): told
+ * before each spawn, right after it with the PID, and once the unit's group is empty. Every call
+ * is synchronous and on disk (page cache) when it returns, so whatever kills the host — at any
+ * instant, SIGKILL included — leaves enough for the next start to find every survivor.
+ */
+export interface SpawnJournal {
+  /** About to spawn: a child found later without a PID line was spawned after this moment. */
+  spawning(unit: string, cwd: string): void;
+  spawned(unit: string, pid: number): void;
+  /** The unit has no process group any more (or its spawn failed). */
+  gone(unit: string): void;
+}
+
 export interface ProcessHost {
   /** Start argv in a new process group; the answer is a spawned or spawn-failed event. */
   spawn(spec: SpawnSpec): void;

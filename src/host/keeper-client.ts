@@ -12,7 +12,7 @@ export interface KeeperLink {
 export interface KeeperHost extends ProcessHost {
   /** Hand the unacknowledged events of a dead engine to the listener, in order. */
   replay(events: readonly NumberedEvent[]): void;
-  /** Feed one message from the keeper (events and pings; the rest is the caller's). */
+  /** Feed one message from the keeper (events; the rest is the caller's, pings are cli/keeper-channel's). */
   receive(message: KeeperToEngine): void;
 }
 
@@ -61,7 +61,6 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
       },
       receive(message) {
         if (message.type === 'event') deliver(message);
-        else if (message.type === 'ping') link.send({ type: 'pong', id: message.id });
       },
     };
   };

@@ -5,8 +5,12 @@ import type { HostEvent, LogTarget, SavedState, SpawnSpec, StopOptions } from '.
 
 export type { SavedState };
 
-/** Bump only when a message changes incompatibly; engines list every version they speak. */
-export const KEEPER_PROTOCOL = 1;
+/**
+ * Bump only when a message changes incompatibly; engines list every version they speak.
+ * 2: the keeper writes the PID journal (state.json) ahead of each spawn and answers nothing
+ * but well-formed messages; engines answer pings from their first moment.
+ */
+export const KEEPER_PROTOCOL = 2;
 
 export type HostCall =
   | { readonly op: 'spawn'; readonly spec: SpawnSpec & { readonly log: LogTarget } }

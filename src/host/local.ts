@@ -6,7 +6,7 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { HostEvent, HostListener, OutputStream, ProcessHost, SpawnSpec, StopOptions } from './host.js';
+import type { HostEvent, HostListener, OutputStream, ProcessHost, SpawnJournal, SpawnSpec, StopOptions } from './host.js';
 import { groupExists, liveGroups, readStat } from './proc.js';
 
 /** How long 'exited' waits for EOF when another group member still holds the pipes. */
@@ -32,7 +32,14 @@ interface Entry {
   stop: Stop | undefined;
 }
 
-export function createLocalHost(listener: HostListener): ProcessHost {
+const noJournal: SpawnJournal = { spawning() {}, spawned() {}, gone() {} };
+
+export interface LocalHostOptions {
+  /** Write-ahead record of every spawn (the keeper's, or a foreground engine's, state file). */
+  readonly journal?: SpawnJournal;
+}
+
+export function createLocalHost(listener: HostListener, { journal = noJournal }: LocalHostOptions = {}): ProcessHost {
   const units = new Map<string, Entry>();
   const stopping = new Set<Entry>();
   /** pgids of replaced entries whose groups still had members, so killAll still reaches them. */
@@ -43,7 +50,10 @@ export function createLocalHost(listener: HostListener): ProcessHost {
   // reports under the unit again.
   const isCurrent = (entry: Entry): boolean => units.get(entry.unit) === entry;
   const emit = (entry: Entry, event: HostEvent): void => {
-    if (isCurrent(entry)) listener.event(event);
+    if (!isCurrent(entry)) return;
+    const ended = event.type === 'spawn-failed' || event.type === 'group-gone' || (event.type === 'exited' && event.groupEmpty);
+    if (ended) journal.gone(entry.unit);
+    listener.event(event);
   };
 
   /**
@@ -162,6 +172,9 @@ export function createLocalHost(listener: HostListener): ProcessHost {
         return;
       }
       let child: ChildProcess;
+      // Recorded before the fork: if this process dies inside spawn() (it blocks until exec),
+      // the next start still knows a child of this unit may be out there.
+      journal.spawning(spec.unit, spec.cwd);
       try {
         // detached: setsid(), so the child leads a new group and the whole tree can be signalled
         // as -pid. No shell: the config layer already wrapped string commands in /bin/sh -c.
@@ -176,6 +189,7 @@ export function createLocalHost(listener: HostListener): ProcessHost {
         return;
       }
       const pid = (entry.pid = child.pid);
+      journal.spawned(spec.unit, pid);
       child.on('error', () => {}); // after a successful spawn only kill() can fail, and we never use it
       child.once('spawn', () => emit(entry, { type: 'spawned', unit: spec.unit, pid }));
       child.once('exit', (code, signal) => {

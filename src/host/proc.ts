@@ -11,6 +11,8 @@ export interface ProcStat {
   readonly state: string;
   readonly ppid: number;
   readonly pgrp: number;
+  /** Session id (field 6): a process spawned detached leads its own (sid = pgid = pid). */
+  readonly session: number;
   /** Clock ticks since boot (field 22): with the pid, the identity of a process. */
   readonly startTime: number;
   /** utime + stime (fields 14 and 15), in clock ticks. */
@@ -27,10 +29,10 @@ export function parseStat(text: string): ProcStat | null {
   if (close < 0) return null;
   const fields = text.slice(close + 2).split(' '); // fields[0] is field 3
   const state = fields[0];
-  const numbers = [1, 2, 11, 12, 19, 21].map((i) => Number(fields[i]));
+  const numbers = [1, 2, 3, 11, 12, 19, 21].map((i) => Number(fields[i]));
   if (state === undefined || state === '' || numbers.some((n) => !Number.isFinite(n))) return null;
-  const [ppid, pgrp, utime, stime, startTime, rssPages] = numbers as [number, number, number, number, number, number];
-  return { state, ppid, pgrp, startTime, cpuTicks: utime + stime, rssPages };
+  const [ppid, pgrp, session, utime, stime, startTime, rssPages] = numbers as [number, number, number, number, number, number, number];
+  return { state, ppid, pgrp, session, startTime, cpuTicks: utime + stime, rssPages };
 }
 
 export function readStat(pid: number): ProcStat | null {
@@ -56,7 +58,7 @@ export function isAlive(pid: number, startTime?: number): boolean {
 }
 
 /** Calls visit for every live (non-zombie) process on the machine: ONE pass over /proc. */
-function scanLive(visit: (pid: number, stat: ProcStat) => void): void {
+export function scanLive(visit: (pid: number, stat: ProcStat) => void): void {
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid <= 0) continue;

@@ -1,10 +1,21 @@
 // The keeper: the data plane of a project, small and rarely changed. It is the parent of the
 // engine and of every service; it spawns, signals and reaps them (host/local), holds their
-// pipes and writes their log files, and keeps the engine alive — respawned after a crash or a
-// hang, replaced on upgrade — handing each new engine the state and the events it has not seen.
-// It decides nothing: every spawn and signal is an order from the engine.
+// pipes and writes their log files, records every spawn ahead in the PID journal, and keeps the
+// engine alive — respawned after a crash or a hang, replaced on upgrade — handing each new
+// engine the state and the events it has not seen. It decides nothing: every spawn and signal
+// is an order from the engine.
+//
+// The keeper never dies of anything an engine does. Each path, and how it ends:
+// - the engine exits, is killed, or its channel closes (EPIPE included): handled — sends never
+//   throw (they take a callback, and the child has an 'error' listener), the engine is
+//   respawned with backoff;
+// - a malformed message: handled — refused by keeper/messages.ts with a logged sentence;
+// - an order that fails (a spawn refused by the host): handled — answered as spawn-failed;
+// - the engine hangs: handled — keeper/heartbeat.ts tells hung from starved, then SIGKILL;
+// - anything else that throws in the keeper is a bug of its own: keeper/main.ts SIGKILLs every
+//   service group (the emergency hook below) and exits, so a broken keeper orphans nothing.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import type { HostListener, OutputStream } from '../host/host.js';
+import type { HostListener, OutputStream, SpawnJournal } from '../host/host.js';
 import {
   KEEPER_PROTOCOL,
   type EngineCapabilities,
@@ -15,15 +26,13 @@ import {
   type SavedState,
 } from '../host/keeper-protocol.js';
 import { createLocalHost } from '../host/local.js';
+import { readStat } from '../host/proc.js';
+import { onEmergency } from '../lib/emergency.js';
 import { createUnitLogs } from '../logs/unit-logs.js';
+import { createCallQueue } from './call-queue.js';
+import { createHeartbeat, PING_MS } from './heartbeat.js';
+import { parseEngineMessage } from './messages.js';
 
-/**
- * Heartbeat: a ping every 2 s; an engine silent for 5 s is hung and replaced. Rare enough to
- * cost nothing idle (each ping is one IPC round trip), quick enough that a hung engine is
- * replaced well before anyone gives up on `tend ps`.
- */
-const PING_MS = 2000;
-const HANG_MS = 5000;
 /**
  * A dead engine is replaced at once — the API must answer again within a second — up to 30
  * times a minute; past that it is a crash loop and each further respawn waits twice as long
@@ -31,6 +40,8 @@ const HANG_MS = 5000;
  */
 const FREE_RESPAWNS_PER_MINUTE = 30;
 const respawnDelay = (recent: number) => (recent < FREE_RESPAWNS_PER_MINUTE ? 0 : Math.min(5000, 100 * 2 ** (recent - FREE_RESPAWNS_PER_MINUTE)));
+/** Milliseconds per clock tick of /proc/PID/stat (USER_HZ = 100). */
+const MS_PER_TICK = 10;
 
 export interface KeeperOptions {
   /** argv of the engine: [node, ...execArgv, main.js, 'engine', '--keeper', '--file', FILE]. */
@@ -40,15 +51,17 @@ export interface KeeperOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly log: (text: string) => void;
+  /** The write-ahead PID journal of every spawn (runtime/state-file.ts). */
+  readonly journal: SpawnJournal;
 }
 
-export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOptions): Promise<number> {
+export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal }: KeeperOptions): Promise<number> {
   let engine: ChildProcess | null = null;
+  let heartbeat: ReturnType<typeof createHeartbeat> | null = null;
   let seq = 0;
   let pending: NumberedEvent[] = [];
   const saved: { config?: unknown; units: Record<string, unknown>; timers: Record<string, unknown> } = { units: {}, timers: {} };
   let hasState = false;
-  let lastPong = Date.now();
   let respawns: number[] = [];
   let nextReason: 'start' | 'respawn' | 'upgrade' = 'start';
   let stopping: 'down' | 'shutdown' | null = null;
@@ -59,8 +72,17 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
   const logs = createUnitLogs({ warn: (text) => log(`warning: ${text}`) });
   let onGroupGone: ((unit: string) => void) | null = null;
 
+  /** Best effort: a message to an engine that is gone is dropped (events stay pending until acknowledged). */
   const send = (message: KeeperToEngine): void => {
-    if (engine?.connected) engine.send(message);
+    const target = engine;
+    if (!target?.connected) return;
+    try {
+      target.send(message, (error) => {
+        if (error && engine === target) log(`could not reach engine ${target.pid}: ${error.message}`);
+      });
+    } catch (error) {
+      log(`could not reach engine ${target.pid}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   };
 
   const listener: HostListener = {
@@ -73,23 +95,35 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
     output: (unit: string, stream: OutputStream, chunk: Buffer) => void logs.output(unit, stream, chunk),
     outputEnd: (unit: string, stream: OutputStream) => void logs.end(unit, stream),
   };
-  const host = createLocalHost(listener);
+  const host = createLocalHost(listener, { journal });
+  const calls = createCallQueue(apply);
+  // A bug of the keeper's own (keeper/main.ts): whatever it held dies with it, nothing is orphaned.
+  onEmergency(() => {
+    calls.clear();
+    host.killAll();
+  });
 
   function apply(call: HostCall): void {
-    switch (call.op) {
-      case 'spawn':
-        logs.route(call.spec.unit, call.spec.log);
-        host.spawn(call.spec);
-        return;
-      case 'stop-group':
-        host.stopGroup(call.unit, call.options);
-        return;
-      case 'signal-group':
-        host.signalGroup(call.unit, call.signal);
-        return;
-      case 'kill-all':
-        host.killAll();
-        return;
+    try {
+      switch (call.op) {
+        case 'spawn':
+          logs.route(call.spec.unit, call.spec.log);
+          host.spawn(call.spec);
+          return;
+        case 'stop-group':
+          host.stopGroup(call.unit, call.options);
+          return;
+        case 'signal-group':
+          host.signalGroup(call.unit, call.signal);
+          return;
+        case 'kill-all':
+          host.killAll();
+          return;
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`refused an order of the engine (${call.op} ${call.op === 'spawn' ? call.spec.unit : 'unit' in call ? call.unit : 'all'}): ${reason}`);
+      if (call.op === 'spawn') listener.event({ type: 'spawn-failed', unit: call.spec.unit, error: reason });
     }
   }
 
@@ -100,48 +134,59 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
     for (const [key, value] of Object.entries(state.units ?? {})) value === null ? delete saved.units[key] : (saved.units[key] = value);
     for (const [key, value] of Object.entries(state.timers ?? {})) value === null ? delete saved.timers[key] : (saved.timers[key] = value);
     hasState ||= state.config !== undefined;
-    for (const call of message.calls) apply(call);
+    if (message.calls.some((call) => call.op === 'kill-all')) {
+      // The engine's emergency: nothing it ordered before matters any more.
+      calls.clear();
+      host.killAll();
+      return;
+    }
+    calls.push(message.calls);
   }
 
-  function onMessage(message: EngineToKeeper): void {
+  function onMessage(from: ChildProcess, raw: unknown): void {
+    if (from !== engine) return; // a retired engine's last words
+    const parsed = parseEngineMessage(raw);
+    if (!parsed.ok) return log(`ignored ${parsed.reason} from engine ${from.pid}`);
+    const message = parsed.value;
     switch (message.type) {
       case 'commit':
         return commit(message);
       case 'pong':
-        lastPong = Date.now();
+        heartbeat?.answer();
         return;
       case 'upgrade':
-        return void upgrade();
+        return upgrade();
       case 'down':
         stopping = 'down';
         return;
       case 'announce':
         announced = true;
         // The `up -d` waiting for this keeper hears how the first start went, then lets go.
-        if (process.connected) process.send?.(message.message, () => process.disconnect());
+        if (process.connected) process.send?.(message.message, () => (process.connected ? process.disconnect() : undefined));
         return;
     }
   }
 
   /** Check that the engine now on disk speaks our protocol, then retire the running one. */
-  async function upgrade(): Promise<void> {
+  function upgrade(): void {
     const refuse = (reason: string) => send({ type: 'upgrade-refused', reason });
     const [program = '', ...args] = probeArgv;
-    execFile(program, args, { cwd, env, timeout: 10_000 }, (error, stdout) => {
+    execFile(program, args, { cwd, env, timeout: 10_000, maxBuffer: 64 * 1024 }, (error, stdout) => {
       if (error) return refuse(`the engine on disk did not start: ${error.message.split('\n')[0]}`);
       let capabilities: EngineCapabilities;
       try {
         capabilities = JSON.parse(stdout) as EngineCapabilities;
+        if (!Array.isArray(capabilities.keeperProtocols)) throw new Error('no protocols');
       } catch {
         return refuse('the engine on disk did not say which keeper protocols it speaks');
       }
       if (!capabilities.keeperProtocols.includes(KEEPER_PROTOCOL)) {
         return refuse(
-          `the engine on disk (tend ${capabilities.version}) speaks keeper protocol ${capabilities.keeperProtocols.join(', ')}, ` +
+          `the engine on disk (tend ${String(capabilities.version)}) speaks keeper protocol ${capabilities.keeperProtocols.join(', ')}, ` +
             `this keeper speaks ${KEEPER_PROTOCOL}: run \`tend down && tend up -d\` to replace the keeper too (this restarts every service)`,
         );
       }
-      log(`upgrading the engine to tend ${capabilities.version}`);
+      log(`upgrading the engine to tend ${String(capabilities.version)}`);
       retiring = true;
       nextReason = 'upgrade';
       send({ type: 'retire' });
@@ -150,10 +195,22 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
 
   function startEngine(): void {
     const [program = '', ...args] = engineArgv;
-    const child = spawn(program, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let child: ChildProcess;
+    try {
+      child = spawn(program, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    } catch (error) {
+      log(`could not start an engine: ${error instanceof Error ? error.message : String(error)}`);
+      return engineGone(null, 'spawn error');
+    }
     engine = child;
-    lastPong = Date.now();
-    child.on('message', (message) => onMessage(message as EngineToKeeper));
+    const pid = child.pid;
+    heartbeat = createHeartbeat(() => engineCpuMs(pid), () => performance.now());
+    child.on('message', (message) => onMessage(child, message));
+    // EPIPE on a send, or a failed spawn (EAGAIN under a process limit): never thrown at us.
+    child.on('error', (error) => {
+      log(`engine ${child.pid ?? '(not started)'}: ${error.message}`);
+      if (child.pid === undefined) onEngineExit(child, null, null);
+    });
     child.once('spawn', () => {
       const state: SavedState | null = hasState ? { config: saved.config, units: saved.units, timers: saved.timers } : null;
       send({ type: 'hello', protocol: KEEPER_PROTOCOL, keeperPid: process.pid, state, pending, liveUnits: host.liveUnits(), reason: nextReason });
@@ -165,8 +222,13 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
   function onEngineExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (engine !== child) return;
     engine = null;
+    heartbeat = null;
+    engineGone(child.pid ?? null, signal ?? `code ${code}`);
+  }
+
+  function engineGone(pid: number | null, how: string): void {
     if (stopping !== null) {
-      if (host.liveUnits().length > 0) return stopWithoutEngine(); // it died before finishing the stop
+      if (host.liveUnits().length > 0 || calls.size > 0) return stopWithoutEngine(); // it died before finishing the stop
       log('engine exited after stopping every service; keeper exiting');
       return finishKeeper(0);
     }
@@ -175,30 +237,34 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
       return startEngine(); // the upgrade: at once, with the state the old engine committed
     }
     if (!announced) {
-      log('the first engine exited before it was ready; stopping');
+      log(`the first engine exited before it was ready (${how}); stopping`);
       stopping = 'shutdown';
       return stopWithoutEngine();
     }
     respawns = respawns.filter((at) => Date.now() - at < 60_000);
     const delay = respawnDelay(respawns.length);
     respawns.push(Date.now());
-    log(`engine ${child.pid} died (${signal ?? `code ${code}`}); starting a new one in ${delay} ms`);
+    log(`engine ${pid ?? '(none)'} died (${how}); starting a new one in ${delay} ms`);
     nextReason = 'respawn';
     setTimeout(startEngine, delay);
   }
 
-  const heartbeat = setInterval(() => {
-    if (!engine?.connected) return;
-    if (Date.now() - lastPong > HANG_MS) {
-      log(`engine ${engine.pid} did not answer for ${HANG_MS} ms: killing it (a new one takes over)`);
-      engine.kill('SIGKILL');
-      return;
-    }
-    send({ type: 'ping', id: Date.now() });
+  const ticker = setInterval(() => {
+    const beat = heartbeat;
+    const target = engine;
+    if (!beat || !target?.connected) return;
+    if (beat.tick() === 'alive') return send({ type: 'ping', id: Date.now() });
+    // Before a verdict, read whatever is already waiting in the channel: if we were the slow
+    // one, the answers are there.
+    setImmediate(() => {
+      if (engine !== target || heartbeat !== beat || beat.tick() === 'alive') return;
+      log(`engine ${target.pid} is hung (${beat.describe()}, busy on the CPU or blocked): killing it (a new one takes over)`);
+      target.kill('SIGKILL');
+    });
   }, PING_MS);
 
   function finishKeeper(code: number): void {
-    clearInterval(heartbeat);
+    clearInterval(ticker);
     logs.close();
     finish(code);
   }
@@ -216,6 +282,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
 
   /** No engine to order the stop: end every group ourselves (SIGTERM, then SIGKILL after 10 s). */
   function stopWithoutEngine(): void {
+    const dropped = calls.clear();
+    if (dropped > 0) log(`dropped ${dropped} orders not yet carried out`);
     const live = new Set(host.liveUnits());
     if (live.size === 0) return finishKeeper(0);
     onGroupGone = (unit) => {
@@ -227,4 +295,9 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log }: KeeperOption
 
   startEngine();
   return done;
+}
+
+function engineCpuMs(pid: number | undefined): number | null {
+  const stat = pid === undefined ? null : readStat(pid);
+  return stat === null ? null : stat.cpuTicks * MS_PER_TICK;
 }

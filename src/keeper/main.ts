@@ -1,16 +1,41 @@
 #!/usr/bin/env node
 // The keeper's own entry, apart from the CLI so it loads only what it needs (it lives as long
 // as the project runs). `tend up -d` starts it in its own session:
-//   node keeper/main.js --file CONFIG --engine MAIN_JS [-- NODE_OPTIONS...]
-// It takes the project lock, ends what a dead keeper left behind, and runs the engine.
+//   node keeper/main.js --file CONFIG --engine MAIN_JS
+// It takes the project lock, ends what a dead keeper left behind (by its PID journal), opens a
+// journal of its own and runs the engine.
 import { parseArgs } from 'node:util';
 import { runKeeper } from './keeper.js';
+import { runEmergencyHooks } from '../lib/emergency.js';
 import { acquireLock } from '../runtime/lock.js';
 import { endLeftovers } from '../runtime/leftovers.js';
 import { ensurePrivateDir, projectPaths } from '../runtime/runtime-dir.js';
-import { readState } from '../runtime/state-file.js';
+import { createStateJournal, readState, recordOf } from '../runtime/state-file.js';
 
-const log = (text: string) => process.stderr.write(`${new Date().toISOString()} keeper ${process.pid}: ${text}\n`);
+const log = (text: string): void => {
+  try {
+    process.stderr.write(`${new Date().toISOString()} keeper ${process.pid}: ${text}\n`);
+  } catch {
+    // engine.log refused the line (disk full): the keeper carries on without it
+  }
+};
+
+// The keeper's own bugs: an exception nothing handled means its state can no longer be
+// trusted, so every service group it holds is SIGKILLed (keeper.ts registers the hook) before
+// it exits — a broken keeper never leaves services without a supervisor.
+const die = (error: unknown): never => {
+  runEmergencyHooks();
+  log(`internal error, every service was killed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(70);
+};
+process.on('uncaughtException', die);
+process.on('unhandledRejection', die);
+// Test-only: a bug of the keeper's own, on demand, so a test sees what it takes down with it.
+if (process.env.TEND_TEST_FAULT === 'keeper-throw-on-usr2') {
+  process.on('SIGUSR2', () => setImmediate(() => {
+    throw new Error('injected fault (TEND_TEST_FAULT)');
+  }));
+}
 
 const { values } = parseArgs({ options: { file: { type: 'string' }, engine: { type: 'string' } }, allowPositionals: true });
 const file = values.file ?? '';
@@ -18,12 +43,19 @@ const engineMain = values.engine ?? '';
 const env: Record<string, string> = {};
 for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
 
+/** To the `up -d` that started us, if it still listens; never throws (it may be gone). */
+const tellStarter = (message: unknown, then: () => void): void => {
+  if (!process.connected || !process.send) return then();
+  process.send(message, undefined, {}, () => then());
+};
+
 try {
   const paths = projectPaths(file, env);
   ensurePrivateDir(paths);
   const lock = await acquireLock(paths, file);
   const previous = readState(paths.state);
   if (previous) for (const ended of await endLeftovers(previous)) log(`ended ${ended.unit} (pid ${ended.pid}), left running by a keeper that died`);
+  const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, (text) => log(`warning: ${text}`));
   const node = [process.execPath, ...process.execArgv];
   const code = await runKeeper({
     engineArgv: [...node, engineMain, 'engine', '--keeper', '--file', file],
@@ -31,7 +63,9 @@ try {
     cwd: process.cwd(),
     env,
     log,
+    journal,
   });
+  journal.remove(); // the keeper finishes only once every group is empty
   lock.release();
   process.exit(code);
 } catch (error) {
@@ -41,6 +75,5 @@ try {
   const code = (error as { code?: unknown }).code;
   const hint = (error as { hint?: unknown }).hint;
   const reply = { type: 'error', code: typeof code === 'string' ? code : 'TEND_ENGINE_START_FAILED', message, ...(typeof hint === 'string' ? { hint } : {}) };
-  if (process.send) process.send(reply, () => process.exit(1));
-  else process.exit(1);
+  tellStarter(reply, () => process.exit(1));
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { readStat } from '../host/proc.js';
 import { createStateJournal, readState } from './state-file.js';
 
 function tempFile(t: { after: (fn: () => void) => void }): string {
@@ -11,38 +12,84 @@ function tempFile(t: { after: (fn: () => void) => void }): string {
   return path.join(dir, 'state.json');
 }
 
-const engine = { pid: 1, startTime: 10 };
+const holder = { pid: 1, startTime: 10 };
+// spawned() reads the start time from /proc: this process stands in for a child.
+const self = { pid: process.pid, startTime: readStat(process.pid)?.startTime ?? 0 };
 
-test('the journal reads back as the latest map: snapshot, then appended changes', (t) => {
+test('the journal reads back as the latest map: snapshot, then one appended line per change', (t) => {
   const file = tempFile(t);
-  const journal = createStateJournal(file, engine);
-  journal.record({ 'web.0': { pid: 100, startTime: 5 }, 'web.1': { pid: 101, startTime: 6 } });
-  journal.record({ 'web.0': { pid: 102, startTime: 7 } });
-  journal.record({ 'web.1': null });
-  assert.equal(fs.readFileSync(file, 'utf8').trim().split('\n').length, 3, 'one snapshot, two appended lines');
-  assert.deepEqual(readState(file), { engine, units: { 'web.0': { pid: 102, startTime: 7 } } });
+  const journal = createStateJournal(file, holder);
+  journal.spawning('web.0', '/srv');
+  journal.spawned('web.0', process.pid);
+  journal.spawning('web.1', '/srv');
+  journal.spawned('web.1', process.pid);
+  journal.gone('web.1');
+  journal.gone('never-spawned'); // nothing to record
+  journal.close();
+  assert.equal(fs.readFileSync(file, 'utf8').trim().split('\n').length, 5, 'one snapshot, four appended lines');
+  assert.deepEqual(readState(file), { holder, units: { 'web.0': self } });
+});
+
+test('an intent stays on record until its PID is written: a spawner killed inside spawn() is not forgotten', (t) => {
+  const file = tempFile(t);
+  const journal = createStateJournal(file, holder);
+  journal.spawning('web.0', '/srv');
+  const record = readState(file)?.units['web.0'];
+  assert.ok(record && 'spawning' in record);
+  assert.equal(record.spawning.cwd, '/srv');
+  const now = Math.floor(Number(fs.readFileSync('/proc/uptime', 'latin1').split(' ')[0]) * 100);
+  assert.ok(record.spawning.since <= now && record.spawning.since >= now - 100, 'since is "now" in clock ticks since boot');
+  journal.close();
 });
 
 test('a torn last line (killed mid-append) is skipped, the rest is kept', (t) => {
   const file = tempFile(t);
-  const journal = createStateJournal(file, engine);
-  journal.record({ a: { pid: 100, startTime: 5 } });
-  journal.record({ b: { pid: 200, startTime: 6 } });
-  fs.appendFileSync(file, '{"unit":"a","pro');
-  assert.deepEqual(readState(file)?.units, { a: { pid: 100, startTime: 5 }, b: { pid: 200, startTime: 6 } });
+  const journal = createStateJournal(file, holder);
+  journal.spawned('a', process.pid);
+  journal.spawned('b', process.pid);
+  journal.close();
+  fs.appendFileSync(file, '{"unit":"a","rec');
+  assert.deepEqual(readState(file)?.units, { a: self, b: self });
 });
 
 test('many changes are compacted into a fresh snapshot', (t) => {
   const file = tempFile(t);
-  const journal = createStateJournal(file, engine);
-  for (let pid = 1; pid <= 1200; pid++) journal.record({ loop: { pid, startTime: pid } });
+  const journal = createStateJournal(file, holder);
+  for (let i = 1; i <= 1200; i++) journal.spawned(i % 2 === 0 ? 'loop' : 'other', process.pid);
+  journal.gone('other');
+  journal.close();
   assert.ok(fs.readFileSync(file, 'utf8').trim().split('\n').length <= 501);
-  assert.deepEqual(readState(file)?.units, { loop: { pid: 1200, startTime: 1200 } });
+  assert.deepEqual(readState(file)?.units, { loop: self });
 });
 
-test('a missing or foreign file reads as nothing to recover', (t) => {
+test('remove() deletes the journal; a missing, foreign or linked file reads as nothing to recover', (t) => {
   const file = tempFile(t);
+  const journal = createStateJournal(file, holder);
+  journal.spawned('web.0', process.pid);
+  journal.remove();
+  assert.equal(fs.existsSync(file), false);
   assert.equal(readState(file), null);
   fs.writeFileSync(file, 'not json\n');
   assert.equal(readState(file), null);
+  const real = `${file}.real`;
+  fs.writeFileSync(real, `${JSON.stringify({ holder, units: { a: self } })}\n`);
+  fs.rmSync(file);
+  fs.symlinkSync(real, file);
+  assert.equal(readState(file), null, 'a symlink is not followed');
+});
+
+test('the journal of tend 0.1 (engine, process lines) still reads', (t) => {
+  const file = tempFile(t);
+  fs.writeFileSync(file, `${JSON.stringify({ engine: holder, units: { a: self } })}\n${JSON.stringify({ unit: 'b', process: self })}\n${JSON.stringify({ unit: 'a', process: null })}\n`);
+  assert.deepEqual(readState(file), { holder, units: { b: self } });
+});
+
+test('a write that fails is reported once and never thrown at the spawner', (t) => {
+  const file = path.join(tempFile(t), 'no-such-dir', 'state.json');
+  const warnings: string[] = [];
+  const journal = createStateJournal(file, holder, (text) => warnings.push(text));
+  journal.spawning('web.0', '/srv');
+  journal.spawned('web.0', process.pid);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /could not be written .*ENOENT/);
 });

@@ -1,84 +1,163 @@
-// What must survive the engine: which process groups it was running, each PID with its /proc
-// start time. A journal: a full snapshot (written atomically, temp file + rename) followed by
-// one appended line per change — a crash-looping service changes it at every respawn, and an
-// append costs a fraction of a rename. Compacted into a new snapshot now and then. Read back by
-// the next engine of the project; a PID is trusted only if its start time still matches.
+// The project's PID journal (state.json): which process groups are running, written ahead by
+// whoever spawns them (the keeper, or a foreground engine) so that a crash at any instant —
+// SIGKILL included — leaves enough for the next start to end every survivor. Per unit it holds
+// either the group leader (PID + /proc start time) or, between "about to spawn" and "spawned",
+// an intent: a child may exist whose PID was never written (the spawner died inside fork/exec).
+//
+// A journal: a full snapshot (temp file + rename) followed by one appended line per change,
+// compacted now and then. Appends go to an fd held open and are on disk (page cache) when
+// write() returns — that is all a process crash needs; fsync would guard only against a power
+// loss, which ends the services too.
 import fs from 'node:fs';
 import { readStat } from '../host/proc.js';
+import type { SpawnJournal } from '../host/host.js';
+import { bootTicks } from './boot-ticks.js';
 
 export interface RecordedProcess {
   readonly pid: number;
   readonly startTime: number;
 }
 
-export interface StateFile {
-  readonly engine: RecordedProcess;
-  readonly units: Readonly<Record<string, RecordedProcess>>;
+/** A spawn that was under way: its child started at or after `since` (clock ticks since boot), in `cwd`. */
+export interface SpawnIntent {
+  readonly spawning: { readonly since: number; readonly cwd: string };
 }
+
+export type UnitRecord = RecordedProcess | SpawnIntent;
+
+export interface StateFile {
+  /** The process that wrote the journal (keeper or foreground engine). */
+  readonly holder: RecordedProcess;
+  readonly units: Readonly<Record<string, UnitRecord>>;
+}
+
+export const isIntent = (record: UnitRecord): record is SpawnIntent => 'spawning' in record;
 
 export function recordOf(pid: number): RecordedProcess | null {
   const stat = readStat(pid);
   return stat === null ? null : { pid, startTime: stat.startTime };
 }
 
-export function writeState(file: string, state: StateFile): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-  fs.renameSync(temp, file);
-}
-
-/** One change after the snapshot: a unit's group leader, or null once it has none. */
+/** One change after the snapshot: a unit's group leader, an intent, or null once it has none. */
 interface JournalLine {
   readonly unit: string;
-  readonly process: RecordedProcess | null;
+  readonly record: UnitRecord | null;
 }
 
 /** Appended changes before the journal is rewritten as one snapshot. */
 const COMPACT_AFTER = 500;
+/** The file never grows without bound, whatever a reader finds in it. */
+const MAX_READ_BYTES = 64 * 1024 * 1024;
 
-/** Keeps the state file in step with a unit → process map, appending changes between snapshots. */
-export function createStateJournal(file: string, engine: RecordedProcess) {
-  const units: Record<string, RecordedProcess> = {};
-  let appended = COMPACT_AFTER; // the first change writes a snapshot
+export interface StateJournal extends SpawnJournal {
+  /** The units and records now written (for tests and a clean `down`). */
+  readonly units: ReadonlyMap<string, UnitRecord>;
+  close(): void;
+  /** Every group is gone (a clean stop): nothing left to recover, the file goes. */
+  remove(): void;
+}
+
+/**
+ * A journal for `holder`. The first change writes a fresh snapshot, so a previous holder's
+ * records stay on disk until this one has ended them (keeper/main.ts does that first).
+ * A refused write (disk full) is reported once through `warn` and never stops a spawn: the
+ * service running matters more than the record of it.
+ */
+export function createStateJournal(file: string, holder: RecordedProcess, warn: (text: string) => void = () => {}): StateJournal {
+  const units = new Map<string, UnitRecord>();
+  let fd = -1;
+  let appended = COMPACT_AFTER;
+  let warned = false;
+
+  function snapshot(): void {
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.rmSync(temp, { force: true });
+    const tempFd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      writeAll(tempFd, `${JSON.stringify({ holder, units: Object.fromEntries(units) })}\n`);
+    } finally {
+      fs.closeSync(tempFd);
+    }
+    fs.renameSync(temp, file);
+    if (fd >= 0) fs.closeSync(fd);
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
+    appended = 0;
+  }
+
+  function record(unit: string, value: UnitRecord | null): void {
+    if (value === null) {
+      if (!units.has(unit)) return;
+      units.delete(unit);
+    } else units.set(unit, value);
+    try {
+      if (fd < 0 || appended >= COMPACT_AFTER) return snapshot();
+      writeAll(fd, `${JSON.stringify({ unit, record: value } satisfies JournalLine)}\n`);
+      appended += 1;
+    } catch (error) {
+      if (!warned) warn(`the PID journal ${file} could not be written (${error instanceof Error ? error.message : String(error)}); a crash now could leave services behind`);
+      warned = true;
+      appended = COMPACT_AFTER; // try a full snapshot next time
+    }
+  }
+
   return {
-    record(changes: Readonly<Record<string, RecordedProcess | null>>): void {
-      const lines: JournalLine[] = [];
-      for (const [unit, process] of Object.entries(changes)) {
-        if (process === null) delete units[unit];
-        else units[unit] = process;
-        lines.push({ unit, process });
-      }
-      if (lines.length === 0) return;
-      if (appended + lines.length > COMPACT_AFTER) {
-        writeState(file, { engine, units });
-        appended = 0;
-        return;
-      }
-      fs.appendFileSync(file, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
-      appended += lines.length;
+    units,
+    spawning: (unit, cwd) => record(unit, { spawning: { since: bootTicks(), cwd } }),
+    spawned(unit, pid) {
+      // The child cannot have been reaped yet (reaping needs this turn of the event loop to end),
+      // so /proc still has its start time, even if it already exited.
+      const stat = readStat(pid);
+      record(unit, { pid, startTime: stat?.startTime ?? 0 });
+    },
+    gone: (unit) => record(unit, null),
+    close,
+    remove(): void {
+      close();
+      fs.rmSync(file, { force: true });
     },
   };
+
+  function close(): void {
+    if (fd >= 0) fs.closeSync(fd);
+    fd = -1;
+  }
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
 }
 
 export function readState(file: string): StateFile | null {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const size = Math.min(fs.fstatSync(fd).size, MAX_READ_BYTES);
+      const buffer = Buffer.alloc(size);
+      const read = fs.readSync(fd, buffer, 0, size, 0);
+      text = buffer.toString('utf8', 0, read);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
-    return null; // missing: nothing to recover
+    return null; // missing (or not a plain file): nothing to recover
   }
   const [head = '', ...changes] = text.split('\n').filter(Boolean);
   try {
-    const snapshot = JSON.parse(head) as StateFile;
-    if (!snapshot || typeof snapshot !== 'object' || !snapshot.units) return null;
-    const units: Record<string, RecordedProcess> = { ...snapshot.units };
+    const snapshot = JSON.parse(head) as { holder?: RecordedProcess; engine?: RecordedProcess; units?: Record<string, UnitRecord> };
+    const holder = snapshot?.holder ?? snapshot?.engine; // `engine`: the journal of tend 0.1's engine
+    if (!snapshot || typeof snapshot !== 'object' || !snapshot.units || !holder) return null;
+    const units: Record<string, UnitRecord> = {};
+    for (const [unit, record] of Object.entries(snapshot.units)) if (isRecord(record)) units[unit] = record;
     for (const raw of changes) {
       const change = parseLine(raw); // a torn last line (killed mid-append) is skipped
       if (change === null) continue;
-      if (change.process === null) delete units[change.unit];
-      else units[change.unit] = change.process;
+      if (change.record === null) delete units[change.unit];
+      else units[change.unit] = change.record;
     }
-    return { engine: snapshot.engine, units };
+    return { holder, units };
   } catch {
     return null; // a torn snapshot cannot happen (rename); anything else is not ours
   }
@@ -86,18 +165,19 @@ export function readState(file: string): StateFile | null {
 
 function parseLine(raw: string): JournalLine | null {
   try {
-    const line = JSON.parse(raw) as JournalLine;
-    return typeof line?.unit === 'string' ? line : null;
+    const line = JSON.parse(raw) as { unit?: unknown; record?: unknown; process?: unknown };
+    if (typeof line?.unit !== 'string') return null;
+    const record = line.record ?? line.process ?? null; // `process`: tend 0.1's lines
+    if (record === null) return { unit: line.unit, record: null };
+    return isRecord(record) ? { unit: line.unit, record } : null;
   } catch {
     return null;
   }
 }
 
-/** The recorded group leaders that are still the same processes (same start time). */
-export function survivors(state: StateFile): Array<{ unit: string; pid: number }> {
-  return Object.entries(state.units).flatMap(([unit, recorded]) => {
-    const stat = readStat(recorded.pid);
-    const same = stat !== null && stat.startTime === recorded.startTime && stat.state !== 'Z' && stat.state !== 'X';
-    return same ? [{ unit, pid: recorded.pid }] : [];
-  });
+function isRecord(value: unknown): value is UnitRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { pid?: unknown; startTime?: unknown; spawning?: { since?: unknown; cwd?: unknown } };
+  if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.startTime === 'number') return true;
+  return typeof v.spawning?.since === 'number' && typeof v.spawning.cwd === 'string';
 }

@@ -120,11 +120,11 @@ test('upgrade replaces the engine with the code on disk and restarts no service'
 
 test('an upgrade to an engine that cannot speak the keeper protocol is refused and explains the restart it needs', async (t) => {
   const d = daemonProject(t, { 'tend.yaml': `services:\n${service('web', argv('forever.mjs'))}` });
-  await up(d, { TEND_TEST_ADVERTISE_PROTOCOLS: '2' });
+  await up(d, { TEND_TEST_ADVERTISE_PROTOCOLS: '99' });
   const before = await d.status();
   const result = await d.tend(['upgrade']);
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /upgrade refused, the running engine stays: .*speaks keeper protocol 2, this keeper speaks 1: run `tend down && tend up -d`/);
+  assert.match(result.stderr, /upgrade refused, the running engine stays: .*speaks keeper protocol 99, this keeper speaks 2: run `tend down && tend up -d`/);
   assert.equal((await d.status()).engine.pid, before.engine.pid);
 });
 

@@ -19,7 +19,7 @@ const rules: Record<string, Rule> = {
   probes: { value: base, type: ['host'] },
   api: { value: base, type: [] },
   // runtime: the project's private dir, lock and state file — shared by engine, CLI and keeper.
-  runtime: { value: [...base, 'host/proc'], type: [] },
+  runtime: { value: [...base, 'host/proc'], type: ['host/host'] },
   engine: { value: [...base, 'core', 'config', 'host', 'logs', 'probes', 'api', 'runtime'], type: [] },
   // cli reads /proc (host/proc) only to see that a process has exited; it never drives processes.
   cli: { value: [...base, 'api', 'config', 'engine', 'logs/terminal', 'host/proc', 'runtime'], type: ['host/keeper-protocol'] },
