@@ -1,15 +1,17 @@
 // Loading the config for a verb: one place that turns diagnostics into the CLI's answer
 // (every problem printed with its position, then exit 2 through TEND_CONFIG_INVALID).
-// The config is loaded in a worker thread, so zod and yaml never stay in this process (a
-// foreground `tend up` lives long); verbs that only talk to the engine never load them at all.
+// A process that lives on (foreground `tend up`, an engine) loads it in a worker thread, so zod
+// and yaml never stay resident; a verb that exits right after (`check`, `up -d`) loads it in
+// process, sparing the thread's start. Verbs that only talk to the engine never load them at all.
 import type { Config } from '../config/schema.js';
 import { TendError } from '../errors.js';
 import type { VerbInput } from './verb.js';
 
-export async function loadOrExplain({ values, io }: VerbInput, { isCheck = false } = {}): Promise<Config> {
-  const [{ loadConfigIsolated }, { formatDiagnostics }] = await Promise.all([import('../config/load-isolated.js'), import('../config/format.js')]);
+export async function loadOrExplain({ values, io }: VerbInput, { isCheck = false, shortLived = false } = {}): Promise<Config> {
+  const { formatDiagnostics } = await import('../config/format.js');
   const file = typeof values.file === 'string' ? values.file : undefined;
-  const result = await loadConfigIsolated({ file, cwd: io.cwd, env: { ...io.env } });
+  const options = { file, cwd: io.cwd, env: { ...io.env } };
+  const result = shortLived ? (await import('../config/load.js')).loadConfig(options) : await (await import('../config/load-isolated.js')).loadConfigIsolated(options);
   if (result.ok) {
     if (result.warnings.length > 0) io.stderr.write(`${formatDiagnostics(result.warnings, { cwd: io.cwd })}\n`);
     return result.config;

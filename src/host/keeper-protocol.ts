@@ -39,6 +39,8 @@ export type KeeperToEngine =
       readonly liveUnits: readonly string[];
       /** Why this engine was started: first start, after a crash/hang of the last one, or an upgrade. */
       readonly reason: 'start' | 'respawn' | 'upgrade';
+      /** First start only: the config `tend up -d` validated a moment ago, so the engine need not load it again. */
+      readonly config?: unknown;
     }
   | { readonly type: 'event'; readonly seq: number; readonly event: HostEvent }
   | { readonly type: 'ping'; readonly id: number }

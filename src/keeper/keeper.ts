@@ -53,9 +53,11 @@ export interface KeeperOptions {
   readonly log: (text: string) => void;
   /** The write-ahead PID journal of every spawn (runtime/state-file.ts). */
   readonly journal: SpawnJournal;
+  /** The config `tend up -d` validated, handed to the first engine (absent: it loads the file). */
+  readonly firstConfig?: unknown;
 }
 
-export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal }: KeeperOptions): Promise<number> {
+export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig }: KeeperOptions): Promise<number> {
   let engine: ChildProcess | null = null;
   let heartbeat: ReturnType<typeof createHeartbeat> | null = null;
   let seq = 0;
@@ -213,7 +215,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal }: Kee
     });
     child.once('spawn', () => {
       const state: SavedState | null = hasState ? { config: saved.config, units: saved.units, timers: saved.timers } : null;
-      send({ type: 'hello', protocol: KEEPER_PROTOCOL, keeperPid: process.pid, state, pending, liveUnits: host.liveUnits(), reason: nextReason });
+      const config = nextReason === 'start' && firstConfig !== undefined ? { config: firstConfig } : {};
+      send({ type: 'hello', protocol: KEEPER_PROTOCOL, keeperPid: process.pid, state, pending, liveUnits: host.liveUnits(), reason: nextReason, ...config });
       log(`engine ${child.pid} started (${nextReason})`);
     });
     child.once('exit', (code, signal) => onEngineExit(child, code, signal));

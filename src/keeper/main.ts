@@ -49,7 +49,30 @@ const tellStarter = (message: unknown, then: () => void): void => {
   process.send(message, undefined, {}, () => then());
 };
 
+/**
+ * Started by `tend up -d` (an IPC channel to it), the keeper boots while the CLI validates the
+ * config, then gets it — or null (invalid), or nothing (the CLI died): then there is nothing to
+ * run. Started otherwise (a boot unit: no channel), the engine loads the file itself.
+ */
+const firstConfig = (): Promise<{ config?: unknown } | null> =>
+  new Promise((resolve) => {
+    if (!process.send) return resolve({});
+    const take = (message: unknown) => {
+      process.off('disconnect', cancel);
+      const m = message as { type?: unknown; config?: unknown };
+      resolve(m?.type === 'config' && m.config !== null && m.config !== undefined ? { config: m.config } : null);
+    };
+    const cancel = () => {
+      process.off('message', take);
+      resolve(null);
+    };
+    process.once('message', take);
+    process.once('disconnect', cancel);
+  });
+
 try {
+  const first = await firstConfig();
+  if (first === null) process.exit(0);
   const paths = projectPaths(file, env);
   ensurePrivateDir(paths);
   const lock = await acquireLock(paths, file);
@@ -64,6 +87,7 @@ try {
     env,
     log,
     journal,
+    firstConfig: first.config,
   });
   journal.remove(); // the keeper finishes only once every group is empty
   lock.release();

@@ -9,7 +9,7 @@ export const checkVerb: Verb = {
   options: {},
   details: 'Exits 0 when the config is valid and 2 when it is not. Nothing is started.',
   async run(input) {
-    const config = await loadOrExplain(input, { isCheck: true });
+    const config = await loadOrExplain(input, { isCheck: true, shortLived: true });
     const units = config.services.reduce((sum, service) => sum + service.instances, 0);
     input.io.stdout.write(`${config.file}: ok (${config.services.length} services, ${units} processes)\n`);
     return 0;

@@ -65,7 +65,7 @@ async function serveUnderKeeper(input: VerbInput): Promise<number> {
       throw new TendError('TEND_ENGINE_START_FAILED', `this engine speaks keeper protocol ${KEEPER_PROTOCOLS.join(', ')}, the keeper ${hello.protocol}`);
     }
     // A new engine carries on with the config in force, not whatever the file says now.
-    const config = (hello.state?.config as Config | undefined) ?? (await loadOrExplain(input));
+    const config = ((hello.state?.config ?? hello.config) as Config | undefined) ?? (await loadOrExplain(input));
     const { serve } = await import('../../engine/serve.js');
     const session = await serve({
       config,

@@ -147,25 +147,38 @@ function injectFault(): void {
 /**
  * Spawn the keeper (its own session, output to engine.log); it starts the engine, whose first
  * word — ready with the start outcomes, or the error that stopped it — comes back through it.
+ * The keeper boots while this process validates the config (both take a Node start's worth of
+ * time); it gets the config when it is valid, or is told to go when it is not.
  */
 async function upDetached(input: VerbInput): Promise<number> {
   const { io } = input;
-  const config = await loadOrExplain(input);
-  const { ensurePrivateDir, projectPaths } = await import('../../runtime/runtime-dir.js');
-  const paths = projectPaths(config.file, io.env);
+  const [{ findConfigFile }, { ensurePrivateDir, projectPaths }] = await Promise.all([import('../../config/find.js'), import('../../runtime/runtime-dir.js')]);
+  const file = findConfigFile({ file: typeof input.values.file === 'string' ? input.values.file : undefined, cwd: io.cwd, env: io.env });
+  const paths = projectPaths(file, io.env);
   ensurePrivateDir(paths);
   const log = fs.openSync(paths.engineLog, 'a', 0o600);
   const keeperMain = fileURLToPath(new URL('../../keeper/main.js', import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, keeperMain, '--file', config.file, '--engine', process.argv[1] ?? ''], {
+  const child = spawn(process.execPath, [...process.execArgv, keeperMain, '--file', file, '--engine', process.argv[1] ?? ''], {
     cwd: io.cwd,
     env: io.env as NodeJS.ProcessEnv,
     detached: true, // its own session: Ctrl-C in this terminal must not reach it
     stdio: ['ignore', log, log, 'ipc'],
   });
   fs.closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let config: Awaited<ReturnType<typeof loadOrExplain>>;
+  try {
+    config = await loadOrExplain(input, { shortLived: true });
+  } catch (error) {
+    child.send({ type: 'config', config: null }, () => {}); // nothing to run: the keeper goes at once
+    await exited;
+    throw error;
+  }
+  // The keeper hands it to its first engine, which then need not load and validate it again.
+  child.send({ type: 'config', config }, () => {});
   const hello = await new Promise<EngineHello | null>((resolve) => {
     child.once('message', (message) => resolve(message as EngineHello));
-    child.once('exit', () => resolve(null));
+    void exited.then(() => resolve(null));
   });
   child.removeAllListeners();
   if (child.connected) child.disconnect();
