@@ -121,6 +121,22 @@ test('SIGKILL of keeper, engine or both at random moments of a 500-service start
   await waitFor(() => total(copies(token)) === 0, { what: 'no service left after down' });
 });
 
+test('a foreground tend SIGKILLed in the middle of a 300-service start: the next up ends what it left, never a second copy', { timeout: 300_000 }, async (t) => {
+  const n = 300;
+  const token = randomUUID();
+  const d = daemonProject(t, { 'tend.yaml': fleet(n, token) });
+  const tend = spawnTend(t, ['up'], { cwd: d.dir, env: d.env });
+  await waitFor(() => total(copies(token)) >= n / 3, { what: 'a third of the services to run', timeoutMs: 120_000 });
+  tend.child.kill('SIGKILL');
+  await tend.exited;
+  assert.ok(total(copies(token)) > 0, 'services outlived a SIGKILLed foreground tend');
+  const up = await d.tend(['up', '-d']);
+  assert.equal(up.code, 0, up.stderr);
+  const found = copies(token);
+  assert.equal(found.size, n);
+  assert.deepEqual(duplicated(found), []);
+});
+
 test('1,000 services with -d: all start, ps answers, down stops every one', { timeout: 300_000 }, async (t) => {
   const n = 1000;
   const token = randomUUID();
