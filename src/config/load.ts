@@ -6,6 +6,7 @@ import * as nodePath from 'node:path';
 import { TendError } from '../errors.js';
 import { formatDiagnostic, placeProblems, problemsFromIssues, sortDiagnostics, type Diagnostic, type Problem } from './diagnostics.js';
 import { parseEnvFile } from './env-file.js';
+import { findGroup } from './accounts.js';
 import { findConfigFile } from './find.js';
 import { interpolateConfig, type Env } from './interpolate.js';
 import { formatOf, parseConfigText } from './parse.js';
@@ -131,8 +132,22 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     start_limit: spec.start_limit,
     stop: spec.stop,
     max_memory: spec.max_memory,
-    logs: { ...logs, file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file) },
+    logs: { ...logs, file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file), ...logGroup(ctx, name, logs.group) },
   };
+}
+
+/** The gid of `logs.group`, which tend must be able to give its files (root, or a member). */
+function logGroup(ctx: Context, name: string, group: string | number | undefined): { gid?: number } {
+  if (group === undefined) return {};
+  const path = ['services', name, 'logs', 'group'];
+  const found = findGroup(group);
+  if (found === null) {
+    ctx.problems.push({ path, code: 'unknown-group', message: `there is no group named ${JSON.stringify(group)} in /etc/group` });
+    return {};
+  }
+  const mine = process.getegid?.() === found.gid || process.geteuid?.() === 0 || (process.getgroups?.() ?? []).includes(found.gid);
+  if (!mine) ctx.problems.push({ path, code: 'foreign-group', message: `tend runs as uid ${process.geteuid?.()}, which is not in group ${found.name}: it cannot give the log files that group` });
+  return { gid: found.gid };
 }
 
 /** Each service's env_file(s), merged in order, from the raw value (whatever else is wrong in it). */

@@ -121,6 +121,18 @@ const stop = z.strictObject(
   { error: expecting('a map with signal and timeout') },
 );
 
+const logModeWords = '"0600", "0640" or "0644" (log files may be made readable, never writable by others)';
+const logMode = z
+  .union([z.string(), z.number()], { error: expecting(logModeWords) })
+  .transform((value, ctx) => {
+    // 640 as a YAML number means the octal digits the user wrote, as chmod reads them.
+    const text = String(value).replace(/^0o?/, '');
+    const mode = /^[0-7]{3}$/.test(text) ? Number.parseInt(text, 8) : NaN;
+    if (mode === 0o600 || mode === 0o640 || mode === 0o644) return mode;
+    report(ctx, 'invalid-value', value, expecting(logModeWords)({ input: value }));
+    return z.NEVER;
+  });
+
 const logs = z.strictObject(
   {
     file: path('a file path').optional().describe('Log file of this service, relative to the config file. Default <log_dir>/<name>.log.'),
@@ -133,8 +145,13 @@ const logs = z.strictObject(
       .optional()
       .meta({ default: false })
       .describe('Gzip rotated files other than the newest, in the background (file.2.gz …; file.1 stays plain). Default false.'),
+    mode: logMode.optional().describe('Who may read the log files: "0600" (default: only tend\'s user), "0640" (also `group`) or "0644" (everyone). Never writable by others.'),
+    group: z
+      .union([z.string().min(1), count(0)], { error: expecting('a group name or number') })
+      .optional()
+      .describe('Group of the log files (with mode "0640", e.g. a log shipper\'s group). Default: tend\'s own.'),
   },
-  { error: expecting('a map with file, max_size, keep and compress') },
+  { error: expecting('a map with file, max_size, keep, compress, mode and group') },
 );
 
 const envName = z.string().refine((name) => name !== '' && !name.includes('=') && !name.includes('\0'), {
@@ -247,7 +264,7 @@ export interface ServiceConfig extends Omit<ServiceSpec, 'command' | 'cwd' | 'en
   readonly shell: boolean;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
-  readonly logs: ServiceSpec['logs'] & { readonly file: string };
+  readonly logs: ServiceSpec['logs'] & { readonly file: string; readonly gid?: number };
   /** Bytes, for each instance's whole process group; undefined = no limit. Always present, so configs compare by value. */
   readonly max_memory: number | undefined;
 }

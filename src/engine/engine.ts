@@ -185,8 +185,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     switch (effect.type) {
       case 'spawn': {
         const service = serviceOf(ref);
-        const { file, max_size: maxSize, keep, compress = false } = service.logs;
-        const log = { file, maxSize, keep, compress, instance: ref.instance };
+        const { file, max_size: maxSize, keep, compress = false, mode = 0o600, gid } = service.logs;
+        const log = { file, maxSize, keep, compress, instance: ref.instance, mode, ...(gid === undefined ? {} : { gid }) };
         if (!host.writesLogs) logs.route(ref.id, log);
         host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref), ...(host.writesLogs ? { log } : {}) });
         return;

@@ -17,6 +17,8 @@ import type { HostListener, ProcessHost } from '../host/host.js';
 import { createKeeperHost, type KeeperHost, type KeeperLink } from '../host/keeper-client.js';
 import type { KeeperToEngine } from '../host/keeper-protocol.js';
 import { createLocalHost } from '../host/local.js';
+import { openOwnFile } from '../lib/own-file.js';
+import { logDirsOf, prepareLogDir } from '../logs/log-files.js';
 import { endLeftovers } from '../runtime/leftovers.js';
 import { acquireLock } from '../runtime/lock.js';
 import { ensurePrivateDir, projectPaths, type ProjectPaths } from '../runtime/runtime-dir.js';
@@ -75,6 +77,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   const { env, cwd, observer, version, paths, keeper, journal } = options;
   // Under a keeper, the running config is the one the last engine committed, not the file.
   const config = (keeper?.hello.state?.config as Config | undefined) ?? options.config;
+  prepareLogDirs(config); // refused before anything starts: no service may run with its logs unsafe
   fs.rmSync(paths.socket, { force: true }); // we hold the project (lock or keeper): any socket here is stale
 
   const keeperHost: { current: KeeperHost | null } = { current: null };
@@ -132,6 +135,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
       const details = formatDiagnostics(loaded.diagnostics, { cwd }).split('\n');
       throw new TendError('TEND_RELOAD_REJECTED', `${loaded.diagnostics.length} problem(s) in ${loaded.file}`, { details });
     }
+    prepareLogDirs(loaded.config);
     // The API listener belongs to this process: an `api` change waits for a restart of the engine.
     const plan = planReload(engine.config(), loaded.config);
     const next = plan.inForce;
@@ -228,10 +232,25 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   return { engine, paths, started, finished, shutdown, reload, receive };
 }
 
+/** Creates every log directory of the config (private unless widened) and refuses unsafe ones. */
+function prepareLogDirs(config: Config): void {
+  for (const { dir, access } of logDirsOf(config)) prepareLogDir(dir, access);
+}
+
 /** TEND_API_TOKEN, or a random token written to the project's runtime dir (0600) for scripts to read. */
 function apiToken(env: Readonly<Record<string, string | undefined>>, paths: ProjectPaths): string {
   if (env.TEND_API_TOKEN) return env.TEND_API_TOKEN;
   const token = randomBytes(24).toString('base64url');
-  fs.writeFileSync(paths.token, `${token}\n`, { mode: 0o600 });
+  let fd: number;
+  try {
+    fd = openOwnFile(paths.token, 'truncate'); // 0600, never through a link planted in its place
+  } catch (error) {
+    throw new TendError('TEND_RUNTIME_DIR', error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  try {
+    fs.writeSync(fd, `${token}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
   return token;
 }

@@ -21,6 +21,9 @@ export interface LogTarget {
   /** Gzip rotated files from file.2 on; absent (an engine older than the keeper) = false. */
   readonly compress?: boolean;
   readonly instance: number;
+  /** File mode (0600, 0640 or 0644) and group of the log files; absent = 0600, tend's group. */
+  readonly mode?: number;
+  readonly gid?: number;
 }
 
 export type OutputStream = 'out' | 'err';

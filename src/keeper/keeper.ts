@@ -69,6 +69,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   let stopping: 'down' | 'shutdown' | null = null;
   let retiring = false;
   let announced = false;
+  let exitCode = 0;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
   const logs = createUnitLogs({ warn: (text) => log(`warning: ${text}`) });
@@ -162,7 +163,9 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
         stopping = 'down';
         return;
       case 'announce':
-        announced = true;
+        // Only a ready engine counts as started: one that announces its failure exits next,
+        // and a first start that failed ends the keeper (below, in engineGone).
+        announced ||= (message.message as { type?: unknown } | null)?.type === 'ready';
         // The `up -d` waiting for this keeper hears how the first start went, then lets go.
         if (process.connected) process.send?.(message.message, () => (process.connected ? process.disconnect() : undefined));
         return;
@@ -242,6 +245,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     if (!announced) {
       log(`the first engine exited before it was ready (${how}); stopping`);
       stopping = 'shutdown';
+      exitCode = 1; // `up -d` has said why; a boot unit's restart limit counts this
       return stopWithoutEngine();
     }
     respawns = respawns.filter((at) => Date.now() - at < 60_000);
@@ -269,7 +273,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   function finishKeeper(code: number): void {
     clearInterval(ticker);
     logs.close();
-    finish(code);
+    finish(Math.max(code, exitCode));
   }
 
   /** SIGTERM/SIGINT (systemd stop, `kill`): the engine stops every service in order, then we exit. */

@@ -39,7 +39,7 @@ test('keeper accepts well-formed messages, keeping only the fields it knows', ()
     type: 'commit',
     ackSeq: 0,
     state: {},
-    calls: [{ op: 'spawn', spec: { unit: 'web.0', cwd: '/', argv: ['true'], env: {}, log: { ...log, compress: false } } }],
+    calls: [{ op: 'spawn', spec: { unit: 'web.0', cwd: '/', argv: ['true'], env: {}, log: { ...log, compress: false, mode: 0o600 } } }],
   });
   assert.deepEqual(parseEngineMessage({ type: 'pong', id: 5 }), { ok: true, value: { type: 'pong', id: 5 } });
   assert.deepEqual(parseEngineMessage({ type: 'down', junk: 1 }), { ok: true, value: { type: 'down' } });

@@ -79,6 +79,7 @@ function parseSpawn(spec: unknown): Parsed<HostCall> {
   if (!isObject(log) || !isString(log.file) || !isCount(log.maxSize) || !isCount(log.keep) || !isCount(log.instance)) {
     return refuse(`a spawn of ${spec.unit} without a log target`);
   }
-  const target = { file: log.file, maxSize: log.maxSize, keep: log.keep, instance: log.instance, compress: log.compress === true };
+  const mode = log.mode === 0o640 || log.mode === 0o644 ? log.mode : 0o600; // never anything wider
+  const target = { file: log.file, maxSize: log.maxSize, keep: log.keep, instance: log.instance, compress: log.compress === true, mode, ...(isCount(log.gid) ? { gid: log.gid } : {}) };
   return ok({ op: 'spawn', spec: { unit: spec.unit, argv: argv as string[], cwd: spec.cwd, env, log: target } });
 }

@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import { TendError } from '../errors.js';
 import { FIRST_COMPRESSED, compressTempName, gzName, plainName } from './chain-names.js';
 import { withOrigin } from './gzip-origin.js';
+import { openLogFile, openLogForReading, type LogAccess } from './log-files.js';
 
 export interface Compressor {
   /** Looks for rotated plain files to compress and starts on the newest of them if idle. */
@@ -31,7 +32,7 @@ interface Job {
   readonly abort: AbortController;
 }
 
-export function createCompressor({ file, keep, onError }: { file: string; keep: number; onError: (error: TendError) => void }): Compressor {
+export function createCompressor({ file, keep, access, onError }: { file: string; keep: number; access: LogAccess; onError: (error: TendError) => void }): Compressor {
   const temp = compressTempName(file);
   let job: Job | null = null;
   let isClosed = false;
@@ -54,13 +55,14 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
   /** The newest rotated plain file still to compress: a fresh rotation lands at index 2 first. */
   function nextDue(): { index: number; fd: number; ino: number } | null {
     for (let index = FIRST_COMPRESSED; index <= keep; index++) {
-      let fd: number;
+      let fd: number | null;
       try {
-        fd = fs.openSync(plainName(file, index), 'r');
+        fd = openLogForReading(plainName(file, index)); // never through a link: its bytes would be published
       } catch (error) {
-        if (!isMissing(error)) report(`compressing ${plainName(file, index)}`, error);
+        report(`compressing ${plainName(file, index)}`, error);
         continue;
       }
+      if (fd === null) continue;
       const { ino } = fs.fstatSync(fd);
       if (!failed.has(ino)) return { index, fd, ino };
       fs.closeSync(fd);
@@ -84,8 +86,9 @@ export function createCompressor({ file, keep, onError }: { file: string; keep: 
     if (due === null) return wakeWaiters();
     let out: number;
     try {
-      // 'w': a temp left by a crash (or an abandoned job, already unlinked) is started over.
-      out = fs.openSync(temp, 'w', 0o644);
+      // A temp left by a crash (or an abandoned job) goes first; the new one is created, never reused.
+      removeTemp();
+      out = openLogFile(temp, 'create-new', access);
     } catch (error) {
       fs.closeSync(due.fd);
       failed.add(due.ino);

@@ -4,8 +4,8 @@
 // `tend events` sees it at once and a crash right after loses nothing that was reported.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { TendError } from '../errors.js';
+import { openLogFile } from './log-files.js';
 
 export interface EventsFile {
   /** Writes `record` as one JSON line. Throws TendError TEND_LOG_DIR when the disk refuses it. */
@@ -14,13 +14,7 @@ export interface EventsFile {
 }
 
 export function openEventsFile(file: string): EventsFile {
-  let fd = -1;
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fd = fs.openSync(file, 'a', 0o644);
-  } catch (error) {
-    throw eventsError(`opening ${file}`, error);
-  }
+  let fd = openLogFile(file, 'append');
 
   function append(record: object): void {
     if (fd < 0) throw new Error(`events file ${file} is closed`);

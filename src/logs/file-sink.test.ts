@@ -141,7 +141,7 @@ test('file sink: an unusable path is a TendError TEND_LOG_DIR', (t) => {
   fs.writeFileSync(path.join(dir, 'plain-file'), '');
   assert.throws(
     () => openFileSink({ file: path.join(dir, 'plain-file', 'web.log'), maxSize: 0, keep: 0 }),
-    (error: unknown) => error instanceof TendError && error.code === 'TEND_LOG_DIR' && error.message.includes('web.log'),
+    (error: unknown) => error instanceof TendError && error.code === 'TEND_LOG_DIR' && error.message.includes('plain-file'),
   );
 });
 

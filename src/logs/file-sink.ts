@@ -10,11 +10,11 @@
 // With `compress`, rotated files from file.2 on are gzipped in the background (compressor.ts).
 
 import fs from 'node:fs';
-import path from 'node:path';
 import type { OutputStream } from '../host/host.js';
 import { TendError } from '../errors.js';
 import { gzName, plainName } from './chain-names.js';
 import { createCompressor, type Compressor } from './compressor.js';
+import { openLogFile, privateAccess, type LogAccess } from './log-files.js';
 
 export interface FileSinkOptions {
   readonly file: string;
@@ -30,6 +30,8 @@ export interface FileSinkOptions {
    * could not be compressed stays plain. Default: ignore.
    */
   readonly onRotateError?: (error: TendError) => void;
+  /** Mode and group of the file and its rotated copies. Default 0600, tend's group. */
+  readonly access?: LogAccess;
 }
 
 export interface LineMeta {
@@ -56,11 +58,12 @@ export interface LogLine {
   readonly text: string;
 }
 
-export function openFileSink({ file, maxSize, keep, compress = false, onRotateError }: FileSinkOptions): FileSink {
-  let fd = openLog(file, 'a');
+export function openFileSink({ file, maxSize, keep, compress = false, onRotateError, access = privateAccess }: FileSinkOptions): FileSink {
+  const openLog = (how: 'append' | 'truncate'): number => openLogFile(file, how, access);
+  let fd = openLog('append');
   // file.1 is never compressed, so with keep < 2 there is nothing to do.
   const compressor: Compressor | null =
-    compress && keep >= 2 ? createCompressor({ file, keep, onError: (error) => onRotateError?.(error) }) : null;
+    compress && keep >= 2 ? createCompressor({ file, keep, access, onError: (error) => onRotateError?.(error) }) : null;
   // The compressor starts at the first write, not at open: a sink that only ever opens the file
   // (the engine's while the keeper writes) must not touch rotated files the writer is shifting.
   let hasWritten = false;
@@ -94,7 +97,7 @@ export function openFileSink({ file, maxSize, keep, compress = false, onRotateEr
   function rotate(): void {
     try {
       compressor?.shifting();
-      const next = keep > 0 ? shiftFiles(file, keep) : openLog(file, 'w');
+      const next = keep > 0 ? shiftFiles(file, keep, openLog) : openLog('truncate');
       fs.closeSync(fd);
       fd = next;
       size = 0;
@@ -161,7 +164,7 @@ const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\d+) (out|err) (.*?)\n?
  * holds file.N or file.N.gz (both, briefly, while a compression publishes; never during a shift,
  * which runs in the same event loop); both names move, oldest first, so readers can chase them.
  */
-function shiftFiles(file: string, keep: number): number {
+function shiftFiles(file: string, keep: number, openLog: (how: 'append') => number): number {
   // Deleted, not renamed over: a .gz arriving at keep would not replace a plain file.keep.
   for (const name of [plainName(file, keep), gzName(file, keep)]) {
     try {
@@ -177,7 +180,7 @@ function shiftFiles(file: string, keep: number): number {
   // The open fd follows the renamed file, so nothing is written between rename and reopen.
   // Missing: someone removed the file under us; there is nothing to keep, start a fresh one.
   moveIfThere(file, plainName(file, 1));
-  return openLog(file, 'a');
+  return openLog('append');
 }
 
 function moveIfThere(from: string, to: string): void {
@@ -185,15 +188,6 @@ function moveIfThere(from: string, to: string): void {
     fs.renameSync(from, to);
   } catch (error) {
     if (!isMissing(error)) throw error;
-  }
-}
-
-function openLog(file: string, flags: 'a' | 'w'): number {
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    return fs.openSync(file, flags, 0o644);
-  } catch (error) {
-    throw logError(`opening ${file}`, error);
   }
 }
 

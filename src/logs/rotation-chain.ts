@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { gzName, plainName } from './chain-names.js';
 import { readGzipOrigin } from './gzip-origin.js';
+import { openLogForReading } from './log-files.js';
 
 /** Where a reader stopped: the file by inode (0 = there was no file) and a byte offset in it. */
 export interface FilePosition {
@@ -24,13 +25,8 @@ export interface OpenFile {
 
 /** Opens for reading; null when the file is not there. Identity comes from the fd, not the name. */
 export function tryOpen(file: string, isCompressed = false): OpenFile | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
+  const fd = openLogForReading(file); // a link or another user's file is refused, never read
+  if (fd === null) return null;
   try {
     const stat = fs.fstatSync(fd);
     return { fd, ino: stat.ino, size: stat.size, isCompressed };

@@ -19,7 +19,7 @@ export function createUnitLogs({ warn, now = Date.now }: { warn: (text: string) 
   }
 
   function sinkOf(target: LogTarget): FileSink | null {
-    const settings = `${target.maxSize}/${target.keep}/${target.compress === true}`;
+    const settings = `${target.maxSize}/${target.keep}/${target.compress === true}/${target.mode ?? 0o600}/${target.gid ?? ''}`;
     const open = sinks.get(target.file);
     if (open?.settings === settings) return open.sink;
     try {
@@ -29,6 +29,7 @@ export function createUnitLogs({ warn, now = Date.now }: { warn: (text: string) 
         maxSize: target.maxSize,
         keep: target.keep,
         compress: target.compress === true,
+        access: { mode: target.mode ?? 0o600, gid: target.gid },
         onRotateError: (error) => warnOnce(`rotate:${target.file}`, error),
       });
       sinks.set(target.file, { settings, sink });

@@ -10,6 +10,7 @@
 // loss, which ends the services too.
 import fs from 'node:fs';
 import { readStat } from '../host/proc.js';
+import { openOwnFile } from '../lib/own-file.js';
 import type { SpawnJournal } from '../host/host.js';
 import { bootTicks } from './boot-ticks.js';
 
@@ -72,7 +73,7 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
   function snapshot(): void {
     const temp = `${file}.${process.pid}.tmp`;
     fs.rmSync(temp, { force: true });
-    const tempFd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    const tempFd = openOwnFile(temp, 'create-new');
     try {
       writeAll(tempFd, `${JSON.stringify({ holder, units: Object.fromEntries(units) })}\n`);
     } finally {
@@ -80,7 +81,7 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
     }
     fs.renameSync(temp, file);
     if (fd >= 0) fs.closeSync(fd);
-    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
+    fd = openOwnFile(file, 'append');
     appended = 0;
   }
 
@@ -132,7 +133,7 @@ function writeAll(fd: number, text: string): void {
 export function readState(file: string): StateFile | null {
   let text: string;
   try {
-    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fd = openOwnFile(file, 'read'); // a link, or a file of another user's, is not ours to trust
     try {
       const size = Math.min(fs.fstatSync(fd).size, MAX_READ_BYTES);
       const buffer = Buffer.alloc(size);

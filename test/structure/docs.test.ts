@@ -1,10 +1,12 @@
 // Docs kept honest by tests (fastify's errors.test.js): docs/cli.md is the verb table's
-// rendering, and docs/errors.md lists exactly the codes of the error catalogue.
+// rendering, docs/errors.md lists exactly the codes of the error catalogue, and docs/config.md
+// has a row for every key of the schema.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cliReference } from '../../src/cli/reference.js';
+import { toJsonSchema } from '../../src/config/schema.js';
 import { catalogue } from '../../src/errors.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
@@ -17,4 +19,25 @@ test('docs/errors.md lists every error code, and only those', () => {
   const doc = fs.readFileSync(path.join(repoRoot(), 'docs', 'errors.md'), 'utf8');
   const documented = [...doc.matchAll(/^\| `(TEND_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
   assert.deepEqual(documented, Object.keys(catalogue).sort());
+});
+
+/** Every key path of the schema: "log_dir", "api.listen", and for a service "logs.mode". */
+function keyPaths(node: Record<string, unknown>, prefix = ''): string[] {
+  const found: string[] = [];
+  const props = node.properties as Record<string, Record<string, unknown>> | undefined;
+  for (const [key, child] of Object.entries(props ?? {})) {
+    const name = `${prefix}${key}`;
+    const inner = (child.anyOf as Record<string, unknown>[] | undefined)?.find((c) => c.properties) ?? child;
+    if (inner.properties && key !== 'services') found.push(...keyPaths(inner, `${name}.`));
+    else found.push(name);
+  }
+  return found;
+}
+
+test('docs/config.md has a row for every key of the schema, top level and per service', () => {
+  const doc = fs.readFileSync(path.join(repoRoot(), 'docs', 'config.md'), 'utf8');
+  const schema = toJsonSchema();
+  const service = ((schema.properties as Record<string, Record<string, unknown>>).services?.additionalProperties ?? {}) as Record<string, unknown>;
+  const missing = [...keyPaths(schema), ...keyPaths(service)].filter((key) => !doc.includes(`| \`${key}\` |`));
+  assert.deepEqual(missing, []);
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ActionResult } from '../../api/protocol.js';
 import { TendError } from '../../errors.js';
 import { onEmergency } from '../../lib/emergency.js';
+import { openOwnFile } from '../../lib/own-file.js';
 import { loadOrExplain } from '../load.js';
 import { renderResults } from '../render/ps.js';
 import type { Verb, VerbInput } from '../verb.js';
@@ -156,7 +157,7 @@ async function upDetached(input: VerbInput): Promise<number> {
   const file = findConfigFile({ file: typeof input.values.file === 'string' ? input.values.file : undefined, cwd: io.cwd, env: io.env });
   const paths = projectPaths(file, io.env);
   ensurePrivateDir(paths);
-  const log = fs.openSync(paths.engineLog, 'a', 0o600);
+  const log = openRuntimeFile(paths.engineLog);
   const keeperMain = fileURLToPath(new URL('../../keeper/main.js', import.meta.url));
   const child = spawn(process.execPath, [...process.execArgv, keeperMain, '--file', file, '--engine', process.argv[1] ?? ''], {
     cwd: io.cwd,
@@ -192,6 +193,15 @@ async function upDetached(input: VerbInput): Promise<number> {
   io.stdout.write(renderResults(hello.results));
   io.stdout.write(`running in the background (keeper pid ${child.pid}); logs in ${config.logDir}\n`);
   return hello.results.every((r) => r.ok) ? 0 : 1;
+}
+
+/** engine.log: never through a link planted in its place, never another user's file. */
+function openRuntimeFile(file: string): number {
+  try {
+    return openOwnFile(file, 'append');
+  } catch (error) {
+    throw new TendError('TEND_RUNTIME_DIR', error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 function tail(file: string): string {
