@@ -70,3 +70,16 @@ export interface EngineCapabilities {
   readonly version: string;
   readonly keeperProtocols: readonly number[];
 }
+
+/** The keeper's answer to `{"op":"status"}` on its lock socket (runtime/lock.ts): for the CLI when no engine answers. */
+export interface KeeperStatus {
+  readonly keeperPid: number;
+  /** The engine now running, null between two (or while backing off). */
+  readonly enginePid: number | null;
+  /** Why the last engine ended before it was ready, or how it died. */
+  readonly lastFailure: { readonly at: string; readonly reason: string } | null;
+  /** When the next engine starts, while backing off. */
+  readonly nextEngineAt: string | null;
+  /** Every unit with a process group, and its leader (from the PID journal). */
+  readonly units: ReadonlyArray<{ readonly unit: string; readonly pid: number | null }>;
+}

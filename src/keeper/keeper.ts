@@ -22,6 +22,7 @@ import {
   type EngineToKeeper,
   type HostCall,
   type KeeperToEngine,
+  type KeeperStatus,
   type NumberedEvent,
   type SavedState,
 } from '../host/keeper-protocol.js';
@@ -34,12 +35,21 @@ import { createHeartbeat, PING_MS } from './heartbeat.js';
 import { parseEngineMessage } from './messages.js';
 
 /**
- * A dead engine is replaced at once — the API must answer again within a second — up to 30
- * times a minute; past that it is a crash loop and each further respawn waits twice as long
- * (100 ms up to 5 s), so a broken engine costs the machine almost nothing.
+ * When a dead engine is replaced. One that had become ready is replaced at once — the API must
+ * answer again within a second — up to 30 times a minute, then each further respawn waits
+ * twice as long (100 ms up to 5 s). One that died before it was ready (it cannot start: an
+ * unsafe log_dir, a variable missing from the boot environment) is a failing start: retried at
+ * once, then after 1 s, 2 s, 4 s … up to a minute, so a broken engine costs almost nothing and
+ * the reason stays readable in `tend ps` (the last failure) and engine.log.
  */
 const FREE_RESPAWNS_PER_MINUTE = 30;
-const respawnDelay = (recent: number) => (recent < FREE_RESPAWNS_PER_MINUTE ? 0 : Math.min(5000, 100 * 2 ** (recent - FREE_RESPAWNS_PER_MINUTE)));
+const MAX_FAILED_START_DELAY_MS = 60_000;
+export function respawnDelay({ recent, failedStarts }: { recent: number; failedStarts: number }): number {
+  const crashLoop = recent < FREE_RESPAWNS_PER_MINUTE ? 0 : Math.min(5000, 100 * 2 ** (recent - FREE_RESPAWNS_PER_MINUTE));
+  const failing = failedStarts <= 1 ? 0 : Math.min(MAX_FAILED_START_DELAY_MS, 1000 * 2 ** (failedStarts - 2));
+  return Math.max(crashLoop, failing);
+}
+
 /** Milliseconds per clock tick of /proc/PID/stat (USER_HZ = 100). */
 const MS_PER_TICK = 10;
 
@@ -51,13 +61,20 @@ export interface KeeperOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly log: (text: string) => void;
-  /** The write-ahead PID journal of every spawn (runtime/state-file.ts). */
-  readonly journal: SpawnJournal;
+  /** The write-ahead PID journal of every spawn (runtime/state-file.ts); its records answer `status`. */
+  readonly journal: SpawnJournal & { readonly units: ReadonlyMap<string, { readonly pid?: number } | object> };
   /** The config `tend up -d` validated, handed to the first engine (absent: it loads the file). */
   readonly firstConfig?: unknown;
 }
 
-export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig }: KeeperOptions): Promise<number> {
+export interface Keeper {
+  /** The exit code, once every service is stopped (or the first start failed). */
+  readonly done: Promise<number>;
+  /** A request on the lock socket: `{ op: 'status' }` → KeeperStatus, `{ op: 'down' }` → stop everything. */
+  answer(request: unknown): unknown;
+}
+
+export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig }: KeeperOptions): Keeper {
   let engine: ChildProcess | null = null;
   let heartbeat: ReturnType<typeof createHeartbeat> | null = null;
   let seq = 0;
@@ -65,12 +82,17 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   const saved: { config?: unknown; units: Record<string, unknown>; timers: Record<string, unknown> } = { units: {}, timers: {} };
   let hasState = false;
   let respawns: number[] = [];
+  let failedStarts = 0;
+  let engineReady = false;
+  let lastFailure: KeeperStatus['lastFailure'] = null;
+  let nextEngineAt: number | null = null;
   let nextReason: 'start' | 'respawn' | 'upgrade' = 'start';
   let stopping: 'down' | 'shutdown' | null = null;
   let retiring = false;
   let announced = false;
   let exitCode = 0;
   let finish: (code: number) => void = () => {};
+  let respawnTimer: NodeJS.Timeout | undefined;
   const done = new Promise<number>((resolve) => (finish = resolve));
   const logs = createUnitLogs({ warn: (text) => log(`warning: ${text}`) });
   let onGroupGone: ((unit: string) => void) | null = null;
@@ -162,13 +184,19 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       case 'down':
         stopping = 'down';
         return;
-      case 'announce':
+      case 'announce': {
         // Only a ready engine counts as started: one that announces its failure exits next,
         // and a first start that failed ends the keeper (below, in engineGone).
-        announced ||= (message.message as { type?: unknown } | null)?.type === 'ready';
+        const said = message.message as { type?: unknown; message?: unknown } | null;
+        if (said?.type === 'ready') {
+          announced = true;
+          engineReady = true;
+          failedStarts = 0;
+        } else if (typeof said?.message === 'string') lastFailure = { at: new Date().toISOString(), reason: said.message };
         // The `up -d` waiting for this keeper hears how the first start went, then lets go.
         if (process.connected) process.send?.(message.message, () => (process.connected ? process.disconnect() : undefined));
         return;
+      }
     }
   }
 
@@ -208,6 +236,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       return engineGone(null, 'spawn error');
     }
     engine = child;
+    engineReady = false;
+    nextEngineAt = null;
     const pid = child.pid;
     heartbeat = createHeartbeat(() => engineCpuMs(pid), () => performance.now());
     child.on('message', (message) => onMessage(child, message));
@@ -248,12 +278,19 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       exitCode = 1; // `up -d` has said why; a boot unit's restart limit counts this
       return stopWithoutEngine();
     }
+    if (engineReady) failedStarts = 0;
+    else {
+      failedStarts += 1;
+      if (lastFailure === null || Date.now() - Date.parse(lastFailure.at) > 1000) lastFailure = { at: new Date().toISOString(), reason: `it exited before it was ready (${how}); see engine.log` };
+    }
+    if (engineReady) lastFailure = { at: new Date().toISOString(), reason: `it died (${how})` };
     respawns = respawns.filter((at) => Date.now() - at < 60_000);
-    const delay = respawnDelay(respawns.length);
+    const delay = respawnDelay({ recent: respawns.length, failedStarts });
     respawns.push(Date.now());
-    log(`engine ${pid ?? '(none)'} died (${how}); starting a new one in ${delay} ms`);
+    log(`engine ${pid ?? '(none)'} ${engineReady ? 'died' : 'failed to start'} (${how}); starting a new one in ${delay} ms`);
     nextReason = 'respawn';
-    setTimeout(startEngine, delay);
+    nextEngineAt = Date.now() + delay;
+    respawnTimer = setTimeout(startEngine, delay);
   }
 
   const ticker = setInterval(() => {
@@ -272,14 +309,19 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
 
   function finishKeeper(code: number): void {
     clearInterval(ticker);
+    clearTimeout(respawnTimer);
     logs.close();
     finish(Math.max(code, exitCode));
   }
 
-  /** SIGTERM/SIGINT (systemd stop, `kill`): the engine stops every service in order, then we exit. */
+  /**
+   * SIGTERM/SIGINT (systemd stop, `kill`), or `down` on the lock socket while no engine answers:
+   * the engine stops every service in order, then we exit; without one we stop them ourselves.
+   */
   const onSignal = () => {
     if (stopping !== null) return;
     stopping = 'shutdown';
+    clearTimeout(respawnTimer);
     if (engine?.connected) send({ type: 'shutdown' });
     else stopWithoutEngine();
   };
@@ -301,7 +343,30 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   }
 
   startEngine();
-  return done;
+
+  function status(): KeeperStatus {
+    const units = [...journal.units].map(([unit, record]) => ({ unit, pid: 'pid' in record && typeof record.pid === 'number' ? record.pid : null }));
+    return {
+      keeperPid: process.pid,
+      enginePid: engine?.pid ?? null,
+      lastFailure,
+      nextEngineAt: nextEngineAt === null ? null : new Date(nextEngineAt).toISOString(),
+      units,
+    };
+  }
+
+  return {
+    done,
+    answer(request) {
+      const op = (request as { op?: unknown } | null)?.op;
+      if (op === 'status') return status();
+      if (op === 'down') {
+        onSignal();
+        return { stopping: true, keeperPid: process.pid };
+      }
+      return { error: 'unknown request: ask for {"op":"status"} or {"op":"down"}' };
+    },
+  };
 }
 
 function engineCpuMs(pid: number | undefined): number | null {

@@ -80,7 +80,7 @@ try {
   if (previous) for (const ended of await endLeftovers(previous)) log(`ended ${ended.unit} (pid ${ended.pid}), left running by a keeper that died`);
   const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, (text) => log(`warning: ${text}`));
   const node = [process.execPath, ...process.execArgv];
-  const code = await runKeeper({
+  const keeper = runKeeper({
     engineArgv: [...node, engineMain, 'engine', '--keeper', '--file', file],
     probeArgv: [...node, engineMain, 'engine', '--capabilities', '--file', file],
     cwd: process.cwd(),
@@ -89,6 +89,8 @@ try {
     journal,
     firstConfig: first.config,
   });
+  lock.answer((request) => keeper.answer(request));
+  const code = await keeper.done;
   journal.remove(); // the keeper finishes only once every group is empty
   lock.release();
   process.exit(code);

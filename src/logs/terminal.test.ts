@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { colorOf, createTerminalFormatter, shouldUseColor } from './terminal.js';
+import { colorOf, createTerminalFormatter, neutralize, shouldUseColor } from './terminal.js';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -50,4 +50,14 @@ test('shouldUseColor: table', async (t) => {
   for (const c of cases) {
     await t.test(c.name, () => assert.equal(shouldUseColor({ isTTY: c.isTTY, env: c.env }), c.want));
   }
+});
+
+test('terminal: escape sequences and control characters from a service are shown, never obeyed; colour kept only with colour on', () => {
+  const hostile = b('a\x1b]0;pwned\x07b\x1b[2Jc\x1b[31mred\x1b[0m\x08\x7f\tend\u009b6n\r');
+  assert.equal(neutralize(hostile, false).toString(), 'a^[]0;pwned^Gb^[[2Jcred^H^?\tendM-^[6n^M');
+  assert.equal(neutralize(hostile, true).toString(), 'a^[]0;pwned^Gb^[[2Jc\x1b[31mred\x1b[0m^H^?\tendM-^[6n^M');
+  const plain = b('nothing to see here, é and tabs\t');
+  assert.equal(neutralize(plain, true), plain, 'a clean line is passed through as is');
+  const formatter = createTerminalFormatter({ color: false, names: ['web'] });
+  assert.equal(formatter.format('web', [b('\x1b]52;c;Y2xpcA==\x07')], 'out').toString(), 'web  | ^[]52;c;Y2xpcA==^G\n');
 });

@@ -1,6 +1,8 @@
 // What service output looks like in a terminal: "web.0  | text", the label padded to the
 // widest one and coloured by service name (stable across runs), plus the NO_COLOR/TTY rules.
-// Pure: it builds Buffers and never writes them; the caller owns stdout.
+// A service's bytes never drive the terminal: control characters and escape sequences are
+// shown as caret text (ESC as ^[, as `less` and journalctl do), except colour (SGR) sequences
+// when colour is on. Pure: it builds Buffers and never writes them; the caller owns stdout.
 
 import type { OutputStream } from '../host/host.js';
 
@@ -55,8 +57,9 @@ export function createTerminalFormatter({ color, names }: TerminalFormatterOptio
     return prefix;
   }
 
-  function format(label: string, lines: readonly Buffer[], _stream: OutputStream): Buffer {
+  function format(label: string, raw: readonly Buffer[], _stream: OutputStream): Buffer {
     const prefix = prefixFor(label, colorOf(label));
+    const lines = raw.map((line) => neutralize(line, color));
     let total = 0;
     for (const line of lines) total += prefix.length + line.length + 1;
     // A fresh Buffer, not a reused one: the caller hands it to an asynchronous stream write.
@@ -103,4 +106,62 @@ export function colorOf(label: string): string {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return `\x1b[${PALETTE[hash % PALETTE.length]}m`;
+}
+
+const ESC = 0x1b;
+const TAB = 0x09;
+/** An SGR (colour) sequence: ESC [ digits and ;, then m. */
+const SGR = /^\x1b\[[0-9;]*m/;
+
+/** True for a byte that must not reach the terminal as is: C0 controls but tab, DEL, and the lead of a C1 control (U+0080–U+009F). */
+const isControl = (line: Buffer, i: number): boolean => {
+  const b = line[i] ?? 0;
+  return (b < 0x20 && b !== TAB) || b === 0x7f || (b === 0xc2 && (line[i + 1] ?? 0) >= 0x80 && (line[i + 1] ?? 0) <= 0x9f);
+};
+
+/**
+ * The line with every control character shown as caret text (^[ for ESC, ^G for BEL, ^? for
+ * DEL, M-^[ style for C1), so output cannot move the cursor, retitle the window or hide text.
+ * Colour sequences stay when `keepColor`, and are dropped otherwise. Lines without control
+ * bytes (nearly all) are returned as they are.
+ */
+export function neutralize(line: Buffer, keepColor: boolean): Buffer {
+  let first = -1;
+  for (let i = 0; i < line.length; i++) {
+    if (isControl(line, i)) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return line;
+  const parts: Buffer[] = [line.subarray(0, first)];
+  let i = first;
+  let plainFrom = first;
+  while (i < line.length) {
+    if (!isControl(line, i)) {
+      i += 1;
+      continue;
+    }
+    parts.push(line.subarray(plainFrom, i));
+    const b = line[i] ?? 0;
+    if (b === ESC) {
+      const sgr = SGR.exec(line.toString('latin1', i, Math.min(line.length, i + 64)));
+      if (sgr) {
+        if (keepColor) parts.push(line.subarray(i, i + sgr[0].length));
+        i += sgr[0].length;
+        plainFrom = i;
+        continue;
+      }
+    }
+    if (b === 0xc2) {
+      parts.push(Buffer.from(`M-^${String.fromCharCode(((line[i + 1] ?? 0x80) - 0x80 + 0x40) & 0x7f)}`, 'latin1'));
+      i += 2;
+    } else {
+      parts.push(Buffer.from(b === 0x7f ? '^?' : `^${String.fromCharCode(b + 0x40)}`, 'latin1'));
+      i += 1;
+    }
+    plainFrom = i;
+  }
+  parts.push(line.subarray(plainFrom));
+  return Buffer.concat(parts);
 }

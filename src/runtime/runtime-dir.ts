@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TendError } from '../errors.js';
+import { dirProblem } from '../lib/safe-dir.js';
 
 export interface ProjectPaths {
   readonly dir: string;
@@ -34,7 +35,7 @@ export function projectPaths(configFile: string, env: Readonly<Record<string, st
     id,
     socket: path.join(dir, 'engine.sock'),
     state: path.join(dir, 'state.json'),
-    lock: path.join(dir, 'engine.lock'),
+    lock: path.join(dir, 'lock.sock'),
     token: path.join(dir, 'api.token'),
     engineLog: path.join(dir, 'engine.log'),
   };
@@ -48,11 +49,43 @@ export function ensurePrivateDir(paths: ProjectPaths): void {
     } catch (error) {
       throw new TendError('TEND_RUNTIME_DIR', `${dir}: ${(error as Error).message}`, { cause: error });
     }
-    const stat = fs.lstatSync(dir);
-    const uid = process.getuid?.();
-    if (!stat.isDirectory()) throw new TendError('TEND_RUNTIME_DIR', `${dir} is not a directory`);
-    if (uid !== undefined && stat.uid !== uid) throw new TendError('TEND_RUNTIME_DIR', `${dir} belongs to uid ${stat.uid}, not to you (${uid})`);
-    // Someone else could plant a socket or read state in a group- or world-writable directory.
-    if ((stat.mode & 0o077) !== 0) throw new TendError('TEND_RUNTIME_DIR', `${dir} has mode ${(stat.mode & 0o777).toString(8)}; it must be 700`);
+    checkPrivate(dir);
   }
+}
+
+/**
+ * The CLI's check before it talks to whatever listens there, creating nothing: 'missing' when
+ * there is no runtime directory (nothing runs), else the directories are ours and closed to
+ * others — or a TendError: a directory planted by someone else is never trusted.
+ */
+export function inspectPrivateDir(paths: ProjectPaths): 'missing' | 'ok' {
+  for (const dir of [path.dirname(paths.dir), paths.dir]) {
+    if (!fs.existsSync(dir)) return 'missing';
+    checkPrivate(dir);
+  }
+  return 'ok';
+}
+
+/** A socket in the runtime directory is ours and 0600, or it is not talked to; false when there is none. */
+export function isOwnSocket(file: string): boolean {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(file);
+  } catch {
+    return false;
+  }
+  const uid = process.geteuid?.();
+  if (!stat.isSocket()) throw new TendError('TEND_RUNTIME_DIR', `${file} is not a socket`);
+  if (uid !== undefined && stat.uid !== uid) throw new TendError('TEND_RUNTIME_DIR', `${file} belongs to uid ${stat.uid}, not to you (${uid})`);
+  if ((stat.mode & 0o077) !== 0) throw new TendError('TEND_RUNTIME_DIR', `${file} has mode ${(stat.mode & 0o777).toString(8)}; it must be 600`);
+  return true;
+}
+
+function checkPrivate(dir: string): void {
+  // The directories above must not let anyone else swap this one (see lib/safe-dir.ts).
+  const problem = dirProblem(dir);
+  if (problem !== null) throw new TendError('TEND_RUNTIME_DIR', problem.reason);
+  const stat = fs.lstatSync(dir);
+  // Someone else could plant a socket or read state in a group- or world-readable directory.
+  if ((stat.mode & 0o077) !== 0) throw new TendError('TEND_RUNTIME_DIR', `${dir} has mode ${(stat.mode & 0o777).toString(8)}; it must be 700`);
 }

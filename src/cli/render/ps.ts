@@ -1,6 +1,7 @@
 // `tend ps`: one row per unit — where it is (phase), why its last run ended (result), and what
 // its whole process group costs now.
 import type { ActionResult, StatusResponse, UnitInfo } from '../../api/protocol.js';
+import type { KeeperStatus } from '../../host/keeper-protocol.js';
 import { formatBytes, formatDuration } from './notice.js';
 import { renderTable } from './table.js';
 
@@ -29,4 +30,14 @@ export function renderStatus(status: StatusResponse): string {
 export function renderResults(results: readonly ActionResult[]): string {
   if (results.length === 0) return 'nothing to do\n';
   return renderTable(['NAME', 'RESULT'], results.map((r) => [r.unit, r.message])).split('\n').slice(1).join('\n');
+}
+
+/** No engine answers, but the keeper holds services: what it holds, why the engine is down, what next. */
+export function renderKeeperStatus(keeper: KeeperStatus): string {
+  const why = keeper.lastFailure === null ? '' : ` Its last failure (${keeper.lastFailure.at}): ${keeper.lastFailure.reason}.`;
+  const next = keeper.nextEngineAt === null ? '' : ` The keeper tries again at ${keeper.nextEngineAt}.`;
+  const head = `The engine is not running; the keeper (pid ${keeper.keeperPid}) still holds the services.${why}${next}\n` +
+    'tend down stops them all through the keeper.\n';
+  if (keeper.units.length === 0) return head;
+  return `${head}${renderTable(['NAME', 'PID'], keeper.units.map((u) => [u.unit, u.pid === null ? '-' : String(u.pid)]))}`;
 }

@@ -86,7 +86,7 @@ async function serveUnderKeeper(input: VerbInput): Promise<number> {
     if (input.io.env.TEND_TEST_FAULT === 'hang-on-usr2') process.on('SIGUSR2', hang);
     log(`serving ${config.file} (${hello.reason})`);
     const results = await session.started;
-    if (hello.reason === 'start') announce({ type: 'ready', results });
+    announce({ type: 'ready', results }); // every engine: the keeper judges its restarts by it; only the first reaches `up -d`
     await session.finished;
     return 0;
   } catch (error) {

@@ -1,8 +1,8 @@
 // The day-to-day verbs: ps, start, stop, restart, signal, scale, reload, down. Each is one
 // request to the project's engine, waits for its outcome and prints it; errors name the service.
-import { TendError } from '../../errors.js';
-import { connect, namesOrAll } from '../connect.js';
-import { renderResults, renderStatus } from '../render/ps.js';
+import { isTendError, TendError } from '../../errors.js';
+import { askKeeper, connect, namesOrAll } from '../connect.js';
+import { renderKeeperStatus, renderResults, renderStatus } from '../render/ps.js';
 import type { Verb, VerbInput } from '../verb.js';
 import type { ActionResponse } from '../../api/protocol.js';
 
@@ -22,10 +22,18 @@ const psVerb = (name: 'ps' | 'status'): Verb => ({
   options: { json },
   details: 'CPU and MEM cover the whole process group of each instance. STATE is where it is; LAST EXIT says how its last run ended.',
   async run(input) {
-    const { client } = await connect(input);
-    const status = await client.status();
-    input.io.stdout.write(input.values.json ? `${JSON.stringify(status)}\n` : renderStatus(status));
-    return 0;
+    const { client, paths } = await connect(input);
+    try {
+      const status = await client.status();
+      input.io.stdout.write(input.values.json ? `${JSON.stringify(status)}\n` : renderStatus(status));
+      return 0;
+    } catch (error) {
+      const keeper = isTendError(error) && error.code === 'TEND_NO_ENGINE' ? await askKeeper(paths) : null;
+      if (keeper === null) throw error;
+      // The engine is down but the services run: say what the keeper holds and why (exit 1).
+      input.io.stdout.write(input.values.json ? `${JSON.stringify({ engine: null, keeper })}\n` : renderKeeperStatus(keeper));
+      return 1;
+    }
   },
 });
 
@@ -98,10 +106,22 @@ export const downVerb: Verb = {
   options: { json },
   details: 'Returns once every process group is empty and the engine has exited.',
   async run(input) {
-    const { client } = await connect(input);
+    const { client, paths } = await connect(input);
     const { isAlive } = await import('../../host/proc.js');
+    let info: Awaited<ReturnType<typeof client.status>>['engine'];
+    try {
+      info = (await client.status()).engine;
+    } catch (error) {
+      // No engine answers, but a keeper may hold services: it stops them itself.
+      const keeper = isTendError(error) && error.code === 'TEND_NO_ENGINE' ? await askKeeper(paths, 'down') : null;
+      if (keeper === null) throw error;
+      await waitForExit(isAlive, keeper.keeperPid, 60_000);
+      if (isAlive(keeper.keeperPid)) throw new TendError('TEND_ENGINE_UNREACHABLE', `the keeper (pid ${keeper.keeperPid}) is still stopping services after 60 s`);
+      input.io.stdout.write(input.values.json ? `${JSON.stringify({ results: [], keeper: keeper.keeperPid })}\n` : 'stopped every service through the keeper (no engine was running)\n');
+      return 0;
+    }
     // Under `up -d` the keeper exits right after the engine: wait for both.
-    const { pid: engine, keeperPid: keeper } = (await client.status()).engine;
+    const { pid: engine, keeperPid: keeper } = info;
     const response = await client.down();
     await waitForExit(isAlive, engine);
     if (keeper !== null) await waitForExit(isAlive, keeper);
@@ -112,8 +132,8 @@ export const downVerb: Verb = {
 };
 
 /** `down` means gone: wait (bounded) until the process has exited, judged by /proc. */
-async function waitForExit(isAlive: (pid: number) => boolean, pid: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
+async function waitForExit(isAlive: (pid: number) => boolean, pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 

@@ -1,0 +1,141 @@
+// No way to wedge or fool the control plane: the project lock is private and never stale, the
+// CLI talks only to sockets in directories of its own user, service output cannot drive the
+// terminal, and tend's own restarts are bounded and explained — with `ps` and `down` still
+// working through the keeper when no engine can start.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isAlive, readStat } from '../../src/host/proc.js';
+import { projectPaths } from '../../src/runtime/runtime-dir.js';
+import { daemonProject, type Daemon } from '../helpers/daemon.js';
+import { nodeFixture } from '../helpers/fixtures.js';
+import { trackGroup, trackPid } from '../helpers/leak-guard.js';
+import { tendBin } from '../helpers/spawn-tend.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const OTHER = 12345;
+const asRoot = process.geteuid?.() === 0 ? false : 'needs root, to make files of another uid';
+const argv = (name: string, ...args: string[]) => JSON.stringify(nodeFixture(name, ...args));
+const forever = `services:\n  web:\n    command: ${argv('forever.mjs')}\n`;
+const configOf = (d: Daemon) => path.join(fs.realpathSync(d.dir), 'tend.yaml');
+
+/** A server at `file` that would answer anything with invented units — what a planted socket might do. */
+function fakeEngine(t: TestContext, file: string): { hits: () => number } {
+  let hits = 0;
+  const server = net.createServer((socket) => {
+    hits += 1;
+    socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"engine":{"pid":1},"units":[{"unit":"invented"}]}');
+  });
+  server.listen(file);
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { hits: () => hits };
+}
+
+test('the old lock (an abstract socket with a predictable name) held by someone else blocks nothing; six racing `up -d` start one keeper', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': forever });
+  const paths = projectPaths(configOf(d), d.env);
+  const squatter = net.createServer().listen({ path: `\0tend-${process.getuid?.() ?? 0}-${paths.id}` });
+  t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+  const results = await Promise.all(Array.from({ length: 6 }, () => d.tend(['up', '-d'])));
+  assert.equal(results.filter((r) => r.code === 0).length, 1, results.map((r) => r.stderr).join('\n'));
+  for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /an engine is already running for/);
+  assert.equal((await d.status()).units.length, 1);
+  assert.equal((fs.lstatSync(paths.lock).mode & 0o777).toString(8), '600');
+  assert.equal((fs.statSync(paths.dir).mode & 0o777).toString(8), '700');
+});
+
+test('a lock left by a SIGKILLed keeper and engine never blocks the next start', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': forever });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const { engine } = await d.status();
+  const keeper = engine.keeperPid ?? 0;
+  trackPid(keeper);
+  process.kill(keeper, 'SIGKILL');
+  process.kill(engine.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(keeper) && !isAlive(engine.pid), { what: 'keeper and engine gone' });
+  assert.ok(fs.existsSync(projectPaths(configOf(d), d.env).lock), 'the stale lock socket is still there');
+  const again = await d.tend(['up', '-d']);
+  assert.equal(again.code, 0, again.stderr);
+});
+
+test('the CLI refuses a runtime directory planted by another user, and a socket open to others — it never talks to them', { skip: asRoot }, async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': forever });
+  const paths = projectPaths(configOf(d), d.env);
+  fs.mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(paths.dir), 0o700);
+  const fake = fakeEngine(t, paths.socket);
+  await waitFor(() => fs.existsSync(paths.socket), { what: 'the fake socket' });
+  fs.chownSync(path.dirname(paths.dir), OTHER, OTHER); // planted before the victim's first run
+  for (const verb of [['ps'], ['down'], ['logs', '-n', '1']]) {
+    const result = await d.tend(verb);
+    assert.equal(result.code, 1, `${verb.join(' ')}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, /unsafe or unusable runtime directory: .* belongs to uid 12345, not to uid 0/);
+    assert.doesNotMatch(result.stdout, /invented/);
+  }
+  fs.chownSync(path.dirname(paths.dir), 0, 0);
+  fs.chmodSync(paths.socket, 0o666);
+  const open = await d.tend(['ps']);
+  assert.equal(open.code, 1);
+  assert.match(open.stderr, /engine\.sock has mode 666; it must be 600/);
+  assert.equal(fake.hits(), 0, 'nothing was ever sent to the planted socket');
+});
+
+test('service output cannot drive the terminal: escape sequences are shown as text by logs', async (t) => {
+  const print = JSON.stringify([process.execPath, '-e', 'process.stdout.write("title \\x1b]0;pwned\\x07 clear \\x1b[2J bell \\x07 done\\n"); setInterval(() => {}, 1e9)']);
+  const d = daemonProject(t, { 'tend.yaml': `services:\n  web:\n    command: ${print}\n` });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const shown = await waitFor(async () => {
+    const out = (await d.tend(['logs', 'web', '-n', '10'])).stdout;
+    return out.includes('done') && out;
+  }, { what: 'the line in tend logs' });
+  assert.match(shown, /title \^\[\]0;pwned\^G clear \^\[\[2J bell \^G done/);
+  assert.doesNotMatch(shown, /\x1b|\x07/);
+});
+
+test('an engine that cannot start again: the keeper backs off and says why in ps; down still stops everything through it', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': `services:\n  web:\n    command: ${argv('forever.mjs')}\n    instances: 2\n` });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const before = await d.status();
+  const keeper = before.engine.keeperPid ?? 0;
+  trackPid(keeper);
+  // The log directory becomes writable by everyone: every new engine refuses to start.
+  fs.chmodSync(path.join(d.dir, '.tend', 'logs'), 0o777);
+  process.kill(before.engine.pid, 'SIGKILL');
+  const engineLog = path.join(projectPaths(configOf(d), d.env).dir, 'engine.log');
+  await waitFor(() => /failed to start \(code 1\); starting a new one in 2000 ms/.test(fs.readFileSync(engineLog, 'utf8')), {
+    what: 'three failed starts, backing off', timeoutMs: 30_000, seen: () => fs.readFileSync(engineLog, 'utf8'),
+  });
+  const delays = [...fs.readFileSync(engineLog, 'utf8').matchAll(/failed to start .*in (\d+) ms/g)].map((m) => Number(m[1]));
+  assert.deepEqual(delays.slice(0, 3), [0, 1000, 2000]);
+  const ps = await d.tend(['ps']);
+  assert.equal(ps.code, 1);
+  assert.match(ps.stdout, new RegExp(`The engine is not running; the keeper \\(pid ${keeper}\\) still holds the services\\. Its last failure \\(.*\\): refusing to use a log file or directory another user could tamper with: .*logs can be written by every user \\(mode 777\\)`));
+  for (const unit of before.units) assert.match(ps.stdout, new RegExp(`web\\.${unit.instance} +${unit.pid}`));
+  const start = await d.tend(['restart', 'web']);
+  assert.equal(start.code, 3);
+  assert.match(start.stderr, /but its keeper \(pid \d+\) holds 2 service processes; the engine's last failure: refusing/);
+  const down = await d.tend(['down']);
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stdout, /stopped every service through the keeper/);
+  assert.equal(isAlive(keeper), false);
+  for (const unit of before.units) assert.equal(isAlive(unit.pid ?? 0), false);
+});
+
+test('a keeper whose first engine cannot start (a variable missing from its environment) stops and exits 1', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': `services:\n  web:\n    command: ["sleep", "\${NOT_SET_ANYWHERE}"]\n` });
+  const keeperMain = fileURLToPath(new URL('../../src/keeper/main.js', import.meta.url));
+  // As a boot unit runs it: no `up -d` in front, so the engine loads the file itself.
+  const keeper = spawn(process.execPath, [keeperMain, '--file', configOf(d), '--engine', tendBin()], { cwd: d.dir, env: { ...process.env, ...d.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackGroup(keeper.pid ?? 0);
+  let output = '';
+  keeper.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => keeper.once('exit', resolve));
+  assert.equal(code, 1, output);
+  assert.match(output, /NOT_SET_ANYWHERE/);
+  assert.match(output, /the first engine exited before it was ready/);
+  assert.equal(readStat(keeper.pid ?? 0) === null || !isAlive(keeper.pid ?? 0), true);
+});
