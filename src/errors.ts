@@ -106,6 +106,12 @@ export const catalogue = {
     status: 200,
     hint: 'read faster, or ask for less (-n, fewer services)',
   },
+  TEND_API_BUSY: {
+    message: (detail) => `the engine is too busy to take this request: ${detail}`,
+    exitCode: 1,
+    status: 503,
+    hint: 'end some `tend logs -f` / `tend events -f` readers, or try again later',
+  },
   TEND_LOG_DIR: {
     message: (detail) => `cannot write logs: ${detail}`,
     exitCode: 1,

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { TendError, isTendError } from '../errors.js';
 import { routes, type Control, type ErrorBody } from './protocol.js';
 import { readJsonBody, toActionRequest, toEventQuery, toLogQuery, toScaleRequest, toSignalRequest } from './request.js';
-import { DEFAULT_MAX_STREAM_BUFFER, writeFeed } from './stream.js';
+import { admitFollower, createFollowBudget, writeFeed, type FollowBudget } from './stream.js';
 import { createTcpGuard, type TcpGuard } from './tcp-guard.js';
 
 export interface TcpListenOptions {
@@ -27,9 +27,21 @@ export interface ApiServerOptions {
   readonly onDown?: () => void;
   /** A non-TendError thrown by the Control (a bug): the engine may log its stack. */
   readonly onInternalError?: (error: unknown) => void;
-  /** Bytes a slow stream reader may fall behind before it is dropped (default 8 MiB). */
-  readonly maxStreamBuffer?: number;
+  /** What all follow streams together may owe their readers, and how many may be open (stream.ts). */
+  readonly followBudget?: FollowBudget;
 }
+
+/**
+ * Bounds of the TCP listener, which anyone who can reach the port may open connections to: a
+ * cap on connections (more are closed as they arrive), and seconds — not minutes — for a
+ * request to arrive. The unix socket (only tend's user can reach it) keeps answering whatever
+ * the TCP side is put through.
+ */
+const TCP_MAX_CONNECTIONS = 64;
+const HEADERS_TIMEOUT_MS = 5000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 5000;
+const CHECK_INTERVAL_MS = 1000;
 
 export interface ApiServer {
   /** Stops listening and ends open streams. Does not wait for in-flight answers (`down`'s is one). */
@@ -78,7 +90,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (tcp === undefined) return { close };
     // The guard needs the bound port (port 0 is resolved by listen); until then, refuse all.
     let guard: TcpGuard = () => new TendError('TEND_API_FORBIDDEN', 'the listener is not ready');
-    const server = createServer((req, res) => void serveRequest({ req, res, handlers, options, state, guard }));
+    const server = createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: CHECK_INTERVAL_MS },
+      (req, res) => void serveRequest({ req, res, handlers, options, state, guard }),
+    );
+    server.maxConnections = TCP_MAX_CONNECTIONS;
+    // A connection must send its request within seconds; while one is served (an action may
+    // wait as long as a stop timeout) there is no deadline; between requests it may idle a little.
+    server.on('connection', (socket) => {
+      socket.on('timeout', () => socket.destroy());
+      socket.setTimeout(HEADERS_TIMEOUT_MS);
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      req.socket.setTimeout(0);
+      res.once('finish', () => req.socket.setTimeout(IDLE_TIMEOUT_MS));
+    });
     servers.push(server);
     const named = `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}`;
     await listen(server, () => server.listen({ host: tcp.host, port: tcp.port }), named);
@@ -105,7 +131,7 @@ function listen(server: Server, start: () => void, where: string): Promise<void>
   });
 }
 
-function handlersFor({ control, maxStreamBuffer = DEFAULT_MAX_STREAM_BUFFER }: ApiServerOptions, streams: Set<() => void>): Record<RouteName, Handler> {
+function handlersFor({ control, followBudget = createFollowBudget() }: ApiServerOptions, streams: Set<() => void>): Record<RouteName, Handler> {
   const body = readJsonBody; // an empty body reads as {}, so reload and down accept one or none
   const register = (end: () => void) => {
     streams.add(end);
@@ -123,12 +149,14 @@ function handlersFor({ control, maxStreamBuffer = DEFAULT_MAX_STREAM_BUFFER }: A
     upgrade: async (req) => (await body(req), control.upgrade()),
     logs: async (_req, url, res) => {
       const query = toLogQuery(url.searchParams);
-      writeFeed({ res, feed: await control.logs(query), follow: query.follow, maxBuffered: maxStreamBuffer, register });
+      if (query.follow) admitFollower(followBudget);
+      writeFeed({ res, feed: await control.logs(query), follow: query.follow, budget: followBudget, register });
       return STREAMED;
     },
     events: async (_req, url, res) => {
       const query = toEventQuery(url.searchParams);
-      writeFeed({ res, feed: await control.events(query), follow: query.follow, maxBuffered: maxStreamBuffer, register });
+      if (query.follow) admitFollower(followBudget);
+      writeFeed({ res, feed: await control.events(query), follow: query.follow, budget: followBudget, register });
       return STREAMED;
     },
   };

@@ -139,3 +139,39 @@ test('a keeper whose first engine cannot start (a variable missing from its envi
   assert.match(output, /the first engine exited before it was ready/);
   assert.equal(readStat(keeper.pid ?? 0) === null || !isAlive(keeper.pid ?? 0), true);
 });
+
+/** A port free right now on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+test('5,000 idle connections to the TCP listener: the engine holds at most a few, drops the silent ones within seconds, and the unix socket keeps answering', { timeout: 120_000 }, async (t) => {
+  const port = await freePort();
+  const d = daemonProject(t, { 'tend.yaml': `api: { listen: "127.0.0.1:${port}" }\n${forever}` });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const engine = (await d.status()).engine.pid;
+  const fds = () => fs.readdirSync(`/proc/${engine}/fd`).length;
+  const before = fds();
+  const sockets: net.Socket[] = [];
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  let closedByServer = 0;
+  for (let i = 0; i < 5000; i++) {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => {});
+    socket.on('close', () => (closedByServer += 1));
+    sockets.push(socket); // connected, never a byte sent: half-open requests
+    if (i % 500 === 499) {
+      const ps = await d.tend(['ps', '--json']);
+      assert.equal(ps.code, 0, `ps over the unix socket during the flood: ${ps.stderr}`);
+      assert.ok(fds() < before + 200, `the engine holds ${fds() - before} more descriptors`);
+    }
+  }
+  // The silent ones the server did take are closed after the header timeout (5 s).
+  await waitFor(() => closedByServer === sockets.length, { what: 'every idle connection closed by the engine', timeoutMs: 60_000, seen: () => `${closedByServer} closed` });
+  assert.ok(fds() < before + 20);
+  assert.equal((await d.tend(['ps'])).code, 0);
+});

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createClient, type ForeignCodeError } from '../../src/api/client.js';
 import type { ActionResponse, Control, EventRecord, Feed, LogQuery, LogRecord, StatusResponse } from '../../src/api/protocol.js';
+import { createFollowBudget } from '../../src/api/stream.js';
 import { startApiServer, type ApiServerOptions } from '../../src/api/server.js';
 import { TendError } from '../../src/errors.js';
 import { deferred } from '../../src/lib/deferred.js';
@@ -240,7 +241,7 @@ test('down may close the server before it answers (as the engine does): the answ
 
 test('a reader that falls too far behind is dropped with a last TEND_API_SLOW_READER line', async (t) => {
   const live = liveFeed<LogRecord>([]);
-  const { socketPath } = await serve(t, { control: fakeControl({ logs: async () => live.feed }).control, maxStreamBuffer: 64 * 1024 });
+  const { socketPath } = await serve(t, { control: fakeControl({ logs: async () => live.feed }).control, followBudget: createFollowBudget(64 * 1024) });
   const socket = connect(socketPath);
   t.after(() => socket.destroy());
   socket.write('GET /v1/logs?follow=1 HTTP/1.0\r\nHost: tend\r\n\r\n');
@@ -259,6 +260,28 @@ test('a reader that falls too far behind is dropped with a last TEND_API_SLOW_RE
   await new Promise((resolve) => socket.once('end', resolve).resume());
   const last = text.trimEnd().split('\n').at(-1) ?? '';
   assert.match(last, /"code":"TEND_API_SLOW_READER"/);
+});
+
+test('followers share one budget and are capped: one more than the cap is refused TEND_API_BUSY, and a stalled one frees its place', async (t) => {
+  const feeds: Array<ReturnType<typeof liveFeed<LogRecord>>> = [];
+  const control = fakeControl({ logs: async () => (feeds.push(liveFeed<LogRecord>([])), (feeds.at(-1) as ReturnType<typeof liveFeed<LogRecord>>).feed) }).control;
+  const { socketPath } = await serve(t, { control, followBudget: createFollowBudget(1024 * 1024, 3) });
+  const sockets = Array.from({ length: 3 }, () => {
+    const socket = connect(socketPath);
+    t.after(() => socket.destroy());
+    socket.write('GET /v1/logs?follow=1 HTTP/1.0\r\nHost: tend\r\n\r\n');
+    return socket;
+  });
+  await waitFor(() => feeds.length === 3, { what: 'three followers' });
+  await Promise.all(feeds.map((f) => f.subscribed));
+  await assert.rejects(createClient({ socketPath }).logs({ services: [], lines: 0, follow: true }, () => {}), { code: 'TEND_API_BUSY' });
+  sockets[0]?.destroy();
+  await feeds[0]?.unsubscribed;
+  const fourth = connect(socketPath);
+  t.after(() => fourth.destroy());
+  fourth.write('GET /v1/logs?follow=1 HTTP/1.0\r\nHost: tend\r\n\r\n');
+  await waitFor(() => feeds.length === 4, { what: 'a fourth follower once one left' });
+  await feeds[3]?.subscribed;
 });
 
 test('client: no socket or a dead one → TEND_NO_ENGINE naming the config file; a taken socket path refuses to start', async (t) => {
