@@ -77,10 +77,14 @@ export function toScaleRequest(body: Json): ScaleRequest {
   return { service: text(body, 'service'), instances };
 }
 
+/** Lines a read-back may ask for: past this the answer would be a file dump, not a tail. */
+export const MAX_LINES = 100_000;
+
 function wholeNumber(params: URLSearchParams, key: string, fallback: number): number {
   const raw = params.get(key);
   if (raw === null || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw bad(`"${key}" must be a whole number, got "${raw}"`);
+  if (Number(raw) > MAX_LINES) throw bad(`"${key}" must be at most ${MAX_LINES}, got ${raw}`);
   return Number(raw);
 }
 

@@ -155,9 +155,30 @@ const table: readonly BadConfig[] = [
       '    instances: two',
     ],
     expected: [
-      'tend.yaml:4:16: services.web.instances: expected an integer >= 0, got "two"',
+      'tend.yaml:4:16: services.web.instances: expected an integer from 0 to 1000, got "two"',
     ],
     codes: ['invalid-type'],
+  },
+  {
+    name: 'a billion instances',
+    file: 'tend.yaml',
+    text: ['services:', '  web:', '    command: node server.js', '    instances: 1000000000'],
+    expected: ['tend.yaml:4:16: services.web.instances: expected an integer from 0 to 1000, got 1000000000'],
+    codes: ['invalid-value'],
+  },
+  {
+    name: 'a stop timeout past what a timer holds',
+    file: 'tend.yaml',
+    text: ['services:', '  web:', '    command: node server.js', '    stop: { timeout: 600h }'],
+    expected: ['tend.yaml:4:22: services.web.stop.timeout: expected a duration of at most 24h, got "600h"'],
+    codes: ['invalid-duration'],
+  },
+  {
+    name: 'more than 10,000 processes in all',
+    file: 'tend.yaml',
+    text: ['services:', ...Array.from({ length: 11 }, (_, i) => [`  s${i}:`, '    command: node server.js', '    instances: 1000']).flat()],
+    expected: ['tend.yaml:2:3: services: these services run 11000 processes in all; tend runs at most 10000'],
+    codes: ['too-many'],
   },
   {
     name: 'negative instances',
@@ -169,7 +190,7 @@ const table: readonly BadConfig[] = [
       '    instances: -1',
     ],
     expected: [
-      'tend.yaml:4:16: services.web.instances: expected an integer >= 0, got -1',
+      'tend.yaml:4:16: services.web.instances: expected an integer from 0 to 1000, got -1',
     ],
     codes: ['invalid-value'],
   },
@@ -183,7 +204,7 @@ const table: readonly BadConfig[] = [
       '    instances: 1.5',
     ],
     expected: [
-      'tend.yaml:4:16: services.web.instances: expected an integer >= 0, got 1.5',
+      'tend.yaml:4:16: services.web.instances: expected an integer from 0 to 1000, got 1.5',
     ],
     codes: ['invalid-type'],
   },
@@ -198,7 +219,7 @@ const table: readonly BadConfig[] = [
       '      burst: 0',
     ],
     expected: [
-      'tend.yaml:5:14: services.web.start_limit.burst: expected an integer >= 1, got 0',
+      'tend.yaml:5:14: services.web.start_limit.burst: expected an integer from 1 to 1000000, got 0',
     ],
     codes: ['invalid-value'],
   },
@@ -806,7 +827,7 @@ const table: readonly BadConfig[] = [
     expected: [
       'tend.yaml:3:5: services.web: unknown key "comand" (did you mean "command"?)',
       'tend.yaml:4:14: services.web.restart: expected always, on-failure or never, got "allways" (did you mean "always"?)',
-      'tend.yaml:5:16: services.web.instances: expected an integer >= 0, got -2',
+      'tend.yaml:5:16: services.web.instances: expected an integer from 0 to 1000, got -2',
       'tend.yaml:7:14: services.worker.command: the command is empty',
       'tend.yaml:8:22: services.worker.stop.timeout: expected a duration like 250ms, 10s, 5m or 1h, got "soon"',
       'tend.yaml:11:25: services.db.backoff: unknown key "intial" (did you mean "initial"?)',
@@ -856,7 +877,7 @@ const table: readonly BadConfig[] = [
       '}',
     ],
     expected: [
-      'tend.json:5:20: services.web.instances: expected an integer >= 0, got "2"',
+      'tend.json:5:20: services.web.instances: expected an integer from 0 to 1000, got "2"',
       'tend.json:6:49: services.web.stop.timeout: expected a duration like 250ms, 10s, 5m or 1h, got 10 (add a unit: "10s" or "10ms")',
       'tend.json:8:5: services: bad service name "Bad Name": use letters, digits, - and _, starting with a letter or digit',
       'tend.json:10:3: unknown key "extra"\n  hint: allowed here: version, log_dir, services, api',
@@ -929,7 +950,7 @@ const table: readonly BadConfig[] = [
       '    logs: { keep: -1 }',
     ],
     expected: [
-      'tend.yaml:4:19: services.web.logs.keep: expected an integer >= 0, got -1',
+      'tend.yaml:4:19: services.web.logs.keep: expected an integer from 0 to 1000, got -1',
     ],
     codes: ['invalid-value'],
   },

@@ -1,7 +1,8 @@
 // Config problems as data: the Diagnostic shape, turning zod issues into positioned sentences
 // ("what, expected, got, did you mean"), sorting and formatting. Never throws for a bad config:
 // every problem becomes one Diagnostic and all of them are reported together.
-import { z } from 'zod';
+import type { z as Z } from 'zod';
+import { z } from './zod.js';
 import { describeValue, didYouMean, formatPath, listOr, suggestion, type PathSegment } from './phrasing.js';
 
 export interface Diagnostic {
@@ -57,9 +58,9 @@ export function duplicateKey(file: string, path: readonly PathSegment[], name: s
 
 /** zod issues (from safeParse with reportInput) → Problems, one per unknown key. */
 export function problemsFromIssues(
-  issues: readonly z.core.$ZodIssue[],
-  schema: z.ZodType,
-  codes?: z.core.$ZodRegistry<{ code: string }>,
+  issues: readonly Z.core.$ZodIssue[],
+  schema: Z.ZodType,
+  codes?: Z.core.$ZodRegistry<{ code: string }>,
 ): Problem[] {
   // A schema registered in `codes` names the code of every problem with its value.
   const recode = (p: Problem): Problem => {
@@ -72,7 +73,7 @@ export function problemsFromIssues(
   return problems.filter((p) => !(p.code === 'missing-key' && p.at !== undefined && explained.has(formatPath(p.at.path))));
 }
 
-function fromIssue(issue: z.core.$ZodIssue, prefix: readonly PathSegment[], schema: z.ZodType): Problem[] {
+function fromIssue(issue: Z.core.$ZodIssue, prefix: readonly PathSegment[], schema: Z.ZodType): Problem[] {
   const path = [...prefix, ...issue.path.map(toSegment)];
   const input: unknown = 'input' in issue ? issue.input : undefined;
   switch (issue.code) {
@@ -127,12 +128,12 @@ function toSegment(key: PropertyKey): PathSegment {
 }
 
 /** The keys an object in `schema` allows at `path` (through records, wrappers and pipes). */
-export function keysAt(schema: z.ZodType, path: readonly PathSegment[]): string[] {
+export function keysAt(schema: Z.ZodType, path: readonly PathSegment[]): string[] {
   const object = unwrapped(schemaAt(schema, path)).find((node) => node instanceof z.ZodObject);
   return object instanceof z.ZodObject ? Object.keys(object.shape) : [];
 }
 
-function codeAt(schema: z.ZodType, path: readonly PathSegment[], codes?: z.core.$ZodRegistry<{ code: string }>): string | undefined {
+function codeAt(schema: Z.ZodType, path: readonly PathSegment[], codes?: Z.core.$ZodRegistry<{ code: string }>): string | undefined {
   if (codes === undefined) return undefined;
   for (const node of unwrapped(schemaAt(schema, path))) {
     const entry = codes.get(node);
@@ -142,10 +143,10 @@ function codeAt(schema: z.ZodType, path: readonly PathSegment[], codes?: z.core.
 }
 
 /** The schema that validates the value at `path`, or undefined where the schema has no such place. */
-function schemaAt(schema: z.core.$ZodType, path: readonly PathSegment[]): z.core.$ZodType | undefined {
-  let node: z.core.$ZodType | undefined = schema;
+function schemaAt(schema: Z.core.$ZodType, path: readonly PathSegment[]): Z.core.$ZodType | undefined {
+  let node: Z.core.$ZodType | undefined = schema;
   for (const segment of path) {
-    const container: z.core.$ZodType | undefined = unwrapped(node).find(
+    const container: Z.core.$ZodType | undefined = unwrapped(node).find(
       (n) => n instanceof z.ZodObject || n instanceof z.ZodRecord || n instanceof z.ZodArray,
     );
     if (container instanceof z.ZodObject) node = container.shape[String(segment)];
@@ -157,11 +158,11 @@ function schemaAt(schema: z.core.$ZodType, path: readonly PathSegment[]): z.core
 }
 
 /** A schema and what it wraps: default, prefault, optional... and the input side of a pipe. */
-function unwrapped(node: z.core.$ZodType | undefined): z.core.$ZodType[] {
-  const chain: z.core.$ZodType[] = [];
+function unwrapped(node: Z.core.$ZodType | undefined): Z.core.$ZodType[] {
+  const chain: Z.core.$ZodType[] = [];
   while (node !== undefined && chain.length < 16) {
     chain.push(node);
-    const def: z.core.$ZodTypeDef = node._zod.def;
+    const def: Z.core.$ZodTypeDef = node._zod.def;
     if (node instanceof z.ZodPipe) node = node.in;
     else if ('innerType' in def && def.innerType instanceof z.ZodType) node = def.innerType;
     else node = undefined;

@@ -11,6 +11,7 @@ import { findConfigFile } from './find.js';
 import { interpolateConfig, type Env } from './interpolate.js';
 import { formatOf, parseConfigText } from './parse.js';
 import { formatPath, type PathSegment } from './phrasing.js';
+import { MAX_PROCESSES } from './limits.js';
 import { configSchema, diagnosticCodes, type Config, type ConfigSpec, type ServiceConfig, type ServiceSpec } from './schema.js';
 import type { SourceMap } from './source-map.js';
 
@@ -34,7 +35,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
   const file = findConfigFile(options);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBounded(file);
   } catch (error) {
     throw new TendError('TEND_CONFIG_UNREADABLE', `${file}: ${reasonOf(error)}`, { cause: error });
   }
@@ -93,6 +94,10 @@ function normalise(ctx: NormaliseContext): Config {
     return normaliseService({ ctx, name, spec, dir, logDir });
   });
   if (services.length === 0) ctx.warnings.push({ path: ['services'], code: 'no-services', message: 'no services are defined' });
+  const processes = services.reduce((sum, service) => sum + service.instances, 0);
+  if (processes > MAX_PROCESSES) {
+    ctx.problems.push({ path: ['services'], code: 'too-many', message: `these services run ${processes} processes in all; tend runs at most ${MAX_PROCESSES}` });
+  }
   const owners = new Map<string, string>();
   for (const service of services) {
     const owner = owners.get(service.logs.file);
@@ -175,7 +180,7 @@ function readEnvFiles(ctx: Context, entries: readonly [unknown, PathSegment[]][]
     const absolute = nodePath.resolve(dir, relative);
     let text: string;
     try {
-      text = fs.readFileSync(absolute, 'utf8');
+      text = readBounded(absolute);
     } catch (error) {
       ctx.problems.push({
         path, code: 'env-file',
@@ -206,6 +211,25 @@ function isDirectory(path: string): boolean {
     return fs.statSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** A config or env file is read whole, but never more than MAX_FILE_BYTES: a bigger one is refused. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+function readBounded(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+    if (stat.size > MAX_FILE_BYTES) throw new Error(`it is ${stat.size} bytes; tend reads at most ${MAX_FILE_BYTES} (1 MiB)`);
+    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length <= MAX_FILE_BYTES; length += read) read = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES} bytes (1 MiB), the most tend reads`);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -2,19 +2,22 @@
 // validation (safeParse → issues that diagnostics.ts turns into positioned sentences) and the
 // JSON Schema for editors (toJsonSchema, committed as schema/tend.schema.json, drift-tested).
 // Durations and sizes are written as strings in the file and come out as numbers (ms, bytes).
-import { z } from 'zod';
+import type { z as Z } from 'zod';
+import { z } from './zod.js';
 import { formatHost, isLoopback, listenPattern, parseListen, type ListenAddress } from './listen.js';
+import { MAX_DURATION_MS, MAX_INSTANCES } from './limits.js';
 import { describeValue, suggestion } from './phrasing.js';
 import {
   durationPattern, formatDuration, isBareNumber, parseDuration, parseSignal, parseSize, sizePattern, stopSignals,
 } from './units.js';
+
 
 /** Every message here is "expected WHAT, got VALUE"; diagnostics.ts prefixes the key path. */
 const expecting = (what: string) => (issue: { readonly input?: unknown }) =>
   `expected ${what}, got ${describeValue(issue.input)}`;
 
 /** A custom issue with a stable diagnostic code in params (diagnostics.ts reads params.code). */
-function report(ctx: z.RefinementCtx, code: string, input: unknown, message: string, path?: PropertyKey[]): void {
+function report(ctx: Z.RefinementCtx, code: string, input: unknown, message: string, path?: PropertyKey[]): void {
   ctx.addIssue({ code: 'custom', input, message, params: { code }, ...(path ? { path } : {}) });
 }
 
@@ -36,7 +39,11 @@ const duration = z
   .union([z.string().meta({ pattern: durationPattern.source }), z.literal(0)], { error: (issue) => durationMessage(issue.input) })
   .transform((value, ctx) => {
     const ms = parseDuration(value);
-    if (ms !== null) return ms;
+    if (ms !== null && ms <= MAX_DURATION_MS) return ms;
+    if (ms !== null) {
+      report(ctx, 'invalid-duration', value, `expected a duration of at most 24h, got ${describeValue(value)}`);
+      return z.NEVER;
+    }
     report(ctx, 'invalid-duration', value, durationMessage(value));
     return z.NEVER;
   })
@@ -67,7 +74,10 @@ const signal = z
   .meta({ description: `A signal name: ${stopSignals.join(', ')} (the SIG prefix is optional).` });
 diagnosticCodes.add(signal, { code: 'invalid-signal' });
 
-const count = (min: number) => z.number({ error: expecting(`an integer >= ${min}`) }).int().min(min);
+const count = (min: number, max: number) => {
+  const words = `an integer from ${min} to ${max}`;
+  return z.number({ error: expecting(words) }).int({ error: expecting(words) }).min(min, { error: expecting(words) }).max(max, { error: expecting(words) });
+};
 const path = (what: string) => z.string({ error: expecting(what) }).min(1, { error: expecting(what) });
 
 const command = z
@@ -107,7 +117,7 @@ const backoff = z
 
 const startLimit = z.strictObject(
   {
-    burst: count(1).default(10).describe('More than this many starts within `interval` parks the service in fatal. Default 10.'),
+    burst: count(1, 1_000_000).default(10).describe('More than this many starts within `interval` parks the service in fatal. Default 10.'),
     interval: duration.prefault('60s').describe('The window for `burst`. Default 60s.'),
   },
   { error: expecting('a map with burst and interval') },
@@ -137,7 +147,7 @@ const logs = z.strictObject(
   {
     file: path('a file path').optional().describe('Log file of this service, relative to the config file. Default <log_dir>/<name>.log.'),
     max_size: size.prefault('10M').describe('Rotate the file when it reaches this size. Default 10M.'),
-    keep: count(0).default(5).describe('Rotated files kept. Default 5.'),
+    keep: count(0, 1000).default(5).describe('Rotated files kept. Default 5.'),
     // Optional rather than .default(false): an absent key and false mean the same, and configs
     // written before the key existed keep comparing equal.
     compress: z
@@ -147,7 +157,7 @@ const logs = z.strictObject(
       .describe('Gzip rotated files other than the newest, in the background (file.2.gz …; file.1 stays plain). Default false.'),
     mode: logMode.optional().describe('Who may read the log files: "0600" (default: only tend\'s user), "0640" (also `group`) or "0644" (everyone). Never writable by others.'),
     group: z
-      .union([z.string().min(1), count(0)], { error: expecting('a group name or number') })
+      .union([z.string().min(1), count(0, 2 ** 31 - 1)], { error: expecting('a group name or number') })
       .optional()
       .describe('Group of the log files (with mode "0640", e.g. a log shipper\'s group). Default: tend\'s own.'),
   },
@@ -173,7 +183,7 @@ export const serviceSchema = z.strictObject(
       .union([path('a file path'), z.array(path('a file path'))], { error: expecting('a file path or a list of file paths') })
       .optional()
       .describe('KEY=VALUE file(s), relative to the config file; later files and `env` win.'),
-    instances: count(0).default(1).describe('Copies to run: NAME.0, NAME.1, ... each with TEND_INSTANCE set. Default 1.'),
+    instances: count(0, MAX_INSTANCES).default(1).describe('Copies to run: NAME.0, NAME.1, ... each with TEND_INSTANCE set. Default 1.'),
     restart: restart.default('on-failure'),
     backoff: backoff.prefault({}),
     start_limit: startLimit.prefault({}),
@@ -242,8 +252,8 @@ export const configSchema = z
   .meta({ title: 'tend config', description: 'The services tend runs: tend.yaml, tend.yml, tend.json or tend.toml.' });
 
 /** A service as the file says it, with defaults applied and units converted (ms, bytes). */
-export type ServiceSpec = z.output<typeof serviceSchema>;
-export type ConfigSpec = z.output<typeof configSchema>;
+export type ServiceSpec = Z.output<typeof serviceSchema>;
+export type ConfigSpec = Z.output<typeof configSchema>;
 export type RestartPolicy = ServiceSpec['restart'];
 
 /** The JSON Schema for editors: the input side (strings like "10s"), not the parsed numbers. */

@@ -16,6 +16,7 @@ import type {
   UnitInfo,
 } from '../api/protocol.js';
 import os from 'node:os';
+import { MAX_INSTANCES, MAX_PROCESSES } from '../config/limits.js';
 import { TendError } from '../errors.js';
 import { followEvents, followLogs, readLastEvents, readLastLines } from '../logs/follow.js';
 import type { Engine } from './engine.js';
@@ -74,8 +75,12 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
       return { results: shape(engine.signal(engine.select(request.services), signal as NodeJS.Signals)) };
     },
     async scale(request) {
-      if (!Number.isInteger(request.instances) || request.instances < 0) {
-        throw new TendError('TEND_USAGE', `instances must be a whole number >= 0, got ${request.instances}`);
+      if (!Number.isInteger(request.instances) || request.instances < 0 || request.instances > MAX_INSTANCES) {
+        throw new TendError('TEND_USAGE', `instances must be a whole number from 0 to ${MAX_INSTANCES}, got ${request.instances}`);
+      }
+      const others = engine.config().services.filter((s) => s.name !== request.service).reduce((sum, s) => sum + s.instances, 0);
+      if (others + request.instances > MAX_PROCESSES) {
+        throw new TendError('TEND_USAGE', `${request.instances} instances would make ${others + request.instances} processes in all; tend runs at most ${MAX_PROCESSES}`);
       }
       return { results: shape(await engine.scale(request.service, request.instances)) };
     },

@@ -13,6 +13,7 @@ import { groupExists, liveGroups, readStat } from './proc.js';
 const EXIT_GRACE_MS = 50;
 /** Group-emptiness checks: every 10 ms for a stop's first 100 ms (most finish by then), then 50. */
 const [FAST_POLL_MS, SLOW_POLL_MS, FAST_PHASE_MS] = [10, 50, 100];
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const NO_CONT: ReadonlySet<NodeJS.Signals> = new Set(['SIGKILL', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU']);
 
 interface Stop {
@@ -218,7 +219,8 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
         entry.stop.answers += 1; // a repeated stop shares the pending one's deadline and answer
         return;
       }
-      entry.stop = { forced: false, answers: 1, since: Date.now(), killTimer: setTimeout(() => forceStop(entry), timeoutMs) };
+      // Clamped: past 2^31-1 ms Node fires a timer at once, which would SIGKILL at once.
+      entry.stop = { forced: false, answers: 1, since: Date.now(), killTimer: setTimeout(() => forceStop(entry), Math.min(timeoutMs, MAX_TIMER_MS)) };
       stopping.add(entry);
       if (!reached && entry.exitReported) setImmediate(poll); // already empty: answer promptly
       else schedulePoll();

@@ -175,3 +175,31 @@ test('5,000 idle connections to the TCP listener: the engine holds at most a few
   assert.ok(fds() < before + 20);
   assert.equal((await d.tend(['ps'])).code, 0);
 });
+
+test('bounds: a billion instances or lines is refused with a sentence; tend works with 96 file descriptors', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': forever });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const scale = await d.tend(['scale', 'web=1000000000']);
+  assert.equal(scale.code, 2);
+  assert.match(scale.stderr, /^tend: instances must be a whole number from 0 to 1000, got 1000000000$/m);
+  const logs = await d.tend(['logs', '-n', '1000000000']);
+  assert.equal(logs.code, 2);
+  assert.match(logs.stderr, /"lines" must be at most 100000, got 1000000000/);
+  assert.equal((await d.status()).units.length, 1, 'the engine still answers, with its one unit');
+  assert.equal((await d.tend(['down'])).code, 0);
+  // A low descriptor limit: everything tend opens (the schema library included) fits.
+  const low = (args: string) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('sh', ['-c', `ulimit -n 96 && exec "$0" "$@"`, process.execPath, tendBin(), ...args.split(' ')], { cwd: d.dir, env: { ...process.env, ...d.env, NO_COLOR: '1' } });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.once('close', (code) => resolve({ code, out }));
+    });
+  const check = await low('check');
+  assert.equal(check.code, 0, check.out);
+  const up = await low('up -d');
+  assert.equal(up.code, 0, up.out);
+  assert.equal((await low('ps')).code, 0);
+  assert.equal((await low('down')).code, 0);
+});
