@@ -5,6 +5,10 @@
 // is answered while the rest of tend is still loading (the CLI is imported after that).
 import { openKeeperChannel } from './cli/keeper-channel.js';
 import { runEmergencyHooks } from './lib/emergency.js';
+import { closeInheritedDescriptors } from './lib/inherited-fds.js';
+
+// First of all: nothing this process was started with beyond stdin/out/err goes on to a service.
+closeInheritedDescriptors();
 
 const debug = process.argv.includes('--debug');
 

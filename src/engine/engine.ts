@@ -72,6 +72,14 @@ interface UnitEntry {
   waiters: Array<(state: UnitState) => boolean>;
 }
 
+/**
+ * tend's own control variables, read by tend and never passed on to a service (a service that
+ * prints its environment must not publish the API token). A service's `env` may still set them.
+ */
+const TEND_CONTROL_VARIABLES: ReadonlySet<string> = new Set([
+  'TEND_API_TOKEN', 'TEND_FILE', 'TEND_RUNTIME_DIR', 'TEND_SYSTEMD_DIR', 'TEND_MEMORY_CHECK_MS', 'TEND_TEST_FAULT', 'TEND_TEST_ADVERTISE_PROTOCOLS',
+]);
+
 const restingPhases: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'fatal']);
 const USAGE_TTL_MS = 1000;
 /**
@@ -216,7 +224,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   }
 
   const inherited: Record<string, string> = {};
-  for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined) inherited[key] = value;
+  for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined && !TEND_CONTROL_VARIABLES.has(key)) inherited[key] = value;
   const envOf = (service: ServiceConfig, ref: UnitRef): Record<string, string> => ({
     ...inherited,
     ...service.env,

@@ -7,10 +7,14 @@
 import { parseArgs } from 'node:util';
 import { runKeeper } from './keeper.js';
 import { runEmergencyHooks } from '../lib/emergency.js';
+import { closeInheritedDescriptors } from '../lib/inherited-fds.js';
 import { acquireLock } from '../runtime/lock.js';
 import { endLeftovers } from '../runtime/leftovers.js';
 import { ensurePrivateDir, projectPaths } from '../runtime/runtime-dir.js';
 import { createStateJournal, readState, recordOf } from '../runtime/state-file.js';
+
+// Started by systemd or a shell: whatever else it was handed must not reach the services.
+closeInheritedDescriptors();
 
 const log = (text: string): void => {
   try {

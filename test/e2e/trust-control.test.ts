@@ -203,3 +203,39 @@ test('bounds: a billion instances or lines is refused with a sentence; tend work
   assert.equal((await low('ps')).code, 0);
   assert.equal((await low('down')).code, 0);
 });
+
+test('nothing of tend reaches a service: no descriptor but 0, 1 and 2, no TEND_API_TOKEN; a pipe handed to `up -d` is let go at once', async (t) => {
+  // sleep opens nothing of its own: every descriptor it has, it was given.
+  const d = daemonProject(t, { 'tend.yaml': `services:\n  web:\n    command: ["sleep", "100000"]\n    env: { MINE: "kept" }\n` });
+  fs.writeFileSync(path.join(d.dir, 'secret'), 'TOP SECRET\n', { mode: 0o600 });
+  // As a CI step: fds 5, 17 and 100 open on a secret, fd 18 the step's own output pipe.
+  const child = spawn('bash', ['-c', `exec 5<secret 17<secret 100<secret 18>&1; exec "$0" "$@"`, process.execPath, tendBin(), 'up', '-d'], {
+    cwd: d.dir,
+    env: { ...process.env, ...d.env, TEND_API_TOKEN: 'do-not-leak', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  // EOF on the pipe means every process holding it — keeper, engine, services — let it go.
+  await new Promise((resolve) => child.stdout.once('close', resolve));
+  assert.match(out, /web +started \(pid \d+\)/);
+  const { units } = await d.status();
+  const pid = units[0]?.pid ?? 0;
+  assert.deepEqual(fs.readdirSync(`/proc/${pid}/fd`).sort(), ['0', '1', '2']);
+  const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+  assert.ok(environ.includes('MINE=kept'));
+  assert.ok(environ.includes('TEND_SERVICE=web'));
+  assert.equal(environ.filter((entry) => /^TEND_(API_TOKEN|RUNTIME_DIR|FILE)=/.test(entry)).length, 0, environ.filter((e) => e.startsWith('TEND_')).join(' '));
+  const engine = (await d.status()).engine;
+  for (const tendPid of [engine.pid, engine.keeperPid ?? 0]) {
+    for (const fd of fs.readdirSync(`/proc/${tendPid}/fd`)) {
+      let target = '';
+      try {
+        target = fs.readlinkSync(`/proc/${tendPid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      assert.ok(!target.endsWith('/secret'), `tend (pid ${tendPid}) holds the secret at fd ${fd}`);
+    }
+  }
+});
