@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { interpolate, interpolateConfig } from './interpolate.js';
+import { interpolate, interpolateConfig, shellCommand } from './interpolate.js';
 
 const env = { HOST: 'db.local', EMPTY: '', PORT: '5432' };
 
@@ -70,7 +70,7 @@ test('interpolateConfig touches only the templated settings, and copies', () => 
         logs: { file: 'db.local.log', max_size: '${HOST}' },
         restart: '${HOST}',
       },
-      '${HOST}': { command: 'echo db.local $HOME' },
+      '${HOST}': { command: 'echo ${HOST} $HOME' }, // a string command is its shell's to expand
     },
   });
 });
@@ -81,4 +81,14 @@ test('interpolateConfig names the path of each problem', () => {
     ['services.web.command.1', 'undefined-variable'],
     ['services.web.env.A', 'undefined-variable'],
   ]);
+});
+
+test('a string command keeps its references for the shell: values are never parsed as shell code', () => {
+  // $$ is a $ for the shell, as it always was: "$$HOME" reaches it as "$HOME".
+  assert.deepEqual(shellCommand('echo ${A} ${B:-x} $$HOME ${C}'), {
+    text: 'echo ${A} ${B:-x} $HOME ${C}',
+    references: [{ name: 'A', hasDefault: false }, { name: 'B', hasDefault: true }, { name: 'C', hasDefault: false }],
+    issues: [],
+  });
+  assert.deepEqual(shellCommand('echo ${1}').issues.map((i) => i.code), ['invalid-interpolation']);
 });

@@ -1,6 +1,11 @@
 // ${VAR}, ${VAR:-default} and $$ in the string values of a config, from a given env object, as
 // data: nothing goes through a shell, and a lone $ (as in "$HOME" for a shell command) is left
 // alone. Runs on the parsed value before validation, so problems keep their key paths.
+//
+// A string command is the exception: it is shell code, so a value pasted into it would be
+// parsed by /bin/sh and could run (`$(touch x)`). There the references stay as they are for the
+// shell to expand — a parameter expansion never runs its value — and load.ts puts each
+// referenced variable into the service's environment. Only `$$` becomes `$`.
 import type { Problem } from './diagnostics.js';
 import type { PathSegment } from './phrasing.js';
 
@@ -40,7 +45,46 @@ export function interpolate(text: string, env: Env): Expansion {
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
 }
 
-function expandReference(inner: string, env: Env, issues: Issue[]): string {
+/** A ${NAME} or ${NAME:-default} that a string command's shell will expand. */
+export interface ShellReference {
+  readonly name: string;
+  readonly hasDefault: boolean;
+}
+
+/**
+ * A string command as its shell gets it: `$$` → `$`, every ${...} left for the shell to expand
+ * (checked to be a plain ${NAME} or ${NAME:-default}), and the names it refers to.
+ */
+export function shellCommand(text: string): { readonly text: string; readonly references: readonly ShellReference[]; readonly issues: readonly Issue[] } {
+  const issues: Issue[] = [];
+  const references: ShellReference[] = [];
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const char = text[i] as string;
+    const next = text[i + 1];
+    if (char !== '$' || (next !== '$' && next !== '{')) {
+      out += char;
+      i++;
+    } else if (next === '$') {
+      out += '$';
+      i += 2;
+    } else {
+      const close = text.indexOf('}', i + 2);
+      if (close === -1) {
+        issues.push({ code: 'invalid-interpolation', message: `"\${" without a closing "}" in ${JSON.stringify(text)}`, hint: 'write $$ for a literal $' });
+        break;
+      }
+      const match = parseReference(text.slice(i + 2, close), issues);
+      if (match) references.push({ name: match.name, hasDefault: match.fallback !== undefined });
+      out += text.slice(i, close + 1);
+      i = close + 1;
+    }
+  }
+  return { text: out, references, issues };
+}
+
+function parseReference(inner: string, issues: Issue[]): { name: string; fallback: string | undefined } | null {
   const match = /^([A-Za-z_][A-Za-z0-9_]*)(:-([\s\S]*))?$/.exec(inner);
   if (!match) {
     issues.push({
@@ -48,17 +92,42 @@ function expandReference(inner: string, env: Env, issues: Issue[]): string {
       message: `bad variable reference "\${${inner}}"`,
       hint: 'write ${NAME} or ${NAME:-default} (and $$ for a literal $)',
     });
-    return '';
+    return null;
   }
-  const [, name = '', hasDefault, fallback = ''] = match;
-  const value = env[name];
-  if (hasDefault !== undefined) return value === undefined || value === '' ? fallback : value;
+  return { name: match[1] ?? '', fallback: match[2] === undefined ? undefined : (match[3] ?? '') };
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh']);
+
+/**
+ * Where an argv hands a script to a shell (`["sh", "-c", SCRIPT, ...]`, also `bash -lc`): that
+ * element is shell code like a string command, so it is treated like one. -1 when there is none.
+ */
+export function shellScriptIndex(argv: readonly unknown[]): number {
+  const program = typeof argv[0] === 'string' ? argv[0].slice(argv[0].lastIndexOf('/') + 1) : '';
+  if (!SHELLS.has(program)) return -1;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (typeof arg !== 'string' || !arg.startsWith('-') || arg === '-' || arg === '--') return -1;
+    if (!arg.startsWith('--') && arg.includes('c')) return i + 1 < argv.length ? i + 1 : -1;
+  }
+  return -1;
+}
+
+/** The problem of a ${NAME} with no value and no default. */
+export const unsetVariable = (name: string): Issue => ({
+  code: 'undefined-variable',
+  message: `\${${name}} is not set`,
+  hint: `set ${name} in the environment tend runs in, or give a default: \${${name}:-value}`,
+});
+
+function expandReference(inner: string, env: Env, issues: Issue[]): string {
+  const match = parseReference(inner, issues);
+  if (!match) return '';
+  const value = env[match.name];
+  if (match.fallback !== undefined) return value === undefined || value === '' ? match.fallback : value;
   if (value !== undefined) return value;
-  issues.push({
-    code: 'undefined-variable',
-    message: `\${${name}} is not set`,
-    hint: `set ${name} in the environment tend runs in, or give a default: \${${name}:-value}`,
-  });
+  issues.push(unsetVariable(match.name));
   return '';
 }
 
@@ -80,7 +149,11 @@ export function interpolateConfig(raw: unknown, env: Env): { value: unknown; pro
       problems.push(...result.issues.map((issue) => ({ ...issue, path })));
       return value;
     }
-    if (Array.isArray(value)) return value.map((item, index) => expand(item, [...path, index]));
+    if (Array.isArray(value)) {
+      // The script a shell is handed in an argv is left to that shell, as a string command is.
+      const script = path.at(-1) === 'command' ? shellScriptIndex(value) : -1;
+      return value.map((item, index) => (index === script ? item : expand(item, [...path, index])));
+    }
     return value;
   };
   const root: Json = { ...raw };
@@ -99,8 +172,9 @@ export function interpolateConfig(raw: unknown, env: Env): { value: unknown; pro
 
 function expandService(service: Json, path: PathSegment[], expand: (value: unknown, path: PathSegment[]) => unknown): Json {
   const out: Json = { ...service };
+  // A string command is the shell's to expand (see the top); an argv is expanded here.
   for (const key of ['command', 'cwd', 'env_file'] as const) {
-    if (key in out) out[key] = expand(out[key], [...path, key]);
+    if (key in out && !(key === 'command' && typeof out[key] === 'string')) out[key] = expand(out[key], [...path, key]);
   }
   const env = out['env'];
   if (isMap(env)) {

@@ -8,7 +8,7 @@ import { formatDiagnostic, placeProblems, problemsFromIssues, sortDiagnostics, t
 import { parseEnvFile } from './env-file.js';
 import { findGroup } from './accounts.js';
 import { findConfigFile } from './find.js';
-import { interpolateConfig, type Env } from './interpolate.js';
+import { interpolateConfig, shellCommand, shellScriptIndex, unsetVariable, type Env } from './interpolate.js';
 import { formatOf, parseConfigText } from './parse.js';
 import { formatPath, type PathSegment } from './phrasing.js';
 import { MAX_PROCESSES } from './limits.js';
@@ -57,7 +57,7 @@ export function loadConfigText({ text, file, env }: { text: string; file: string
   }
   const diagnostics = [...parsed.diagnostics];
   const warnings: Problem[] = [];
-  const ctx = { file, source: parsed.source, problems, warnings, diagnostics };
+  const ctx = { file, source: parsed.source, problems, warnings, diagnostics, env };
   // env_files are read even when the schema failed, so a missing one is reported with the rest.
   const envFiles = readAllEnvFiles(ctx, interpolated.value);
   let config: Config | undefined;
@@ -75,6 +75,8 @@ interface Context {
   readonly warnings: Problem[];
   /** Problems inside env files carry their own file and position. */
   readonly diagnostics: Diagnostic[];
+  /** The environment tend runs in: where ${VAR} finds its value. */
+  readonly env: Env;
 }
 
 interface NormaliseContext extends Context {
@@ -124,10 +126,14 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
       message: `${cwd} is not a directory (yet); starts fail until it is`,
     });
   }
-  const env = { ...ctx.envFiles.get(name), ...spec.env };
+  const env: Record<string, string> = { ...ctx.envFiles.get(name), ...spec.env };
+  // Shell code (a string command, or the script of `sh -c` in an argv) expands its own ${VAR}.
+  const scriptAt = typeof command === 'string' ? -1 : shellScriptIndex(command);
+  const argv = typeof command === 'string' ? ['/bin/sh', '-c', shellScript(ctx, [name], command, env)] : [...command];
+  if (scriptAt >= 0) argv[scriptAt] = shellScript(ctx, [name, scriptAt], argv[scriptAt] ?? '', env);
   return {
     name,
-    argv: typeof command === 'string' ? ['/bin/sh', '-c', command] : [...command],
+    argv,
     shell: typeof command === 'string',
     cwd,
     env,
@@ -139,6 +145,25 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     max_memory: spec.max_memory,
     logs: { ...logs, file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file), ...logGroup(ctx, name, logs.group) },
   };
+}
+
+/**
+ * A string command for /bin/sh: its ${VAR} references are left for the shell to expand, so no
+ * value is ever parsed as shell code, and each variable it names is given to the service — from
+ * its env or env_file, else from tend's environment (added to `env`, so the shell finds it even
+ * where tend would not pass it on). A reference with no value and no default is a problem.
+ */
+function shellScript(ctx: NormaliseContext, [name, index]: [string, number?], command: string, env: Record<string, string>): string {
+  const path: PathSegment[] = ['services', name, 'command', ...(index === undefined ? [] : [index])];
+  const script = shellCommand(command);
+  for (const issue of script.issues) ctx.problems.push({ ...issue, path });
+  for (const { name: variable, hasDefault } of script.references) {
+    if (variable in env) continue;
+    const value = ctx.env[variable];
+    if (value !== undefined) env[variable] = value;
+    else if (!hasDefault) ctx.problems.push({ ...unsetVariable(variable), path });
+  }
+  return script.text;
 }
 
 /** The gid of `logs.group`, which tend must be able to give its files (root, or a member). */

@@ -239,3 +239,29 @@ test('nothing of tend reaches a service: no descriptor but 0, 1 and 2, no TEND_A
     }
   }
 });
+
+test('a variable\'s value is never run as shell code: string commands and `sh -c` scripts get it from their environment', async (t) => {
+  const d = daemonProject(t, {
+    'tend.yaml': [
+      'services:',
+      '  str:',
+      '    command: "echo ${EVIL} > str.txt; exec sleep 100000"',
+      '  argv:',
+      '    command: ["sh", "-c", "echo \\"${EVIL}\\" > argv.txt; exec sleep 100000"]',
+      '  data:',
+      '    command: ["sh", "-c", "printf %s \\"$1\\" > data.txt; exec sleep 100000", "data", "${EVIL}"]',
+      '',
+    ].join('\n'),
+  });
+  const evil = '$(touch pwned1); touch pwned2 `touch pwned3`';
+  assert.equal((await d.tend(['up', '-d'], { env: { EVIL: evil } })).code, 0);
+  await waitFor(() => ['str', 'argv', 'data'].every((name) => fs.existsSync(path.join(d.dir, `${name}.txt`))), { what: 'the three services to write' });
+  for (const file of ['pwned1', 'pwned2', 'pwned3']) assert.equal(fs.existsSync(path.join(d.dir, file)), false, `${file} was created`);
+  assert.equal(fs.readFileSync(path.join(d.dir, 'str.txt'), 'utf8'), `${evil}\n`);
+  assert.equal(fs.readFileSync(path.join(d.dir, 'argv.txt'), 'utf8'), `${evil}\n`);
+  assert.equal(fs.readFileSync(path.join(d.dir, 'data.txt'), 'utf8'), evil);
+  const unset = daemonProject(t, { 'tend.yaml': 'services:\n  str:\n    command: "echo ${NOPE_NOT_SET}"\n' });
+  const check = await unset.tend(['check']);
+  assert.equal(check.code, 2);
+  assert.match(check.stderr, /services\.str\.command: \$\{NOPE_NOT_SET\} is not set/);
+});
