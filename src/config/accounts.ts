@@ -8,6 +8,8 @@ export interface Account {
   readonly uid: number;
   readonly gid: number;
   readonly home: string;
+  /** In /etc/passwd (a bare uid is not: no name, no supplementary groups). */
+  readonly known: boolean;
 }
 
 export interface Group {
@@ -37,7 +39,7 @@ function table(file: string): string[][] {
 function load(): { users: Account[]; groups: Group[] } {
   cache ??= {
     users: table('/etc/passwd').flatMap(([name = '', , uid = '', gid = '', , home = '']) =>
-      /^\d+$/.test(uid) && /^\d+$/.test(gid) ? [{ name, uid: Number(uid), gid: Number(gid), home }] : [],
+      /^\d+$/.test(uid) && /^\d+$/.test(gid) ? [{ name, uid: Number(uid), gid: Number(gid), home, known: true }] : [],
     ),
     groups: table('/etc/group').flatMap(([name = '', , gid = '', members = '']) =>
       /^\d+$/.test(gid) ? [{ name, gid: Number(gid), members: members.split(',').filter(Boolean) }] : [],
@@ -52,7 +54,7 @@ const isId = (value: string | number): boolean => typeof value === 'number' || /
 export function findUser(user: string | number): Account | null {
   const found = load().users.find((u) => (isId(user) ? u.uid === Number(user) : u.name === user));
   if (found) return found;
-  return isId(user) ? { name: String(user), uid: Number(user), gid: Number(user), home: '/' } : null;
+  return isId(user) ? { name: String(user), uid: Number(user), gid: Number(user), home: '/', known: false } : null;
 }
 
 /** A group by name or gid; a gid with no entry is still a group. */

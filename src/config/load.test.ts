@@ -105,6 +105,7 @@ const expected = (file: string): Config => ({
       start_limit: { burst: 3, interval: 30_000 },
       stop: { signal: 'SIGINT', timeout: 5000 },
       max_memory: 512 * 1024 ** 2,
+      runAs: null,
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -120,6 +121,7 @@ const expected = (file: string): Config => ({
       start_limit: { burst: 10, interval: 60_000 },
       stop: { signal: 'SIGTERM', timeout: 10_000 },
       max_memory: undefined,
+      runAs: null,
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],

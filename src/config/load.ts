@@ -6,13 +6,13 @@ import * as nodePath from 'node:path';
 import { TendError } from '../errors.js';
 import { formatDiagnostic, placeProblems, problemsFromIssues, sortDiagnostics, type Diagnostic, type Problem } from './diagnostics.js';
 import { parseEnvFile } from './env-file.js';
-import { findGroup } from './accounts.js';
+import { findGroup, findUser } from './accounts.js';
 import { findConfigFile } from './find.js';
 import { interpolateConfig, shellCommand, shellScriptIndex, unsetVariable, type Env } from './interpolate.js';
 import { formatOf, parseConfigText } from './parse.js';
 import { formatPath, type PathSegment } from './phrasing.js';
 import { MAX_PROCESSES } from './limits.js';
-import { configSchema, diagnosticCodes, type Config, type ConfigSpec, type ServiceConfig, type ServiceSpec } from './schema.js';
+import { configSchema, diagnosticCodes, type RunAs, type Config, type ConfigSpec, type ServiceConfig, type ServiceSpec } from './schema.js';
 import type { SourceMap } from './source-map.js';
 
 export type LoadResult =
@@ -143,6 +143,7 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     start_limit: spec.start_limit,
     stop: spec.stop,
     max_memory: spec.max_memory,
+    runAs: runAsOf(ctx, name, spec.user, spec.group),
     logs: { ...logs, file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file), ...logGroup(ctx, name, logs.group) },
   };
 }
@@ -164,6 +165,33 @@ function shellScript(ctx: NormaliseContext, [name, index]: [string, number?], co
     else if (!hasDefault) ctx.problems.push({ ...unsetVariable(variable), path });
   }
   return script.text;
+}
+
+/**
+ * Who the service runs as. Another user (or group) needs tend to be root: a process can only
+ * give away privileges it has. Names come from /etc/passwd and /etc/group; numbers stand alone.
+ */
+function runAsOf(ctx: Context, name: string, user: string | number | undefined, group: string | number | undefined): RunAs | null {
+  if (user === undefined && group === undefined) return null;
+  const base = ['services', name];
+  const euid = process.geteuid?.() ?? 0;
+  const account = user === undefined ? findUser(euid) : findUser(user);
+  if (account === null) {
+    ctx.problems.push({ path: [...base, 'user'], code: 'unknown-user', message: `there is no user named ${JSON.stringify(user)} in /etc/passwd`, hint: 'give the uid instead if the account comes from a directory service' });
+    return null;
+  }
+  const primary = group === undefined ? { gid: account.gid } : findGroup(group);
+  if (primary === null) {
+    ctx.problems.push({ path: [...base, 'group'], code: 'unknown-group', message: `there is no group named ${JSON.stringify(group)} in /etc/group` });
+    return null;
+  }
+  const runAs: RunAs = { uid: account.uid, gid: primary.gid, name: account.name, home: account.home, known: account.known };
+  const foreign = runAs.uid !== euid || runAs.gid !== (process.getegid?.() ?? 0);
+  if (foreign && euid !== 0) {
+    const key = user !== undefined && runAs.uid !== euid ? 'user' : 'group';
+    ctx.problems.push({ path: [...base, key], code: 'needs-root', message: `tend runs as uid ${euid}: only root can run a service as another ${key === 'user' ? 'user' : 'group'}`, hint: 'leave it out to run the service as tend\'s own user, or run tend as root' });
+  }
+  return runAs;
 }
 
 /** The gid of `logs.group`, which tend must be able to give its files (root, or a member). */

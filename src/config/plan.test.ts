@@ -19,6 +19,7 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     start_limit: { burst: 10, interval: 60_000 },
     stop: { signal: 'SIGTERM', timeout: 10_000 },
     max_memory: undefined,
+    runAs: null,
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };
@@ -53,6 +54,7 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
   { name: 'renamed: stop + start', running: config([web]), next: config([service('www', { argv: web.argv, logs: web.logs })]), expected: { start: ['www'], stop: ['web'] } },
   { name: 'logs.max_size changed: in place, reopen the log', running: config([web]), next: config([service('web', { logs: { ...web.logs, max_size: 1024 } })]), expected: { update: ['web'], reopenLogs: ['web'] } },
   { name: 'logs.file changed: in place, reopen the log', running: config([web]), next: config([service('web', { logs: { ...web.logs, file: `${dir}/web.log` } })]), expected: { update: ['web'], reopenLogs: ['web'] } },
+  { name: 'user changed: restart as the new user', running: config([web]), next: config([service('web', { runAs: { uid: 1000, gid: 1000, name: 'app', home: '/home/app', known: true } })]), expected: { restart: ['web'] } },
   { name: 'max_memory set', running: config([web]), next: config([service('web', { max_memory: 512 * 1024 ** 2 })]), expected: { update: ['web'] } },
   { name: 'max_memory changed', running: config([service('web', { max_memory: 1024 })]), next: config([service('web', { max_memory: 2048 })]), expected: { update: ['web'] } },
   { name: 'restart policy changed', running: config([web]), next: config([service('web', { restart: 'always' })]), expected: { update: ['web'] } },

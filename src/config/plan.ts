@@ -18,6 +18,7 @@ export const reloadRules = {
   shell: 'restart',
   cwd: 'restart',
   env: 'restart',
+  runAs: 'restart',
   instances: 'scale',
   restart: 'update',
   backoff: 'update',

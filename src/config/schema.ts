@@ -188,6 +188,14 @@ export const serviceSchema = z.strictObject(
     backoff: backoff.prefault({}),
     start_limit: startLimit.prefault({}),
     stop: stop.prefault({}),
+    user: z
+      .union([z.string().min(1), count(0, 2 ** 31 - 1)], { error: expecting('a user name or number') })
+      .optional()
+      .describe("Run the service as this user (name or uid), with its groups, HOME, USER and LOGNAME. tend must be root. Default: tend's own user."),
+    group: z
+      .union([z.string().min(1), count(0, 2 ** 31 - 1)], { error: expecting('a group name or number') })
+      .optional()
+      .describe("The service's primary group (name or gid). Default: the user's primary group."),
     max_memory: size
       .optional()
       .describe('Restart an instance when its whole process group uses more memory (RSS, sampled from /proc) than this. Default: no limit.'),
@@ -268,7 +276,17 @@ export function toJsonSchema(): Record<string, unknown> {
  * absolute, env_file is merged into env (env wins), and a string command became
  * ["/bin/sh", "-c", command]. `env` holds only what the config adds, not tend's own environment.
  */
-export interface ServiceConfig extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory'> {
+/** Who a service runs as, resolved from `user` and `group` (config/accounts.ts). */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+  /** The account name, HOME and whether /etc/passwd knows it (then its supplementary groups apply). */
+  readonly name: string;
+  readonly home: string;
+  readonly known: boolean;
+}
+
+export interface ServiceConfig extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group'> {
   readonly name: string;
   readonly argv: readonly string[];
   readonly shell: boolean;
@@ -277,6 +295,8 @@ export interface ServiceConfig extends Omit<ServiceSpec, 'command' | 'cwd' | 'en
   readonly logs: ServiceSpec['logs'] & { readonly file: string; readonly gid?: number };
   /** Bytes, for each instance's whole process group; undefined = no limit. Always present, so configs compare by value. */
   readonly max_memory: number | undefined;
+  /** Another user to run as; null = tend's own. Always present, so configs compare by value. */
+  readonly runAs: RunAs | null;
 }
 
 export type { ListenAddress } from './listen.js';

@@ -196,7 +196,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
         const { file, max_size: maxSize, keep, compress = false, mode = 0o600, gid } = service.logs;
         const log = { file, maxSize, keep, compress, instance: ref.instance, mode, ...(gid === undefined ? {} : { gid }) };
         if (!host.writesLogs) logs.route(ref.id, log);
-        host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref), ...(host.writesLogs ? { log } : {}) });
+        const runAs = service.runAs === null ? {} : { runAs: { uid: service.runAs.uid, gid: service.runAs.gid, initGroups: service.runAs.known } };
+        host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: envOf(service, ref), ...runAs, ...(host.writesLogs ? { log } : {}) });
         return;
       }
       case 'stop-group':
@@ -227,6 +228,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined && !TEND_CONTROL_VARIABLES.has(key)) inherited[key] = value;
   const envOf = (service: ServiceConfig, ref: UnitRef): Record<string, string> => ({
     ...inherited,
+    // As su and systemd's User= do: the account's home and name, unless the config sets them.
+    ...(service.runAs === null ? {} : { HOME: service.runAs.home, USER: service.runAs.name, LOGNAME: service.runAs.name }),
     ...service.env,
     TEND_SERVICE: service.name,
     TEND_INSTANCE: String(ref.instance),

@@ -11,6 +11,8 @@ export interface SpawnSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Where the output goes, for a host that writes log files itself (the keeper). */
   readonly log?: LogTarget;
+  /** Run as this uid and gid, with the supplementary groups of the account (initGroups) or none. */
+  readonly runAs?: { readonly uid: number; readonly gid: number; readonly initGroups: boolean };
 }
 
 /** A unit's log file and rotation, as the keeper needs it to frame, timestamp and rotate. */

@@ -4,7 +4,8 @@
 // only: it never decides to restart, and it never polls for exits (they come from 'exit').
 
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { HostEvent, HostListener, OutputStream, ProcessHost, SpawnJournal, SpawnSpec, StopOptions } from './host.js';
 import { groupExists, liveGroups, readStat } from './proc.js';
@@ -167,11 +168,18 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
       if (old !== undefined) retire(old);
       const entry: Entry = { unit: spec.unit, pid: undefined, exit: undefined, exitReported: false, graceTimer: undefined, streams: [], stop: undefined };
       units.set(spec.unit, entry);
-      const [program, ...args] = spec.argv;
-      if (program === undefined || program === '') {
+      if (spec.argv[0] === undefined || spec.argv[0] === '') {
         queueMicrotask(() => failSpawn(entry, spec, new Error('the command is empty')));
         return;
       }
+      let launch: Launch;
+      try {
+        launch = launchOf(spec);
+      } catch (error) {
+        queueMicrotask(() => failSpawn(entry, spec, error));
+        return;
+      }
+      const [program = '', ...args] = launch.argv;
       let child: ChildProcess;
       // Recorded before the fork: if this process dies inside spawn() (it blocks until exec),
       // the next start still knows a child of this unit may be out there.
@@ -179,7 +187,7 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
       try {
         // detached: setsid(), so the child leads a new group and the whole tree can be signalled
         // as -pid. No shell: the config layer already wrapped string commands in /bin/sh -c.
-        child = spawnChild(program, args, { cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        child = spawnChild(program, args, { cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...launch.ids });
       } catch (error) {
         queueMicrotask(() => failSpawn(entry, spec, error)); // ENOTDIR and friends throw synchronously
         return;
@@ -257,6 +265,51 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
         .map((e) => e.unit);
     },
   };
+}
+
+interface Launch {
+  readonly argv: readonly string[];
+  /** uid/gid for Node's spawn, which also drops every supplementary group. */
+  readonly ids?: { readonly uid: number; readonly gid: number };
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'];
+let setpriv: string | null | undefined;
+
+/**
+ * How to start a spec. As another user with that user's supplementary groups (as su and
+ * systemd's User= give them), the program is run through util-linux's setpriv
+ * (--reuid/--regid/--init-groups), because Node's own uid/gid options clear every
+ * supplementary group; setpriv execs the program, so it keeps the PID and the process group.
+ * A uid without an account has no groups to give: Node's options then do it alone.
+ */
+function launchOf(spec: SpawnSpec): Launch {
+  const { runAs } = spec;
+  if (runAs === undefined || (runAs.uid === process.geteuid?.() && runAs.gid === process.getegid?.())) return { argv: spec.argv };
+  if (!runAs.initGroups) return { argv: spec.argv, ids: { uid: runAs.uid, gid: runAs.gid } };
+  setpriv ??= SETPRIV.find((file) => isExecutable(file)) ?? null;
+  if (setpriv === null) throw Object.assign(new Error(`running it as uid ${runAs.uid} with its groups needs setpriv (util-linux), which is not installed`), { code: 'ESETPRIV' });
+  // setpriv would report a missing program as its own exit 127: say it the usual way instead.
+  if (resolveProgram(spec) === null) throw Object.assign(new Error('program not found'), { code: 'ENOENT' });
+  return { argv: [setpriv, `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups', '--', ...spec.argv] };
+}
+
+function resolveProgram(spec: SpawnSpec): string | null {
+  const program = spec.argv[0] ?? '';
+  if (program.includes('/')) return isExecutable(path.resolve(spec.cwd, program)) ? program : null;
+  for (const dir of (spec.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const candidate = path.resolve(spec.cwd, dir || '.', program);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    return statSync(file).isFile() && (accessSync(file, fsConstants.X_OK), true);
+  } catch {
+    return false;
+  }
 }
 
 /** One plain phrase; a missing cwd also surfaces as ENOENT, so it is checked first. */

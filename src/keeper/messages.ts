@@ -81,5 +81,8 @@ function parseSpawn(spec: unknown): Parsed<HostCall> {
   }
   const mode = log.mode === 0o640 || log.mode === 0o644 ? log.mode : 0o600; // never anything wider
   const target = { file: log.file, maxSize: log.maxSize, keep: log.keep, instance: log.instance, compress: log.compress === true, mode, ...(isCount(log.gid) ? { gid: log.gid } : {}) };
-  return ok({ op: 'spawn', spec: { unit: spec.unit, argv: argv as string[], cwd: spec.cwd, env, log: target } });
+  const runAs = spec.runAs;
+  if (runAs !== undefined && (!isObject(runAs) || !isCount(runAs.uid) || !isCount(runAs.gid))) return refuse(`a spawn of ${spec.unit} with a bad runAs`);
+  const identity = runAs === undefined ? {} : { runAs: { uid: runAs.uid as number, gid: runAs.gid as number, initGroups: runAs.initGroups === true } };
+  return ok({ op: 'spawn', spec: { unit: spec.unit, argv: argv as string[], cwd: spec.cwd, env, log: target, ...identity } });
 }

@@ -1,6 +1,7 @@
 // Where a project's engine keeps its socket, lock and state: a private per-user directory
 // ($TEND_RUNTIME_DIR; else /run/tend for root, so a boot-time unit and an operator's shell
-// agree; else $XDG_RUNTIME_DIR/tend, else /tmp/tend-<uid>), mode 0700 and owned by the user —
+// agree; else /run/tend-<uid> if a boot unit made it; else $XDG_RUNTIME_DIR/tend, else
+// /tmp/tend-<uid>), mode 0700 and owned by the user —
 // checked, never trusted — with one subdirectory per config file (its path hashed).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -22,7 +23,10 @@ export interface ProjectPaths {
 
 export function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
   if (env.TEND_RUNTIME_DIR) return path.resolve(env.TEND_RUNTIME_DIR);
-  if (process.getuid?.() === 0 && fs.existsSync('/run')) return '/run/tend';
+  const uid = process.getuid?.();
+  if (uid === 0 && fs.existsSync('/run')) return '/run/tend';
+  // The boot unit of `tend startup --user NAME` makes /run/tend-<uid>: the user's CLI finds it.
+  if (uid !== undefined && fs.statSync(`/run/tend-${uid}`, { throwIfNoEntry: false })?.uid === uid) return `/run/tend-${uid}`;
   if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'tend');
   return path.join(os.tmpdir(), `tend-${process.getuid?.() ?? 'user'}`);
 }

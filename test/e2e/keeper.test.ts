@@ -156,6 +156,32 @@ test('tend startup prints a systemd unit with Restart=always and KillMode=mixed,
   const installed = await d.tend(['startup', '--install'], { env: { TEND_SYSTEMD_DIR: staged } });
   assert.equal(installed.code, 0, installed.stderr);
   assert.equal(fs.readFileSync(path.join(staged, fs.readdirSync(staged)[0] ?? ''), 'utf8'), unit.stdout);
+  assert.match(unit.stdout, /^Delegate=yes$/m);
+});
+
+test('tend startup --user runs tend unprivileged and hardened; the variables the config refers to are captured (0600) and named', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': `services:
+  web:
+    command: ["sleep", "\${SLEEP_FOR}"]
+    env: { TOKEN: "\${API_KEY}", MODE: "\${MODE:-prod}" }
+` });
+  const unit = await d.tend(['startup', '--user', 'nobody'], { env: { SLEEP_FOR: '100', API_KEY: 's3cr"et' } });
+  assert.equal(unit.code, 0, unit.stderr);
+  for (const line of ['User=nobody', 'NoNewPrivileges=yes', 'ProtectSystem=full', 'Delegate=yes', 'RuntimeDirectoryPreserve=restart']) assert.match(unit.stdout, new RegExp(`^${line}$`, 'm'));
+  assert.match(unit.stdout, /^RuntimeDirectory=tend-\d+$/m);
+  assert.match(unit.stderr, /the config refers to SLEEP_FOR, API_KEY: with --install, their values now are written to \S+\.env \(0600\)/);
+  assert.match(unit.stderr, /MODE is not set here: the unit will use its default/);
+  assert.doesNotMatch(unit.stdout, /s3cr/, 'no value in the unit file, which is world-readable');
+  const staged = path.join(d.dir, 'units');
+  const installed = await d.tend(['startup', '--user', 'nobody', '--install'], { env: { TEND_SYSTEMD_DIR: staged, SLEEP_FOR: '100', API_KEY: 's3cr"et' } });
+  assert.equal(installed.code, 0, installed.stderr);
+  const envFile = fs.readdirSync(staged).find((name) => name.endsWith('.env')) ?? '';
+  assert.equal(fs.readFileSync(path.join(staged, envFile), 'utf8'), 'SLEEP_FOR="100"\nAPI_KEY="s3cr\\"et"\n');
+  assert.equal((fs.statSync(path.join(staged, envFile)).mode & 0o777).toString(8), '600');
+  assert.match(fs.readFileSync(path.join(staged, fs.readdirSync(staged).find((name) => name.endsWith('.service')) ?? ''), 'utf8'), new RegExp(`^EnvironmentFile=${path.join(staged, envFile).replace(/[.]/g, '\\.')}$`, 'm'));
+  const unknown = await d.tend(['startup', '--user', 'no-such-user-here']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /there is no user named "no-such-user-here"/);
 });
 
 /** PID namespaces need root (or user namespaces); where they cannot be made, say so and skip. */

@@ -3,7 +3,7 @@
 // terminal, and tend's own restarts are bounded and explained — with `ps` and `down` still
 // working through the keeper when no engine can start.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -264,4 +264,46 @@ test('a variable\'s value is never run as shell code: string commands and `sh -c
   const check = await unset.tend(['check']);
   assert.equal(check.code, 2);
   assert.match(check.stderr, /services\.str\.command: \$\{NOPE_NOT_SET\} is not set/);
+});
+
+/** A throwaway account with a supplementary group, removed after the test. */
+function testAccount(t: TestContext): { user: string; group: string; uid: number; gid: number; extraGid: number } {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const [user, group] = [`tendu${tag}`, `tendg${tag}`];
+  const run = (command: string, args: string[]) => {
+    const result = spawnSync(command, args, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.stderr}`);
+  };
+  run('groupadd', [group]);
+  t.after(() => void spawnSync('groupdel', [group]));
+  run('useradd', ['--no-create-home', '--home-dir', `/home/${user}`, '--shell', '/usr/sbin/nologin', '--user-group', '--groups', group, user]);
+  t.after(() => void spawnSync('userdel', [user]));
+  const id = (flag: string, name = user) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
+  const extraGid = Number(spawnSync('getent', ['group', group], { encoding: 'utf8' }).stdout.split(':')[2]);
+  return { user, group, uid: id('-u'), gid: id('-g'), extraGid };
+}
+
+test('a service runs as the user the config names: its uid, gid and supplementary groups, HOME, USER and LOGNAME; its logs stay tend\'s', { skip: asRoot }, async (t) => {
+  const account = testAccount(t);
+  const report = JSON.stringify(['sh', '-c', 'echo "ids $(id -u) $(id -g) [$(id -G)] $HOME $USER $LOGNAME"; exec sleep 100000']);
+  const d = daemonProject(t, { 'tend.yaml': `services:\n  app:\n    command: ${report}\n    user: ${account.user}\n` });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const log = path.join(d.dir, '.tend', 'logs', 'app.log');
+  const line = await waitFor(() => fs.existsSync(log) && /ids .*/.exec(fs.readFileSync(log, 'utf8'))?.[0], { what: 'the service to report its ids' });
+  assert.equal(line, `ids ${account.uid} ${account.gid} [${[account.gid, account.extraGid].join(' ')}] /home/${account.user} ${account.user} ${account.user}`);
+  const pid = (await d.status()).units[0]?.pid ?? 0;
+  assert.equal(fs.statSync(`/proc/${pid}`).uid, account.uid, 'the service process itself (same PID, no wrapper left) is the user\'s');
+  assert.equal(fs.statSync(log).uid, 0, 'the log file is tend\'s');
+  assert.equal((fs.statSync(log).mode & 0o777).toString(8), '600');
+});
+
+test('a tend that is not root refuses, at check, to run a service as another user', { skip: asRoot }, async (t) => {
+  const account = testAccount(t);
+  const dir = fs.mkdtempSync(path.join('/tmp', 'tend-notroot-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.chmodSync(dir, 0o755);
+  fs.writeFileSync(path.join(dir, 'tend.yaml'), 'services:\n  app:\n    command: ["sleep", "1"]\n    user: root\n', { mode: 0o644 });
+  const check = spawnSync(process.execPath, [tendBin(), 'check'], { cwd: dir, uid: account.uid, gid: account.gid, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+  assert.equal(check.status, 2, check.stderr);
+  assert.match(check.stderr, new RegExp(`tend\\.yaml:4:11: services\\.app\\.user: tend runs as uid ${account.uid}: only root can run a service as another user`));
 });
