@@ -2,6 +2,7 @@
 // readers (state letter, parent, start time, CPU ticks, VmRSS/PSS), the marker service, starting and stopping
 // tend or the floor supervisor, commands timed by hyperfine, the detached daemon (`up -d`, `down`) and its
 // API over the unix socket, stats, the table, and the final sweep of leftovers.
+// TEND_BIN=/path/to/dist/main.js measures that build (e.g. a worktree of an older commit) instead of ./dist.
 // Methods follow ../shared/peer-bench (lib/proc.mjs, lib/util.mjs): liveness is the state letter in
 // /proc/PID/stat (a zombie passes kill(pid, 0)); every signal goes to ONE pid whose start time we
 // recorded, never to a name; leftovers are found by the env marker in /proc/*/environ.
@@ -14,7 +15,10 @@ import { performance } from 'node:perf_hooks';
 
 export const BENCH_DIR = path.dirname(new URL(import.meta.url).pathname);
 export const REPO = path.resolve(BENCH_DIR, '..');
-export const TEND = path.join(REPO, 'dist', 'main.js');
+/** The tend build measured: TEND_BIN=/path/to/dist/main.js (e.g. a worktree of another commit), else this repo's dist/. */
+export const TEND = process.env.TEND_BIN ? path.resolve(process.env.TEND_BIN) : path.join(REPO, 'dist', 'main.js');
+/** That build's dist/ (runtime-dir.js and keeper/main.js are read from it). */
+export const TEND_DIST = path.dirname(TEND);
 export const FLOOR = path.join(BENCH_DIR, 'floor-supervisor.mjs');
 export const CLK_TCK = 100; // USER_HZ on Linux
 
@@ -23,6 +27,12 @@ export const QUICK = process.env.QUICK === '1';
 export const knob = (name, def, quick = def) => {
   const v = process.env[name];
   return v === undefined || v === '' ? (QUICK ? quick : def) : Number(v);
+};
+
+/** List of numbers from the environment ("1,50,200"), or the default (the QUICK default when QUICK=1). */
+export const knobList = (name, def, quick = def) => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? (QUICK ? quick : def) : v.split(',').map((x) => Number(x.trim())).filter((x) => Number.isFinite(x) && x > 0);
 };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -263,7 +273,7 @@ export async function tendStatus(socketPath, timeoutMs) {
 }
 /** The project's runtime paths (socket, ...) as tend derives them, with the bench env. */
 export async function tendPaths(cfg) {
-  const { projectPaths } = await import(path.join(REPO, 'dist', 'runtime', 'runtime-dir.js'));
+  const { projectPaths } = await import(path.join(TEND_DIST, 'runtime', 'runtime-dir.js'));
   return projectPaths(cfg, benchEnv());
 }
 /** Engine and keeper (the engine's parent) as { pid, starttime }, from a status answer and /proc. */

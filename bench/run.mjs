@@ -10,7 +10,12 @@
 // BENCH_LOGS_RUNS (10, QUICK 5), BENCH_LOGS_MB (200), BENCH_PEERS (1, QUICK 0: PM2 and supervisord fleets).
 // Self-supervision (issue 4, selfsup.mjs): BENCH_ENGINE_KILLS (20, QUICK 5), BENCH_RACE_KILLS (10, QUICK 5;
 // kills with 12 concurrent pollers; keep the two <= 30 in all), BENCH_MEM_SETTLE_S (15, QUICK 3).
-// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup).
+// Growth (issue 7, growth.mjs): BENCH_GROWTH_NS (1,50,200,500,1000; QUICK 1,50), BENCH_GROWTH_SETTLE_S (3, QUICK 1),
+// BENCH_GROWTH_ONE_REPS (7, QUICK 3); PM2 from /opt/peers (PM2_BIN) when installed.
+// Quota (issue 7, quota.mjs; root, cgroup v1 cpu): BENCH_QUOTA_N (200; a list "200,500" runs each), BENCH_QUOTA_RUNS
+// (10, QUICK 2), BENCH_QUOTA_US (20000 of a 100000 us period = 20% of one core), BENCH_QUOTA_SAMPLE_MS (500).
+// TEND_BIN=/path/to/dist/main.js measures another build (run `node bench/run.mjs` then: `npm run bench` builds ./dist).
+// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota).
 // The measures: respawn.mjs, logs.mjs, scale.mjs, control.mjs, selfsup.mjs (each file's header says how);
 // floors: floor-supervisor.mjs, api-floor.mjs; the upgrade measure's service: http-service.mjs.
 import fs from 'node:fs';
@@ -18,12 +23,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { BENCH_DIR, REPO, TEND, QUICK, RUN_ID, RUN_DIR, knob, median, table, sweep, log } from './lib.mjs';
+import { BENCH_DIR, REPO, TEND, QUICK, RUN_ID, RUN_DIR, knob, knobList, median, table, sweep, log } from './lib.mjs';
 import { respawn } from './respawn.mjs';
 import { logs } from './logs.mjs';
 import { scale } from './scale.mjs';
 import { control } from './control.mjs';
 import { selfsup } from './selfsup.mjs';
+import { growth } from './growth.mjs';
+import { quota } from './quota.mjs';
 
 const K = {
   kills: knob('BENCH_KILLS', 200, 50),
@@ -41,6 +48,13 @@ const K = {
   engineKills: knob('BENCH_ENGINE_KILLS', 20, 5),
   raceKills: knob('BENCH_RACE_KILLS', 10, 5),
   memSettleS: knob('BENCH_MEM_SETTLE_S', 15, 3),
+  growthNs: knobList('BENCH_GROWTH_NS', [1, 50, 200, 500, 1000], [1, 50]),
+  growthSettleS: knob('BENCH_GROWTH_SETTLE_S', 3, 1),
+  growthOneReps: knob('BENCH_GROWTH_ONE_REPS', 7, 3),
+  quotaNs: knobList('BENCH_QUOTA_N', [200]),
+  quotaRuns: knob('BENCH_QUOTA_RUNS', 10, 2),
+  quotaUs: knob('BENCH_QUOTA_US', 20000),
+  quotaSampleMs: knob('BENCH_QUOTA_SAMPLE_MS', 500),
 };
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 if (!fs.existsSync(TEND)) { console.error(`bench: ${TEND} is missing; run \`npm run build\` first`); process.exit(1); }
@@ -49,7 +63,9 @@ const started = new Date();
 const doc = {
   date: started.toISOString(), run_id: RUN_ID, quick: QUICK, knobs: K,
   machine: { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model, mem_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, kernel: os.release(), loadavg_start: os.loadavg().map((v) => +v.toFixed(2)) },
-  git: (() => { try { return execFileSync('git', ['-C', REPO, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim(); } catch { return null; } })(),
+  tend_bin: TEND,
+  // the git state of the build measured (TEND_BIN may point into another worktree)
+  git: (() => { try { return execFileSync('git', ['-C', path.dirname(TEND), 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim(); } catch { return null; } })(),
   leftovers: {},
 };
 // The tree is often dirty while others work: fingerprint the dist/ that was measured.
@@ -68,6 +84,8 @@ const measures = [
   ['scale', scale, `${K.n} services, idle ${K.idleS} s`],
   ['control', control, `tend up -d with ${K.n} services: ps x ${K.psRuns}, API x ${K.apiReqs}, logs -n 1000 over ${K.logsMb} MB x ${K.logsRuns}${K.peers ? ', PM2 + supervisord' : ''}`],
   ['selfsup', selfsup, `tend up -d with ${K.n} services: memory after ${K.memSettleS} s, ${K.engineKills} + ${K.raceKills} engine kills, upgrade under HTTP traffic`],
+  ['growth', growth, `N = ${K.growthNs.join(', ')} services: tend up -d (keeper + engine) beside the floor and PM2: start, stop, PSS; up -d of one service x ${K.growthOneReps}`],
+  ['quota', quota, `tend up -d / ps / down of N = ${K.quotaNs.join(', ')} sleep services in a cgroup at ${K.quotaUs / 1000}% of one core, ${K.quotaRuns} runs each`],
 ].filter(([name]) => ONLY.length === 0 || ONLY.includes(name));
 doc.measures = measures.map(([name]) => name);
 for (const [name, measure, what] of measures) {
@@ -143,14 +161,35 @@ const selfChecks = [
   { measure: 'PSS MiB keeper / engine', tend: `${fx(mm.keeper?.pss)} / ${fx(mm.engine?.pss)}`, floor: `bare node ${fx(mm.bare?.pss)}`, target: '', verdict: '' },
   { measure: 'RssAnon MiB (private) keeper / engine', tend: `${fx(mm.keeper?.anon)} / ${fx(mm.engine?.anon)}`, floor: `bare node ${fx(mm.bare?.anon)}`, target: '', verdict: '' },
 ];
-const checks = [...(doc.respawn || doc.logs || doc.scale ? base : []), ...(doc.control ? controlChecks : []), ...(doc.selfsup ? selfChecks : [])];
+// Issue 7: growth (growth.mjs) and the CPU quota (quota.mjs).
+const G = doc.growth ?? { errors: [] };
+const Q = doc.quota ?? { errors: [] };
+const pm2Col = (v, r) => (G.pm2?.skipped ? 'PM2 not run' : `PM2 ${fx(v, 0)}${r === undefined ? '' : ` (tend ${fx(r, 2)}x)`}`);
+const growthChecks = [
+  section(`growth (issue 7): tend up -d (keeper + engine) beside the floor and PM2, in one run${G.pm2?.skipped ? `; PM2 not run: ${G.pm2.skipped}` : ''}`),
+  ...(G.per_n ?? []).flatMap((r) => [
+    { measure: `N=${r.n}: all running ms (start command -> N markers)`, tend: `${r.tend?.error ? `FAILED${r.tend?.services_orphaned ? ` (${r.tend.services_orphaned} orphaned)` : ''}` : `${fx(r.tend?.start_ms, 0)} (${fx(r.ratio?.start, 2)}x)`}${r.tend?.engine_log?.hung_kills ? ` [${r.tend.engine_log.hung_kills} hung kill(s)]` : ''}`, floor: `${fx(r.floor?.start_ms, 0)}; ${pm2Col(r.pm2?.start_ms, r.ratio?.start_vs_pm2)}`, target: '<= 1.2x floor', verdict: r.verdict?.start },
+    { measure: `N=${r.n}: all stopped ms (stop -> daemon + services gone)`, tend: r.tend?.stop_error ? 'FAILED' : `${fx(r.tend?.stop_ms, 0)} (${fx(r.ratio?.stop, 2)}x)`, floor: `${fx(r.floor?.stop_ms, 0)}; ${pm2Col(r.pm2?.stop_ms, r.ratio?.stop_vs_pm2)}`, target: '<= 1.5x floor', verdict: r.verdict?.stop },
+    { measure: `N=${r.n}: PSS MiB keeper+engine (keeper / engine)`, tend: `${fx(r.mem_mib?.tend?.pss)} (${fx(r.mem_mib?.keeper?.pss)} / ${fx(r.mem_mib?.engine?.pss)})`, floor: `floor ${fx(r.mem_mib?.floor?.pss)}; ${G.pm2?.skipped ? 'PM2 not run' : `PM2 God ${fx(r.mem_mib?.pm2_god?.pss)} (tend ${fx(r.ratio?.pss_vs_pm2, 2)}x)`}`, target: '<= PM2 daemon', verdict: r.verdict?.pss },
+  ]),
+  { measure: `up -d of ONE service, command ms (median of ${G.up_one?.tend?.cli_ms?.length ?? '?'}, cold)`, tend: `${fx(G.up_one?.tend?.cli_ms_p50, 0)} (marker ${fx(G.up_one?.tend?.start_ms_p50, 0)})`, floor: G.up_one?.pm2 ? `pm2 start ${fx(G.up_one.pm2.cli_ms_p50, 0)} (marker ${fx(G.up_one.pm2.start_ms_p50, 0)}); tend ${fx(G.up_one.ratio_cli, 2)}x` : 'PM2 not run', target: '<= pm2 start', verdict: G.up_one?.verdict ?? '?' },
+];
+const quotaChecks = [
+  section(`CPU quota (issue 7): tend up -d / ps --json / down in a cgroup at ${fx((Q.cfs_quota_us ?? K.quotaUs) / 1000, 0)}% of one core${Q.skipped ? `: SKIPPED (${Q.skipped})` : ''}`),
+  ...(Q.by_n ?? []).flatMap((b) => [
+    { measure: `N=${b.n} x ${b.runs} runs: keeper deaths (incl. failed up -d) / engines killed as hung`, tend: `${b.keeper_deaths} (${b.up_failures} up -d failed, ${b.uncaught_crashes ?? '?'} uncaught crashes in engine.log) / ${b.hung_kills}`, floor: '', target: '0 / 0', verdict: b.keeper_deaths === 0 && b.hung_kills === 0 ? 'met' : 'MISSED' },
+    { measure: `N=${b.n}: orphans / duplicated services (sum over runs)`, tend: `${b.orphans} (${b.runs_with_orphans} runs) / ${b.duplicates} (${b.runs_with_duplicates} runs)`, floor: '', target: '0 / 0', verdict: b.orphans === 0 && b.duplicates === 0 ? 'met' : 'MISSED' },
+    { measure: `N=${b.n}: all running / ps / down ms, p50 (max)`, tend: `${fx(b.all_running_ms?.p50, 0)} (${fx(b.all_running_ms?.max, 0)}) / ${fx(b.ps_ms?.p50, 0)} (${fx(b.ps_ms?.max, 0)}) / ${fx(b.down_ms?.p50, 0)} (${fx(b.down_ms?.max, 0)})`, floor: '', target: '', verdict: '' },
+  ]),
+];
+const checks = [...(doc.respawn || doc.logs || doc.scale ? base : []), ...(doc.control ? controlChecks : []), ...(doc.selfsup ? selfChecks : []), ...(doc.growth ? growthChecks : []), ...(doc.quota ? quotaChecks : [])];
 const reference = [
   { peer: 'PM2 (reference, not measured here)', respawn: '1.5x floor', 'log MB/s': '19 (older method)', [`${200} up`]: '1.6 s', RSS: '66 MB', 'idle CPU': '0.37%' },
   { peer: 'supervisord (reference, not measured here)', respawn: '~1000 ms', 'log MB/s': '9 (older method)', [`${200} up`]: '1.85 s', RSS: '29 MB', 'idle CPU': '0.10%' },
 ];
 doc.table = checks;
 doc.reference = reference;
-const errors = [...R.errors, ...S.errors, ...(L.errors ?? []), ...L.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`), ...C.errors.map((e) => `control: ${e}`), ...U.errors.map((e) => `selfsup: ${e}`)];
+const errors = [...R.errors, ...S.errors, ...(L.errors ?? []), ...L.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`), ...C.errors.map((e) => `control: ${e}`), ...U.errors.map((e) => `selfsup: ${e}`), ...G.errors.map((e) => `growth: ${e}`), ...Q.errors.map((e) => `quota: ${e}`)];
 const left = Object.values(doc.leftovers).reduce((a, l) => a + l.length, 0);
 doc.errors = errors;
 doc.leftover_count = left;

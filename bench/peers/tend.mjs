@@ -6,8 +6,17 @@
 //   writeConfig()   <dir>/tend.yaml: every service argv, restart: always, backoff 0, start limit out of reach,
 //                   its log file under <dir>/logs (no rotation within a run)
 //   start()         tend up -d -f <dir>/tend.yaml          (TEND_RUNTIME_DIR=<dir>/run: socket, lock, state)
-//   roots()         the engine PID from <dir>/run/<id>/state.json, start time checked, and — in builds that have
-//                   one (37a72e1 and later) — the keeper: the engine's parent when that is tend's keeper/main.js
+//   roots()         the engine and — in builds that have one (37a72e1 and later) — the keeper, from
+//                   <dir>/run/<id>/state.json (a journal: a JSON snapshot line, then one appended line per change),
+//                   start times checked. Two layouts:
+//                     e923ea8 and later: the keeper writes it, {"holder":{pid,startTime},"units":{..}} + lines
+//                       {"unit","record"}; holder = keeper; the engine = the keeper's child whose cmdline has
+//                       `engine --keeper` (/proc/<keeper>/task/<keeper>/children)
+//                     earlier: the engine writes it, {"engine":{pid,startTime},"units":{..}} + lines {"unit","process"};
+//                       the keeper = the engine's parent when that is tend's keeper/main.js
+//                   A unit record may be an intent ({"spawning":{since,cwd}}, no pid yet): skipped where a pid is needed.
+//                   The keeper, once seen, is remembered (it outlives engines and the journal exists only from the
+//                   first spawn on, and is removed by a clean `down`).
 //   pids()/pidOf()  tend ps --json -f <dir>/tend.yaml
 //   statusCommand() tend ps --json -f <dir>/tend.yaml
 //   stopService(i)  tend stop s<i> -f <dir>/tend.yaml
@@ -66,23 +75,58 @@ const adapter = {
     const out = (s) => path.join(logs, `${s.name}.log`);
     // docs/api.md: project id = first 16 hex chars of sha256(absolute config path, symlinks not resolved)
     const stateFile = path.join(runtime, createHash('sha256').update(path.resolve(conf)).digest('hex').slice(0, 16), 'state.json');
-    const engine = () => {
-      try {
-        const e = JSON.parse(fs.readFileSync(stateFile, 'utf8')).engine;
-        return e && e.pid ? { pid: e.pid, starttime: e.startTime } : null;
-      } catch { return null; }
+    /** The journal, snapshot + appended lines applied (a torn last line skipped), or null. Both layouts. */
+    const readJournal = () => {
+      let text;
+      try { text = fs.readFileSync(stateFile, 'utf8'); } catch { return null; }
+      const [head, ...lines] = text.split('\n').filter(Boolean);
+      let snap;
+      try { snap = JSON.parse(head); } catch { return null; }
+      if (!snap || typeof snap !== 'object') return null;
+      const units = { ...(snap.units || {}) };
+      for (const raw of lines) {
+        let l; try { l = JSON.parse(raw); } catch { continue; }
+        if (!l || typeof l.unit !== 'string') continue;
+        const rec = 'record' in l ? l.record : l.process; // new: record (process or intent); old: process
+        if (rec === null || rec === undefined) delete units[l.unit]; else units[l.unit] = rec;
+      }
+      return { holder: snap.holder ?? null, engine: snap.engine ?? null, units };
     };
-    const liveEngine = () => { const e = engine(); return e && alive(e.pid, e.starttime) ? e : null; };
-    // The keeper (builds that have one) is the engine's parent; remembered once seen, since it outlives engines.
+    const rec = (r) => (r && Number.isInteger(r.pid) && r.pid > 0 ? { pid: r.pid, starttime: r.startTime } : null);
+    /** Service processes the journal records (intents, which have no pid yet, skipped). */
+    const journalUnits = (j) => Object.values(j?.units || {}).map(rec).filter(Boolean);
+    const isKeeper = (pid) => /(^|\/)keeper\/main\.js( |$)/.test(cmdline(pid));
+    const isEngine = (pid) => / engine( .*)? --keeper( |$)/.test(cmdline(pid));
+    // The keeper (builds that have one), remembered once seen: it outlives engines, and the journal is written only
+    // from the first spawn on (and removed by a clean `down`).
     let keeper = null;
+    const remember = (pid) => { const st = readStat(pid); if (st && st.state !== 'Z' && isKeeper(pid)) keeper = { pid, starttime: st.starttime }; };
     const liveKeeper = () => {
-      const e = liveEngine();
-      if (e) {
-        const ppid = readStat(e.pid)?.ppid;
-        const st = ppid > 1 ? readStat(ppid) : null;
-        if (st && /(^|\/)keeper\/main\.js( |$)/.test(cmdline(ppid))) keeper = { pid: ppid, starttime: st.starttime };
+      if (!(keeper && alive(keeper.pid, keeper.starttime))) {
+        const j = readJournal();
+        const h = rec(j?.holder);
+        if (h && alive(h.pid, h.starttime)) remember(h.pid); // new layout: the holder is the keeper
+        else {
+          const e = rec(j?.engine); // old layout: the keeper is the engine's parent
+          const ppid = e && alive(e.pid, e.starttime) ? readStat(e.pid)?.ppid : null;
+          if (ppid > 1) remember(ppid);
+        }
       }
       return keeper && alive(keeper.pid, keeper.starttime) ? keeper : null;
+    };
+    const liveEngine = () => {
+      const j = readJournal();
+      const e = rec(j?.engine); // old layout: the engine wrote it
+      if (e && alive(e.pid, e.starttime)) return e;
+      const k = liveKeeper(); // new layout (or the old one between two engines): the keeper's child `engine --keeper`
+      if (!k) return null;
+      let kids = [];
+      try { kids = fs.readFileSync(`/proc/${k.pid}/task/${k.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch {}
+      for (const pid of kids) {
+        const st = readStat(pid);
+        if (st && st.state !== 'Z' && st.state !== 'X' && isEngine(pid)) return { pid, starttime: st.starttime };
+      }
+      return null;
     };
 
     const inst = {
@@ -130,8 +174,7 @@ const adapter = {
         if (!e && !k) {
           // Nothing runs tend (e.g. engine and keeper killed by the crash test, never recovered): services they left
           // are in the state file. Ending them is tend's own job: a new `up -d` ends them, then it is taken down.
-          const st = (() => { try { return JSON.parse(fs.readFileSync(stateFile, 'utf8')); } catch { return null; } })();
-          const orphans = st ? Object.values(st.units || {}).filter((u) => alive(u.pid, u.startTime)) : [];
+          const orphans = journalUnits(readJournal()).filter((u) => alive(u.pid, u.starttime));
           if (!orphans.length) return { ms: nowMs() - t0, code: 3 };
           await tend(['up', '-d']);
           e = liveEngine(); k = liveKeeper();
