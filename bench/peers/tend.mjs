@@ -92,7 +92,9 @@ const adapter = {
       }
       return { holder: snap.holder ?? null, engine: snap.engine ?? null, units };
     };
-    const rec = (r) => (r && Number.isInteger(r.pid) && r.pid > 0 ? { pid: r.pid, starttime: r.startTime } : null);
+    const rec = (r) => (r && Number.isInteger(r.pid) && r.pid > 0 ? { pid: r.pid, starttime: r.startTime, until: r.until } : null);
+    // A unit's start time may be a window [startTime, until] (later builds write no /proc read per spawn).
+    const aliveAsRecorded = (u) => (u.until === undefined ? alive(u.pid, u.starttime) : (() => { const st = readStat(u.pid); return !!st && st.state !== 'Z' && st.state !== 'X' && st.starttime >= u.starttime && st.starttime <= u.until; })());
     /** Service processes the journal records (intents, which have no pid yet, skipped). */
     const journalUnits = (j) => Object.values(j?.units || {}).map(rec).filter(Boolean);
     const isKeeper = (pid) => /(^|\/)keeper\/main\.js( |$)/.test(cmdline(pid));
@@ -174,7 +176,7 @@ const adapter = {
         if (!e && !k) {
           // Nothing runs tend (e.g. engine and keeper killed by the crash test, never recovered): services they left
           // are in the state file. Ending them is tend's own job: a new `up -d` ends them, then it is taken down.
-          const orphans = journalUnits(readJournal()).filter((u) => alive(u.pid, u.starttime));
+          const orphans = journalUnits(readJournal()).filter(aliveAsRecorded);
           if (!orphans.length) return { ms: nowMs() - t0, code: 3 };
           await tend(['up', '-d']);
           e = liveEngine(); k = liveKeeper();

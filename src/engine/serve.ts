@@ -209,7 +209,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
 
   const receive = (message: KeeperToEngine): void => {
     switch (message.type) {
-      case 'event':
+      case 'events':
       case 'ping':
         keeperHost.current?.receive(message);
         return;

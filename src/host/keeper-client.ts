@@ -60,7 +60,7 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
         for (const numbered of events) deliver(numbered);
       },
       receive(message) {
-        if (message.type === 'event') deliver(message);
+        if (message.type === 'events') for (const numbered of message.events) deliver(numbered);
       },
     };
   };

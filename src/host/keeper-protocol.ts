@@ -42,7 +42,8 @@ export type KeeperToEngine =
       /** First start only: the config `tend up -d` validated a moment ago, so the engine need not load it again. */
       readonly config?: unknown;
     }
-  | { readonly type: 'event'; readonly seq: number; readonly event: HostEvent }
+  /** Host events in the order they happened, batched per turn of the keeper's event loop. */
+  | { readonly type: 'events'; readonly events: readonly NumberedEvent[] }
   | { readonly type: 'ping'; readonly id: number }
   /** Answer to `upgrade`: a candidate engine was found incompatible; the running engine stays. */
   | { readonly type: 'upgrade-refused'; readonly reason: string }

@@ -110,11 +110,19 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     }
   };
 
+  // Events go to the engine in one message per turn of the event loop: a stop of 1,000
+  // services is a few messages, not 2,000.
+  let outgoing: NumberedEvent[] = [];
+  const sendEvents = (): void => {
+    const events = outgoing;
+    outgoing = [];
+    if (events.length > 0) send({ type: 'events', events });
+  };
   const listener: HostListener = {
     event(event) {
       seq += 1;
       pending.push({ seq, event });
-      send({ type: 'event', seq, event });
+      if (outgoing.push({ seq, event }) === 1) setImmediate(sendEvents);
       if (event.type === 'group-gone') onGroupGone?.(event.unit);
     },
     output: (unit: string, stream: OutputStream, chunk: Buffer) => void logs.output(unit, stream, chunk),

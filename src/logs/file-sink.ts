@@ -58,6 +58,13 @@ export interface LogLine {
   readonly text: string;
 }
 
+/**
+ * Where a batch is assembled before its one writeSync. One for every sink of the process (a
+ * keeper with 1,000 services holds 1,000 sinks): a write is over, synchronously, before the
+ * next one starts, so no two ever share it at once.
+ */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
 export function openFileSink({ file, maxSize, keep, compress = false, onRotateError, access = privateAccess }: FileSinkOptions): FileSink {
   const openLog = (how: 'append' | 'truncate'): number => openLogFile(file, how, access);
   let fd = openLog('append');
@@ -70,8 +77,6 @@ export function openFileSink({ file, maxSize, keep, compress = false, onRotateEr
   let size = fs.fstatSync(fd).size;
   // Rotate when a line would push the file past this; raised after a failed rotation.
   let rotateAt = maxSize > 0 ? maxSize : Infinity;
-  // Reused for every batch: writeSync is done with it before write() returns.
-  let scratch = Buffer.allocUnsafe(64 * 1024);
   let prefix = { time: NaN, instance: -1, stream: '', bytes: Buffer.alloc(0) };
 
   function prefixFor({ time, instance, stream }: LineMeta): Buffer {

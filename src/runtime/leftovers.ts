@@ -9,7 +9,7 @@
 //   instance (TEND_SERVICE, TEND_INSTANCE) and whose working directory is the unit's.
 import fs from 'node:fs';
 import { liveGroups, scanLive, type ProcStat } from '../host/proc.js';
-import { isIntent, type StateFile } from './state-file.js';
+import { isIntent, startedAsRecorded, type StateFile } from './state-file.js';
 
 const GRACE_MS = 5000;
 
@@ -36,7 +36,7 @@ export function findLeftovers(state: StateFile): Leftover[] {
     }
     const leader = live.get(record.pid);
     const oldest = oldestMember.get(record.pid);
-    const ours = leader ? leader.startTime === record.startTime : oldest !== undefined && oldest >= record.startTime;
+    const ours = leader ? startedAsRecorded(record, leader.startTime) : oldest !== undefined && oldest >= record.startTime;
     if (ours) {
       found.push({ unit, pid: record.pid });
       claimed.add(record.pid);

@@ -14,10 +14,21 @@ import { openOwnFile } from '../lib/own-file.js';
 import type { SpawnJournal } from '../host/host.js';
 import { bootTicks } from './boot-ticks.js';
 
+/**
+ * A process by PID and /proc start time (clock ticks since boot). The spawner knows the start
+ * time only to within the moment of the spawn: then `until` closes the window [startTime,
+ * until] it started in — PIDs are handed out in order, so no other process can have that PID
+ * and a start time in a window of milliseconds.
+ */
 export interface RecordedProcess {
   readonly pid: number;
   readonly startTime: number;
+  readonly until?: number;
 }
+
+/** Whether a process that started at `startTime` (ticks) is the one recorded. */
+export const startedAsRecorded = (record: RecordedProcess, startTime: number): boolean =>
+  record.until === undefined ? startTime === record.startTime : startTime >= record.startTime && startTime <= record.until;
 
 /** A spawn that was under way: its child started at or after `since` (clock ticks since boot), in `cwd`. */
 export interface SpawnIntent {
@@ -69,6 +80,11 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
   let fd = -1;
   let appended = COMPACT_AFTER;
   let warned = false;
+  // PIDs and ends of groups are held for one write with the next intent (or the end of this
+  // turn): only an intent must be on disk before its fork; a PID line lost in a crash leaves
+  // its intent, which finds the process all the same (runtime/leftovers.ts).
+  let held: string[] = [];
+  let flushQueued = false;
 
   function snapshot(): void {
     const temp = `${file}.${process.pid}.tmp`;
@@ -85,15 +101,28 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
     appended = 0;
   }
 
-  function record(unit: string, value: UnitRecord | null): void {
+  function record(unit: string, value: UnitRecord | null, now: boolean): void {
     if (value === null) {
       if (!units.has(unit)) return;
       units.delete(unit);
     } else units.set(unit, value);
+    held.push(`${JSON.stringify({ unit, record: value } satisfies JournalLine)}\n`);
+    if (now) flush();
+    else if (!flushQueued) {
+      flushQueued = true;
+      setImmediate(flush);
+    }
+  }
+
+  function flush(): void {
+    flushQueued = false;
+    if (held.length === 0) return;
+    const lines = held;
+    held = [];
     try {
-      if (fd < 0 || appended >= COMPACT_AFTER) return snapshot();
-      writeAll(fd, `${JSON.stringify({ unit, record: value } satisfies JournalLine)}\n`);
-      appended += 1;
+      if (fd < 0 || appended + lines.length > COMPACT_AFTER) return snapshot();
+      writeAll(fd, lines.join(''));
+      appended += lines.length;
     } catch (error) {
       if (!warned) warn(`the PID journal ${file} could not be written (${error instanceof Error ? error.message : String(error)}); a crash now could leave services behind`);
       warned = true;
@@ -103,14 +132,14 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
 
   return {
     units,
-    spawning: (unit, cwd) => record(unit, { spawning: { since: bootTicks(), cwd } }),
+    spawning: (unit, cwd) => record(unit, { spawning: { since: bootTicks(-1), cwd } }, true),
     spawned(unit, pid) {
-      // The child cannot have been reaped yet (reaping needs this turn of the event loop to end),
-      // so /proc still has its start time, even if it already exited.
-      const stat = readStat(pid);
-      record(unit, { pid, startTime: stat?.startTime ?? 0 });
+      // Started between the intent and now: the window is the start time (no /proc read per spawn).
+      const intent = units.get(unit);
+      const since = intent !== undefined && isIntent(intent) ? intent.spawning.since : bootTicks(-1);
+      record(unit, { pid, startTime: since, until: bootTicks(1) }, false);
     },
-    gone: (unit) => record(unit, null),
+    gone: (unit) => record(unit, null, false),
     close,
     remove(): void {
       close();
@@ -119,6 +148,7 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
   };
 
   function close(): void {
+    flush();
     if (fd >= 0) fs.closeSync(fd);
     fd = -1;
   }
@@ -178,7 +208,7 @@ function parseLine(raw: string): JournalLine | null {
 
 function isRecord(value: unknown): value is UnitRecord {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as { pid?: unknown; startTime?: unknown; spawning?: { since?: unknown; cwd?: unknown } };
-  if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.startTime === 'number') return true;
+  const v = value as { pid?: unknown; startTime?: unknown; until?: unknown; spawning?: { since?: unknown; cwd?: unknown } };
+  if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.startTime === 'number') return v.until === undefined || typeof v.until === 'number';
   return typeof v.spawning?.since === 'number' && typeof v.spawning.cwd === 'string';
 }

@@ -78,12 +78,19 @@ test('the local host writes every spawn ahead: intent, PID, then nothing once th
   const { pid } = await rec.waitForEvent('web.0', 'spawned');
   trackGroup(pid);
   t.after(() => endGroup(pid));
-  assert.deepEqual(readState(file)?.units, { 'web.0': { pid, startTime: readStat(pid)?.startTime } });
+  await new Promise((resolve) => setImmediate(resolve)); // the PID line rides with the next write, or this turn's end
+  const recorded = readState(file)?.units['web.0'] as { pid: number; startTime: number; until: number };
+  const started = readStat(pid)?.startTime ?? -1;
+  assert.equal(recorded.pid, pid);
+  assert.ok(started >= recorded.startTime && started <= recorded.until, `start time ${started} in [${recorded.startTime}, ${recorded.until}]`);
+  assert.deepEqual(findLeftovers({ holder, units: { 'web.0': recorded } }), [{ unit: 'web.0', pid }], 'found by the window');
   host.stopGroup('web.0', { signal: 'SIGTERM', timeoutMs: 5000 });
   await rec.waitForEvent('web.0', 'group-gone');
+  await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(readState(file)?.units, {});
   host.spawn({ unit: 'bad.0', argv: ['/no/such/program'], cwd: dir, env: inheritedEnv() });
   await rec.waitForEvent('bad.0', 'spawn-failed');
+  await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(readState(file)?.units, {}, 'a failed spawn leaves no intent behind');
   journal.close();
 });
