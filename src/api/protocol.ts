@@ -65,6 +65,11 @@ export interface ActionResponse {
   readonly results: readonly ActionResult[];
 }
 
+/** `down` also says which engine (and keeper) answered, so a client can wait for both to be gone. */
+export interface DownResponse extends ActionResponse {
+  readonly engine: EngineInfo;
+}
+
 export interface SignalRequest {
   readonly services: readonly string[];
   readonly signal: string;
@@ -129,7 +134,7 @@ export interface Control {
   scale(request: ScaleRequest): Promise<ActionResponse>;
   reload(): Promise<ReloadResponse>;
   /** Stop every service; resolves when they are all gone. The engine exits after the answer is sent. */
-  down(): Promise<ActionResponse>;
+  down(): Promise<DownResponse>;
   /** Replace the running engine with the code on disk (under a keeper); no service restarts. */
   upgrade(): Promise<ActionResponse>;
   logs(query: LogQuery): Promise<Feed<LogRecord>>;

@@ -5,6 +5,7 @@ import type {
   ActionRequest,
   ActionResponse,
   Control,
+  DownResponse,
   EngineInfo,
   EventQuery,
   EventRecord,
@@ -29,7 +30,7 @@ export interface ControlOptions {
   readonly info: () => EngineInfo;
   readonly reload: () => Promise<ReloadResponse>;
   /** Stop every service; the session exits after the answer is sent. */
-  readonly down: () => Promise<ActionResponse>;
+  readonly down: () => Promise<DownResponse>;
   readonly upgrade: () => Promise<ActionResponse>;
 }
 

@@ -150,7 +150,18 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
       draining = false;
     }
     scheduleCommit();
-    if (restWaiters.length > 0 || observer.resting) checkResting();
+    if (restWaiters.length > 0 || observer.resting) scheduleRestingCheck();
+  }
+
+  /** Whether everything rests is asked once per turn, not after each of 1,000 events (each ask walks the units). */
+  let restingCheckQueued = false;
+  function scheduleRestingCheck(): void {
+    if (restingCheckQueued) return;
+    restingCheckQueued = true;
+    setImmediate(() => {
+      restingCheckQueued = false;
+      checkResting();
+    });
   }
 
   /**

@@ -14,6 +14,19 @@ export function createLogRouter({ config, clock, warn }: { config: Config; clock
   let warnedEvents = false;
   let events = openEventsFile(eventsFileOf(config.logDir));
   let logDir = config.logDir;
+  let held: object[] = [];
+
+  function flushEvents(): void {
+    const records = held;
+    held = [];
+    if (records.length === 0) return;
+    try {
+      events.append(...records);
+    } catch (error) {
+      if (!warnedEvents) warn(error instanceof Error ? error.message : String(error));
+      warnedEvents = true;
+    }
+  }
 
   return {
     /** Where a unit's next process writes (set at each spawn, so new settings apply then). */
@@ -23,24 +36,25 @@ export function createLogRouter({ config, clock, warn }: { config: Config; clock
     /** EOF: the partial last line, written and returned. */
     end: (unit: string, stream: OutputStream) => units.end(unit, stream),
 
+    /**
+     * Appended at the end of this turn of the event loop, all in one write: a stop of 1,000
+     * services is one write of its 2,000 notices, not 2,000 writes.
+     */
     recordEvent(record: object): void {
-      try {
-        events.append(record);
-      } catch (error) {
-        if (!warnedEvents) warn(error instanceof Error ? error.message : String(error));
-        warnedEvents = true;
-      }
+      if (held.push(record) === 1) setImmediate(flushEvents);
     },
 
     /** A reload may move the log directory: the events file follows. */
     reconfigure(next: Config): void {
       if (next.logDir === logDir) return;
+      flushEvents();
       events.close();
       events = openEventsFile(eventsFileOf(next.logDir));
       logDir = next.logDir;
     },
 
     close(): void {
+      flushEvents();
       units.close();
       events.close();
     },

@@ -5,7 +5,7 @@
 // carries on with the same PIDs. Either way: reload on request, stop everything on shutdown.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import type { ActionResponse, EngineInfo, ReloadResponse } from '../api/protocol.js';
+import type { ActionResponse, DownResponse, EngineInfo, ReloadResponse } from '../api/protocol.js';
 import { protocolVersion } from '../api/protocol.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { formatDiagnostics } from '../config/format.js';
@@ -162,10 +162,10 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
 
   // Stop the services and answer; the API server calls onDown once the answer is out, and only
   // then does the session close its socket and finish (exiting earlier would cut the answer).
-  const down = async (): Promise<ActionResponse> => {
+  const down = async (): Promise<DownResponse> => {
     const before = engine.status().filter((u) => u.pid !== null);
     await engine.shutdown();
-    return { results: before.map((u) => ({ unit: u.unit, phase: 'stopped', pid: null, ok: true, message: 'stopped' })) };
+    return { results: before.map((u) => ({ unit: u.unit, phase: 'stopped', pid: null, ok: true, message: 'stopped' })), engine: info() };
   };
 
   /** Ask the keeper to run the engine now on disk; resolves once it accepted (we retire next). */

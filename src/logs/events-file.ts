@@ -8,18 +8,18 @@ import { TendError } from '../errors.js';
 import { openLogFile } from './log-files.js';
 
 export interface EventsFile {
-  /** Writes `record` as one JSON line. Throws TendError TEND_LOG_DIR when the disk refuses it. */
-  append(record: object): void;
+  /** Writes each record as one JSON line, all in one write. Throws TendError TEND_LOG_DIR when the disk refuses them. */
+  append(...records: object[]): void;
   close(): void;
 }
 
 export function openEventsFile(file: string): EventsFile {
   let fd = openLogFile(file, 'append');
 
-  function append(record: object): void {
+  function append(...records: object[]): void {
     if (fd < 0) throw new Error(`events file ${file} is closed`);
     // JSON.stringify escapes newlines inside strings, so one record is always one line.
-    const bytes = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+    const bytes = Buffer.from(records.map((record) => `${JSON.stringify(record)}\n`).join(''), 'utf8');
     try {
       let done = 0;
       while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);

@@ -48,7 +48,7 @@ function fakeControl(overrides: Partial<Control> = {}) {
     signal: record('signal', answer('signal')),
     scale: record('scale', answer('scale')),
     reload: record('reload', { started: ['a'], stopped: [], restarted: [], unchanged: ['b'] }),
-    down: record('down', answer('down')),
+    down: record('down', { ...answer('down'), engine: status.engine }),
     upgrade: record('upgrade', answer('upgrade')),
     logs: async (query) => (calls.push(['logs', query]), { snapshot: [log('one'), log('two')] }),
     events: async (query) => (calls.push(['events', query]), { snapshot: [{ time: 't', kind: 'spawned', unit: 'web' }] }),
@@ -110,7 +110,7 @@ test('every route round-trips through server and client over the unix socket', a
   const events: EventRecord[] = [];
   await client.events({ lines: 5, follow: false }, (r) => events.push(r));
   assert.deepEqual(events, [{ time: 't', kind: 'spawned', unit: 'web' }]);
-  assert.deepEqual(await client.down(), answer('down'));
+  assert.deepEqual(await client.down(), { ...answer('down'), engine: status.engine });
   await onDown.promise; // called once the answer to down was flushed
   assert.deepEqual(calls, [
     ['status', undefined],
@@ -232,9 +232,9 @@ test('down may close the server before it answers (as the engine does): the answ
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const socketPath = path.join(dir, 'engine.sock');
   const onDown = deferred<void>();
-  const control = fakeControl({ down: async () => (await server.close(), answer('down')) }).control;
+  const control = fakeControl({ down: async () => (await server.close(), { ...answer('down'), engine: status.engine }) }).control;
   const server = await startApiServer({ control, socketPath, onDown: () => onDown.resolve() });
-  assert.deepEqual(await createClient({ socketPath }).down(), answer('down'));
+  assert.deepEqual(await createClient({ socketPath }).down(), { ...answer('down'), engine: status.engine });
   await onDown.promise;
   assert.equal(fs.existsSync(socketPath), false, 'the closed listener no longer takes connections');
 });

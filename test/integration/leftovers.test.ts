@@ -60,8 +60,9 @@ test('a recorded leader counts only with its start time; a gone leader\'s group 
   trackGroup(pgid);
   t.after(() => endGroup(pgid));
   const groupStart = readStat(pgid)?.startTime ?? 0;
+  const exited = new Promise((resolve) => member.once('exit', resolve));
   const grandchild = Number((await new Promise<Buffer>((resolve) => member.stdout.once('data', resolve))).toString());
-  await new Promise((resolve) => member.once('exit', resolve));
+  await exited;
   assert.deepEqual(findLeftovers({ holder, units: { 'job.0': { pid: pgid, startTime: groupStart } } }), [{ unit: 'job.0', pid: pgid }]);
   const ended = await endLeftovers({ holder, units: { 'job.0': { pid: pgid, startTime: groupStart } } });
   assert.equal(ended.length, 1);

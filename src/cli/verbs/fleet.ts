@@ -108,9 +108,9 @@ export const downVerb: Verb = {
   async run(input) {
     const { client, paths } = await connect(input);
     const { isAlive } = await import('../../host/proc.js');
-    let info: Awaited<ReturnType<typeof client.status>>['engine'];
+    let response: Awaited<ReturnType<typeof client.down>>;
     try {
-      info = (await client.status()).engine;
+      response = await client.down();
     } catch (error) {
       // No engine answers, but a keeper may hold services: it stops them itself.
       const keeper = isTendError(error) && error.code === 'TEND_NO_ENGINE' ? await askKeeper(paths, 'down') : null;
@@ -120,9 +120,9 @@ export const downVerb: Verb = {
       input.io.stdout.write(input.values.json ? `${JSON.stringify({ results: [], keeper: keeper.keeperPid })}\n` : 'stopped every service through the keeper (no engine was running)\n');
       return 0;
     }
-    // Under `up -d` the keeper exits right after the engine: wait for both.
-    const { pid: engine, keeperPid: keeper } = info;
-    const response = await client.down();
+    // Under `up -d` the keeper exits right after the engine: wait for both (an engine too old to
+    // say who it is in its answer is waited for by nothing more than its answer).
+    const { pid: engine, keeperPid: keeper } = response.engine ?? { pid: 0, keeperPid: null };
     await waitForExit(isAlive, engine);
     if (keeper !== null) await waitForExit(isAlive, keeper);
     if (!input.values.json) input.io.stdout.write(`${renderResults(response.results)}engine stopped\n`);
