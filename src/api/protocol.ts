@@ -34,6 +34,9 @@ export interface UnitInfo {
   readonly lastExit: { readonly code: number | null; readonly signal: string | null } | null;
   /** Why the last run ended: success, exit-code, signal, spawn-failed, stop-timeout, start-limit, memory... */
   readonly lastResult: string | null;
+  /** Output lines (and bytes) its log could not take — a full disk — since this engine started. */
+  readonly lostLines: number;
+  readonly lostBytes: number;
   /** CPU of the whole process group since the previous sample (or since start), % of one core. */
   readonly cpuPercent: number | null;
   /** Resident memory of the whole process group. */

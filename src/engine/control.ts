@@ -61,6 +61,8 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
           restarts: unit.restarts,
           lastExit: unit.lastExit,
           lastResult: unit.lastResult,
+          lostLines: unit.lostLines,
+          lostBytes: unit.lostBytes,
           cpuPercent: use?.cpuPercent ?? null,
           rssBytes: use?.rssBytes ?? null,
         };

@@ -17,8 +17,11 @@ import { createSampler, type Usage } from './sampler.js';
 import { createTimerTable, type SavedTimer } from './timers.js';
 import { labelOf, unitRefs, type UnitRef } from './units.js';
 
+/** Output a unit's log could not take (a full disk): when it began, and the totals once writing resumed. */
+export type LogLostNotice = { readonly kind: 'log-lost'; readonly lines: number; readonly bytes: number; readonly reason: string; readonly ended: boolean };
+
 /** A notice as recorded: in the events file, on the terminal, in `tend events`. */
-export type NoticeRecord = Notice & {
+export type NoticeRecord = (Notice | LogLostNotice) & {
   readonly time: string;
   readonly service: string;
   readonly instance: number;
@@ -36,6 +39,9 @@ export interface UnitStatus {
   readonly restarts: number;
   readonly lastExit: UnitState['lastExit'];
   readonly lastResult: Result | null;
+  /** Output lines and bytes its log could not take, since this engine started. */
+  readonly lostLines: number;
+  readonly lostBytes: number;
 }
 
 /** How the engine shows a unit to observers. */
@@ -109,7 +115,9 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   const services = new Map(config.services.map((service) => [service.name, service]));
   const units = new Map<string, UnitEntry>();
   const timers = createTimerTable(clock);
-  const logs = createLogRouter({ config, clock, warn: (text) => observer.warning(text) });
+  const logs = createLogRouter({ config, clock, warn: (text) => observer.warning(text), onLoss: (unit, loss) => noteLogLoss({ type: 'log-lost', unit, ...loss }) });
+  /** Lost output per unit id: the totals, and what the report of a loss still under way counted. */
+  const lost = new Map<string, { lines: number; bytes: number; open: { lines: number; bytes: number } | null }>();
   const sample = createSampler(() => clock.now());
   const restWaiters: Array<() => void> = [];
   let lastUsage: { at: number; usage: Map<string, Usage> } | null = null;
@@ -228,7 +236,20 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
     }
   }
 
-  function record(ref: UnitRef, notice: Notice): void {
+  /** A loss is counted when it begins and topped up to its totals when writing resumes. */
+  function noteLogLoss(event: Extract<HostEvent, { type: 'log-lost' }>): void {
+    const entry = units.get(event.unit);
+    if (!entry) return;
+    const count = lost.get(event.unit) ?? { lines: 0, bytes: 0, open: null };
+    count.lines += event.lines - (count.open?.lines ?? 0);
+    count.bytes += event.bytes - (count.open?.bytes ?? 0);
+    count.open = event.ended ? null : { lines: event.lines, bytes: event.bytes };
+    lost.set(event.unit, count);
+    const { lines, bytes, reason, ended } = event;
+    record(entry.ref, { kind: 'log-lost', lines, bytes, reason, ended });
+  }
+
+  function record(ref: UnitRef, notice: Notice | LogLostNotice): void {
     const view = viewOf(ref);
     const entry: NoticeRecord = { time: new Date(clock.now()).toISOString(), service: ref.service, instance: ref.instance, unit: view.label, ...notice };
     logs.recordEvent(entry);
@@ -248,6 +269,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
 
   const listener: HostListener = {
     event(hostEvent: HostEvent) {
+      if (hostEvent.type === 'log-lost') return noteLogLoss(hostEvent); // from the keeper's log writer: no decision to make
       const entry = units.get(hostEvent.unit);
       if (entry) dispatch(entry, toUnitEvent(hostEvent));
     },
@@ -453,6 +475,8 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
           restarts: state.restarts,
           lastExit: state.lastExit,
           lastResult: state.lastResult,
+          lostLines: lost.get(ref.id)?.lines ?? 0,
+          lostBytes: lost.get(ref.id)?.bytes ?? 0,
         }));
     },
 
@@ -477,7 +501,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
 
 export type Engine = ReturnType<typeof createEngine>;
 
-function toUnitEvent(event: HostEvent): UnitEvent {
+function toUnitEvent(event: Exclude<HostEvent, { type: 'log-lost' }>): UnitEvent {
   switch (event.type) {
     case 'spawned':
       return { type: 'spawned', pid: event.pid };

@@ -4,13 +4,13 @@
 import type { Config } from '../config/schema.js';
 import type { LogTarget, OutputStream } from '../host/host.js';
 import { openEventsFile } from '../logs/events-file.js';
-import { createUnitLogs } from '../logs/unit-logs.js';
+import { createUnitLogs, type LogLoss } from '../logs/unit-logs.js';
 import type { Clock } from './clock.js';
 
 export const eventsFileOf = (logDir: string) => `${logDir}/events.jsonl`;
 
-export function createLogRouter({ config, clock, warn }: { config: Config; clock: Clock; warn: (text: string) => void }) {
-  const units = createUnitLogs({ warn, now: () => clock.now() });
+export function createLogRouter({ config, clock, warn, onLoss }: { config: Config; clock: Clock; warn: (text: string) => void; onLoss: (unit: string, loss: LogLoss) => void }) {
+  const units = createUnitLogs({ warn, onLoss, now: () => clock.now() });
   let warnedEvents = false;
   let events = openEventsFile(eventsFileOf(config.logDir));
   let logDir = config.logDir;

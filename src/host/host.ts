@@ -53,7 +53,12 @@ export type HostEvent =
       readonly groupEmpty: boolean;
     }
   /** Answer to stopGroup: no live process is left in the group. forced = SIGKILL was needed. */
-  | { readonly type: 'group-gone'; readonly unit: string; readonly forced: boolean };
+  | { readonly type: 'group-gone'; readonly unit: string; readonly forced: boolean }
+  /**
+   * Output of the unit could not be written to its log (a full disk): said when the loss begins
+   * and again, with the totals, once writing resumes (`ended`). From the log writer, not the host.
+   */
+  | { readonly type: 'log-lost'; readonly unit: string; readonly lines: number; readonly bytes: number; readonly reason: string; readonly ended: boolean };
 
 export interface HostListener {
   event(event: HostEvent): void;

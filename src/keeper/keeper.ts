@@ -94,7 +94,9 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   let finish: (code: number) => void = () => {};
   let respawnTimer: NodeJS.Timeout | undefined;
   const done = new Promise<number>((resolve) => (finish = resolve));
-  const logs = createUnitLogs({ warn: (text) => log(`warning: ${text}`) });
+  // A log that cannot take a unit's output (a full disk) is reported to the engine like any
+  // host event (numbered, replayed to a new engine), so it shows in `tend events` and `ps`.
+  const logs = createUnitLogs({ warn: (text) => log(`warning: ${text}`), onLoss: (unit, loss) => listener.event({ type: 'log-lost', unit, ...loss }) });
   let onGroupGone: ((unit: string) => void) | null = null;
 
   /** Best effort: a message to an engine that is gone is dropped (events stay pending until acknowledged). */

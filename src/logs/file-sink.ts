@@ -42,7 +42,10 @@ export interface LineMeta {
 }
 
 export interface FileSink {
-  /** Appends the lines (without "\n"). Throws TendError TEND_LOG_DIR when the disk refuses them. */
+  /**
+   * Appends the lines (without "\n"). Throws TendError TEND_LOG_DIR when the disk refuses them;
+   * the error's `linesWritten` says how many of the first lines made it (whole) before that.
+   */
   write(lines: readonly Buffer[], meta: LineMeta): void;
   /** Stops writing; a compression in flight is abandoned (its plain file stays, see compressor.ts). */
   close(): void;
@@ -87,15 +90,26 @@ export function openFileSink({ file, maxSize, keep, compress = false, onRotateEr
     return prefix.bytes;
   }
 
+  /**
+   * Writes scratch[0, length) whole, or not at all: a write cut short (the disk filled up
+   * midway) is taken back with ftruncate, so the file never holds a torn line and the caller
+   * knows exactly which lines are in it.
+   */
   function flush(length: number): void {
     let done = 0;
     try {
       // A regular file takes it all in one call; the loop only guards a short write.
       while (done < length) done += fs.writeSync(fd, scratch, done, length - done);
-    } catch (error) {
-      throw logError(`writing ${file}`, error);
-    } finally {
       size += done;
+    } catch (error) {
+      if (done > 0) {
+        try {
+          fs.ftruncateSync(fd, size);
+        } catch {
+          // could not take it back: the torn bytes stay, the next line starts after them
+        }
+      }
+      throw logError(`writing ${file}`, error);
     }
   }
 
@@ -128,11 +142,13 @@ export function openFileSink({ file, maxSize, keep, compress = false, onRotateEr
     for (const line of lines) total += head.length + line.length + 1;
     if (scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2));
     let at = 0;
-    for (const line of lines) {
+    let written = 0; // lines already on disk, when a later flush fails
+    for (const [index, line] of lines.entries()) {
       const bytes = head.length + line.length + 1;
       // A line alone bigger than maxSize still goes whole into a fresh file.
       if (size + at + bytes > rotateAt && size + at > 0) {
-        flush(at);
+        flushCounting(at, written);
+        written = index;
         at = 0;
         rotate();
       }
@@ -140,7 +156,15 @@ export function openFileSink({ file, maxSize, keep, compress = false, onRotateEr
       at += line.copy(scratch, at);
       scratch[at++] = 0x0a;
     }
-    if (at > 0) flush(at);
+    if (at > 0) flushCounting(at, written);
+  }
+
+  function flushCounting(length: number, written: number): void {
+    try {
+      flush(length);
+    } catch (error) {
+      throw Object.assign(error as TendError, { linesWritten: written });
+    }
   }
 
   function close(): void {

@@ -6,11 +6,28 @@ import type { LogTarget, OutputStream } from '../host/host.js';
 import { openFileSink, type FileSink } from './file-sink.js';
 import { createFramer, type Framer } from './framer.js';
 
-export function createUnitLogs({ warn, now = Date.now }: { warn: (text: string) => void; now?: () => number }) {
+/** Output a unit lost while its log could not be written, so far. */
+export interface LogLoss {
+  readonly lines: number;
+  readonly bytes: number;
+  readonly reason: string;
+  /** Writing has resumed: these are the totals, and a marker line says so in the file. */
+  readonly ended: boolean;
+}
+
+export interface UnitLogsOptions {
+  readonly warn: (text: string) => void;
+  /** Told when a unit starts losing output, and again when writing resumes. Never silent. */
+  readonly onLoss?: (unit: string, loss: LogLoss) => void;
+  readonly now?: () => number;
+}
+
+export function createUnitLogs({ warn, onLoss = () => {}, now = Date.now }: UnitLogsOptions) {
   const targets = new Map<string, LogTarget>();
   const framers = new Map<string, Framer>();
   const sinks = new Map<string, { settings: string; sink: FileSink }>();
   const warned = new Set<string>();
+  const losses = new Map<string, { lines: number; bytes: number; reason: string }>();
 
   function warnOnce(key: string, error: unknown): void {
     if (warned.has(key)) return;
@@ -40,14 +57,33 @@ export function createUnitLogs({ warn, now = Date.now }: { warn: (text: string) 
     }
   }
 
-  /** Writes the lines to the unit's file and hands them back (for a terminal echo). */
+  /**
+   * Writes the lines to the unit's file and hands them back (for a terminal echo). Lines the
+   * file refuses (a full disk) are counted; when writing works again, a marker line says how
+   * many were lost and why, before the next lines.
+   */
   function write(unit: string, stream: OutputStream, lines: Buffer[]): Buffer[] {
     const target = targets.get(unit);
     if (!target || lines.length === 0) return lines;
+    const meta = { time: now(), instance: target.instance, stream };
     try {
-      sinkOf(target)?.write(lines, { time: now(), instance: target.instance, stream });
+      const sink = sinkOf(target);
+      if (sink === null) throw new Error(`${target.file} cannot be opened`);
+      const loss = losses.get(unit);
+      if (loss !== undefined) {
+        sink.write([Buffer.from(`[tend] ${loss.lines} lines (${loss.bytes} bytes) of output lost: ${loss.reason}`)], { ...meta, stream: 'err' });
+        losses.delete(unit);
+        onLoss(unit, { ...loss, ended: true });
+      }
+      sink.write(lines, meta);
     } catch (error) {
       warnOnce(`write:${target.file}`, error);
+      const gone = lines.slice((error as { linesWritten?: number }).linesWritten ?? 0);
+      const bytes = gone.reduce((sum, line) => sum + line.length + 1, 0);
+      const loss = losses.get(unit);
+      const next = { lines: (loss?.lines ?? 0) + gone.length, bytes: (loss?.bytes ?? 0) + bytes, reason: loss?.reason ?? reasonOf(error) };
+      losses.set(unit, next);
+      if (loss === undefined) onLoss(unit, { ...next, ended: false });
     }
     return lines;
   }
@@ -72,4 +108,11 @@ export function createUnitLogs({ warn, now = Date.now }: { warn: (text: string) 
       sinks.clear();
     },
   };
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code ?? (error as { code?: unknown } | null)?.code;
+  if (code === 'ENOSPC') return 'no space left on device';
+  if (code === 'EDQUOT') return 'disk quota exceeded';
+  return error instanceof Error ? error.message : String(error);
 }

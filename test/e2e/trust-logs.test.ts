@@ -4,7 +4,9 @@
 // "Another user" is a uid with no account (12345): as root, chown makes its files; without root
 // these tests are skipped.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { daemonProject } from '../helpers/daemon.js';
@@ -116,4 +118,49 @@ test('a link planted at engine.log or api.token in the runtime directory is refu
     assert.equal(fs.readFileSync(victim, 'utf8'), 'untouched\n');
     fs.rmSync(path.join(runtime, name));
   }
+});
+
+test('a full disk loses lines visibly: a marker in the log when writing resumes, an event, and the count in ps', { skip, timeout: 120_000 }, async (t) => {
+  const count = 20_000;
+  // A 2 MiB file system of its own, outside the project (unmounted before anything removes it).
+  const small = fs.mkdtempSync(path.join(os.tmpdir(), 'tend-small-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', small]);
+  if (mounted.status !== 0) {
+    fs.rmdirSync(small);
+    return t.skip(`cannot mount a small tmpfs here: ${mounted.stderr.toString().trim()}`);
+  }
+  const d = daemonProject(t, { 'tend.yaml': `log_dir: ${small}\nservices:\n  writer:\n    command: ${argv('paced-flood.mjs', String(count), '20')}\n    restart: never\n    logs: { max_size: 1G }\n` });
+  t.after(async () => {
+    await d.tend(['down']);
+    spawnSync('umount', ['-l', small]);
+    fs.rmdirSync(small);
+  });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const log = path.join(small, 'writer.log');
+  await waitFor(() => fs.existsSync(log) && fs.statSync(log).size > 20_000, { what: 'the writer to be writing' });
+  // Fill the disk for two seconds, then make room again.
+  const filler = path.join(small, 'filler');
+  try {
+    fs.writeFileSync(filler, Buffer.alloc(4 * 1024 * 1024));
+  } catch {
+    // ENOSPC: full, as meant
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  fs.rmSync(filler);
+  await waitFor(() => fs.readFileSync(log, 'latin1').includes(' err done'), { what: 'the writer to finish', timeoutMs: 60_000 });
+  const text = fs.readFileSync(log, 'latin1');
+  // One marker per stretch of loss (room freed by taking back a torn write may let a line through).
+  const markers = [...text.matchAll(/ err \[tend\] (\d+) lines \((\d+) bytes\) of output lost: no space left on device$/gm)];
+  assert.ok(markers.length > 0, 'a marker line says what was lost');
+  const lost = markers.reduce((sum, m) => sum + Number(m[1]), 0);
+  const lostBytes = markers.reduce((sum, m) => sum + Number(m[2]), 0);
+  const kept = [...text.matchAll(/ 0 out line (\d{9}) /g)].length;
+  assert.ok(lost > 0);
+  assert.equal(kept + lost, count, `${kept} lines kept + ${lost} lost = every line written`);
+  const events = (await d.tend(['events', '--json', '-n', '1000'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; lines?: number; ended?: boolean });
+  const reported = events.filter((e) => e.kind === 'log-lost' && e.ended === true).reduce((sum, e) => sum + (e.lines ?? 0), 0);
+  assert.equal(reported, lost, 'events with the totals of each stretch');
+  const unit = (await d.status()).units[0];
+  assert.equal(unit?.lostLines, lost);
+  assert.equal(unit?.lostBytes, lostBytes);
 });

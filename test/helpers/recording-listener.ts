@@ -152,6 +152,7 @@ export class RecordingListener implements HostListener {
       'spawn-failed': ['nothing', 'spawn-failed', 'exited', 'group-gone'],
       exited: ['spawned'],
       'group-gone': ['nothing', 'spawn-failed', 'exited', 'group-gone'],
+      'log-lost': ['nothing', 'spawned', 'spawn-failed', 'exited', 'group-gone'], // the log writer's, any time (never from a host)
     };
     if (!allowed[event.type].includes(after)) this.violations.push(`${event.unit}: ${event.type} after ${after}`);
     if (event.type === 'exited' && previous?.type === 'spawned' && previous.pid !== event.pid) {

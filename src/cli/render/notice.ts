@@ -47,6 +47,10 @@ export function describeNotice(record: NoticeRecord): string {
       return `${who} uses ${formatBytes(record.rssBytes)}, over its max_memory of ${formatBytes(record.limitBytes)}`;
     case 'stopped':
       return record.forced ? `${who} stopped (SIGKILL: it outlived the stop timeout)` : `${who} stopped`;
+    case 'log-lost':
+      return record.ended
+        ? `${who}: ${record.lines} lines (${formatBytes(record.bytes)}) of output were lost (${record.reason}); its log is written again`
+        : `${who}: its output cannot be written to its log (${record.reason}); counting what is lost`;
     default:
       return assertNever(record, 'notice');
   }
