@@ -17,6 +17,12 @@ export interface EngineInfo {
   readonly logDir: string;
   /** ISO time the engine started. */
   readonly startedAt: string;
+  /**
+   * How the services are contained: a cgroup each (below `cgroupRoot`) — a stop reaches every
+   * process of the service; or process groups only — a process that calls setsid() escapes.
+   */
+  readonly containment: 'cgroup' | 'process-group';
+  readonly cgroupRoot: string | null;
 }
 
 export interface UnitInfo {

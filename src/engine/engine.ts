@@ -69,6 +69,8 @@ export interface EngineOptions {
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** tend's cgroup of the project (a cgroup per unit below it): CPU and memory come from there. */
+  readonly cgroupRoot?: string | null;
 }
 
 interface UnitEntry {
@@ -110,7 +112,7 @@ async function inSlices<T, R>(items: readonly T[], each: (item: T) => R): Promis
   return out;
 }
 
-export function createEngine({ config, makeHost = createLocalHost, observer, baseEnv, clock = realClock, random = Math.random }: EngineOptions) {
+export function createEngine({ config, makeHost = createLocalHost, observer, baseEnv, clock = realClock, random = Math.random, cgroupRoot = null }: EngineOptions) {
   let current = config;
   const services = new Map(config.services.map((service) => [service.name, service]));
   const units = new Map<string, UnitEntry>();
@@ -118,7 +120,7 @@ export function createEngine({ config, makeHost = createLocalHost, observer, bas
   const logs = createLogRouter({ config, clock, warn: (text) => observer.warning(text), onLoss: (unit, loss) => noteLogLoss({ type: 'log-lost', unit, ...loss }) });
   /** Lost output per unit id: the totals, and what the report of a loss still under way counted. */
   const lost = new Map<string, { lines: number; bytes: number; open: { lines: number; bytes: number } | null }>();
-  const sample = createSampler(() => clock.now());
+  const sample = createSampler(() => clock.now(), cgroupRoot);
   const restWaiters: Array<() => void> = [];
   let lastUsage: { at: number; usage: Map<string, Usage> } | null = null;
   const queue: Array<[UnitEntry, UnitEvent]> = [];

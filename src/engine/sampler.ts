@@ -1,7 +1,10 @@
-// Resource use of the running units' process groups, read from /proc only when asked (`ps`) or
-// at a low rate when some service has max_memory. One /proc scan serves every group. CPU% is
-// the delta of CPU time since this unit's previous sample (or since its start on the first).
-import { sampleGroups } from '../host/proc.js';
+// Resource use of the running units, read only when asked (`ps`) or at a low rate when some
+// service has max_memory. With a cgroup per unit (host/cgroup.ts) it comes from the cgroup —
+// every process of the unit, those that left its process group included; otherwise from the
+// process groups, one /proc scan for all of them. CPU% is the delta of CPU time since this
+// unit's previous sample (or since its start on the first).
+import { cgroupMembers, cgroupUsage } from '../host/cgroup.js';
+import { pageSize, readStat, sampleGroups } from '../host/proc.js';
 
 /** Linux reports CPU time in clock ticks; USER_HZ is 100 on every mainstream architecture. */
 const TICKS_PER_SECOND = 100;
@@ -18,11 +21,23 @@ export interface SampleTarget {
   readonly startedAt: number;
 }
 
-export function createSampler(now: () => number) {
+/** CPU ticks and RSS of a unit's cgroup: memory.current when the memory controller is on, else its members' RSS. */
+function fromCgroup(dir: string): { cpuTicks: number; rssBytes: number } | undefined {
+  const usage = cgroupUsage(dir);
+  if (usage === null) return undefined;
+  const rssBytes = usage.memoryBytes ?? cgroupMembers(dir).reduce((sum, pid) => sum + (readStat(pid)?.rssPages ?? 0) * pageSize(), 0);
+  return { cpuTicks: (usage.cpuMicros / 1e6) * TICKS_PER_SECOND, rssBytes };
+}
+
+export function createSampler(now: () => number, cgroupRoot: string | null = null) {
   const previous = new Map<string, { pid: number; at: number; ticks: number }>();
 
   return function sample(targets: readonly SampleTarget[]): Map<string, Usage> {
-    const groups = sampleGroups(new Set(targets.map((t) => t.pid)));
+    const groups: Map<number | string, { cpuTicks: number; rssBytes: number }> =
+      cgroupRoot === null ? sampleGroups(new Set(targets.map((t) => t.pid))) : new Map(targets.flatMap((t) => {
+        const found = fromCgroup(`${cgroupRoot}/${t.id}`);
+        return found === undefined ? [] : [[t.pid, found] as const];
+      }));
     const at = now();
     const usage = new Map<string, Usage>();
     for (const target of targets) {

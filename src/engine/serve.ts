@@ -16,6 +16,7 @@ import { TendError } from '../errors.js';
 import type { HostListener, ProcessHost } from '../host/host.js';
 import { createKeeperHost, type KeeperHost, type KeeperLink } from '../host/keeper-client.js';
 import type { KeeperToEngine } from '../host/keeper-protocol.js';
+import { openCgroups, type Cgroups } from '../host/cgroup.js';
 import { createLocalHost } from '../host/local.js';
 import { openOwnFile } from '../lib/own-file.js';
 import { logDirsOf, prepareLogDir } from '../logs/log-files.js';
@@ -57,24 +58,27 @@ export interface Session {
 export async function serve(options: ServeOptions): Promise<Session> {
   const paths = projectPaths(options.config.file, options.env);
   ensurePrivateDir(paths);
-  if (options.keeper) return startSession({ ...options, paths, releaseLock: () => {}, journal: null });
+  if (options.keeper) return startSession({ ...options, paths, releaseLock: () => {}, journal: null, cgroups: null });
   const lock = await acquireLock(paths, options.config.file);
   try {
     const previous = readState(paths.state);
     if (previous) {
       for (const ended of await endLeftovers(previous)) options.observer.warning(`ended ${ended.unit} (pid ${ended.pid}), left running by an engine that died`);
     }
-    // In the foreground the engine spawns, so it writes the PID journal itself.
-    const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, options.observer.warning);
-    return await startSession({ ...options, paths, releaseLock: () => lock.release(), journal });
+    // In the foreground the engine spawns, so it writes the PID journal itself, and holds the cgroups.
+    const cgroups = openCgroups(`tend-${paths.id}`);
+    const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, options.observer.warning, cgroups?.root);
+    return await startSession({ ...options, paths, releaseLock: () => lock.release(), journal, cgroups });
   } catch (error) {
     lock.release();
     throw error;
   }
 }
 
-async function startSession(options: ServeOptions & { paths: ProjectPaths; releaseLock: () => void; journal: StateJournal | null }): Promise<Session> {
-  const { env, cwd, observer, version, paths, keeper, journal } = options;
+async function startSession(options: ServeOptions & { paths: ProjectPaths; releaseLock: () => void; journal: StateJournal | null; cgroups: Cgroups | null }): Promise<Session> {
+  const { env, cwd, observer, version, paths, keeper, journal, cgroups } = options;
+  // Under a keeper the keeper holds the cgroups and says where they are.
+  const cgroupRoot = keeper ? (keeper.hello.cgroupRoot ?? null) : (cgroups?.root ?? null);
   // Under a keeper, the running config is the one the last engine committed, not the file.
   const config = (keeper?.hello.state?.config as Config | undefined) ?? options.config;
   prepareLogDirs(config); // refused before anything starts: no service may run with its logs unsafe
@@ -83,10 +87,11 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
   const keeperHost: { current: KeeperHost | null } = { current: null };
   const makeHost = keeper
     ? (listener: HostListener): ProcessHost => (keeperHost.current = createKeeperHost(keeper.link, keeper.hello.liveUnits)(listener))
-    : (listener: HostListener): ProcessHost => createLocalHost(listener, journal ? { journal } : {});
-  const engine = createEngine({ config, baseEnv: env, makeHost, observer });
+    : (listener: HostListener): ProcessHost => createLocalHost(listener, { ...(journal ? { journal } : {}), cgroups });
+  const engine = createEngine({ config, baseEnv: env, makeHost, observer, cgroupRoot });
   const startedAt = new Date().toISOString();
-  const info = (): EngineInfo => ({ pid: process.pid, keeperPid: keeper?.hello.keeperPid ?? null, version, protocol: protocolVersion, configFile: config.file, logDir: engine.config().logDir, startedAt });
+  const containment = cgroupRoot === null ? { containment: 'process-group' as const, cgroupRoot: null } : { containment: 'cgroup' as const, cgroupRoot };
+  const info = (): EngineInfo => ({ pid: process.pid, keeperPid: keeper?.hello.keeperPid ?? null, version, protocol: protocolVersion, configFile: config.file, logDir: engine.config().logDir, startedAt, ...containment });
 
   let shuttingDown: Promise<void> | null = null;
   let finish: () => void = () => {};
@@ -111,6 +116,7 @@ async function startSession(options: ServeOptions & { paths: ProjectPaths; relea
     fs.rmSync(paths.socket, { force: true });
     // The journal is the spawner's: ours in the foreground (every group is empty now), the keeper's otherwise.
     journal?.remove();
+    cgroups?.remove();
     if (keeper && keeperMessage) await new Promise<void>((resolve) => keeper.link.send({ type: keeperMessage }, resolve));
     options.releaseLock();
     finish();

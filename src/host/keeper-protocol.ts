@@ -41,6 +41,8 @@ export type KeeperToEngine =
       readonly reason: 'start' | 'respawn' | 'upgrade';
       /** First start only: the config `tend up -d` validated a moment ago, so the engine need not load it again. */
       readonly config?: unknown;
+      /** tend's cgroup for the project (a cgroup per unit below it), or null: process groups only. */
+      readonly cgroupRoot: string | null;
     }
   /** Host events in the order they happened, batched per turn of the keeper's event loop. */
   | { readonly type: 'events'; readonly events: readonly NumberedEvent[] }

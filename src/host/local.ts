@@ -8,6 +8,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { HostEvent, HostListener, OutputStream, ProcessHost, SpawnJournal, SpawnSpec, StopOptions } from './host.js';
+import { isPopulated, killCgroup, removeCgroup, signalCgroup, type Cgroups } from './cgroup.js';
 import { groupExists, liveGroups, readStat } from './proc.js';
 
 /** How long 'exited' waits for EOF when another group member still holds the pipes. */
@@ -32,6 +33,8 @@ interface Entry {
   graceTimer: NodeJS.Timeout | undefined;
   readonly streams: { readonly readable: Readable; readonly finish: () => void }[];
   stop: Stop | undefined;
+  /** The unit's own cgroup, when tend has cgroups (cgroup.ts): what "empty" and "kill" then mean. */
+  cgroup: string | undefined;
 }
 
 const noJournal: SpawnJournal = { spawning() {}, spawned() {}, gone() {} };
@@ -39,9 +42,11 @@ const noJournal: SpawnJournal = { spawning() {}, spawned() {}, gone() {} };
 export interface LocalHostOptions {
   /** Write-ahead record of every spawn (the keeper's, or a foreground engine's, state file). */
   readonly journal?: SpawnJournal;
+  /** A cgroup per unit (cgroup.ts) where the system allows; absent: process groups only. */
+  readonly cgroups?: Cgroups | null;
 }
 
-export function createLocalHost(listener: HostListener, { journal = noJournal }: LocalHostOptions = {}): ProcessHost {
+export function createLocalHost(listener: HostListener, { journal = noJournal, cgroups = null }: LocalHostOptions = {}): ProcessHost {
   const units = new Map<string, Entry>();
   const stopping = new Set<Entry>();
   /** pgids of replaced entries whose groups still had members, so killAll still reaches them. */
@@ -83,7 +88,7 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
     if (entry.exitReported || entry.exit === undefined || entry.pid === undefined) return;
     clearTimeout(entry.graceTimer);
     entry.exitReported = true;
-    emit(entry, { type: 'exited', unit: entry.unit, pid: entry.pid, ...entry.exit, groupEmpty: !groupExists(entry.pid) });
+    emit(entry, { type: 'exited', unit: entry.unit, pid: entry.pid, ...entry.exit, groupEmpty: !groupExists(entry.pid) && !cgroupLive(entry) });
     if (entry.stop !== undefined) poll(); // the leader was the last thing a stop waited for, often
   }
 
@@ -125,12 +130,16 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
     for (const pgid of liveGroups(new Set(candidates))) leftovers.add(pgid);
   }
 
+  /** Some process of the unit is still in its cgroup (one that left the process group included). */
+  const cgroupLive = (entry: Entry): boolean => entry.cgroup !== undefined && isPopulated(entry.cgroup);
+
   function answerStop(entry: Entry): void {
     const stop = entry.stop;
     if (stop === undefined) return;
     clearTimeout(stop.killTimer);
     entry.stop = undefined;
     stopping.delete(entry);
+    if (entry.cgroup !== undefined) removeCgroup(entry.cgroup);
     for (let i = 0; i < stop.answers; i += 1) emit(entry, { type: 'group-gone', unit: entry.unit, forced: stop.forced });
   }
 
@@ -143,7 +152,7 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
     const pgids = new Set<number>();
     for (const e of ready) if (e.pid !== undefined && !isRecycled(e.pid, true)) pgids.add(e.pid);
     const live = pgids.size > 0 ? liveGroups(pgids) : new Set<number>();
-    for (const e of ready) if (e.pid === undefined || !live.has(e.pid)) answerStop(e);
+    for (const e of ready) if ((e.pid === undefined || !live.has(e.pid)) && !cgroupLive(e)) answerStop(e);
     schedulePoll();
   }
 
@@ -159,6 +168,10 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
     if (stop === undefined || entry.pid === undefined) return;
     const stillAlive = !isRecycled(entry.pid, entry.exit !== undefined) && liveGroups(new Set([entry.pid])).size > 0;
     if (stillAlive && signalGroup(entry, 'SIGKILL')) stop.forced = true;
+    if (cgroupLive(entry)) {
+      killCgroup(entry.cgroup ?? ''); // every process of the unit, wherever its process group
+      stop.forced = true;
+    }
     poll();
   }
 
@@ -166,7 +179,7 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
     spawn(spec) {
       const old = units.get(spec.unit);
       if (old !== undefined) retire(old);
-      const entry: Entry = { unit: spec.unit, pid: undefined, exit: undefined, exitReported: false, graceTimer: undefined, streams: [], stop: undefined };
+      const entry: Entry = { unit: spec.unit, pid: undefined, exit: undefined, exitReported: false, graceTimer: undefined, streams: [], stop: undefined, cgroup: undefined };
       units.set(spec.unit, entry);
       if (spec.argv[0] === undefined || spec.argv[0] === '') {
         queueMicrotask(() => failSpawn(entry, spec, new Error('the command is empty')));
@@ -187,7 +200,9 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
       try {
         // detached: setsid(), so the child leads a new group and the whole tree can be signalled
         // as -pid. No shell: the config layer already wrapped string commands in /bin/sh -c.
-        child = spawnChild(program, args, { cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...launch.ids });
+        const start = () => spawnChild(program, args, { cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...launch.ids });
+        entry.cgroup = cgroups?.prepare(spec.unit);
+        child = entry.cgroup === undefined ? start() : (cgroups as Cgroups).spawnInside(entry.cgroup, start);
       } catch (error) {
         queueMicrotask(() => failSpawn(entry, spec, error)); // ENOTDIR and friends throw synchronously
         return;
@@ -221,8 +236,13 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
       }
       // Signal first: SIGCONT right after it lets a stopped (SIGSTOP/^Z) process act on it —
       // unless the stop signal is itself a job-control one (or SIGKILL, which needs no help).
-      const reached = signalGroup(entry, signal);
-      if (reached && !NO_CONT.has(signal)) signalGroup(entry, 'SIGCONT');
+      // With a cgroup, processes that left the group get the signal too.
+      const reached = signalGroup(entry, signal) || cgroupLive(entry);
+      if (entry.cgroup !== undefined) signalCgroup(entry.cgroup, signal);
+      if (reached && !NO_CONT.has(signal)) {
+        signalGroup(entry, 'SIGCONT');
+        if (entry.cgroup !== undefined) signalCgroup(entry.cgroup, 'SIGCONT');
+      }
       if (entry.stop !== undefined) {
         entry.stop.answers += 1; // a repeated stop shares the pending one's deadline and answer
         return;
@@ -254,6 +274,7 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
           // ESRCH: it died between the scan and the kill, which is what we wanted
         }
       }
+      for (const entry of units.values()) if (entry.cgroup !== undefined) killCgroup(entry.cgroup);
       leftovers.clear();
     },
 
@@ -261,7 +282,7 @@ export function createLocalHost(listener: HostListener, { journal = noJournal }:
       const reaped = [...units.values()].filter((e) => e.pid !== undefined && e.exit !== undefined && !isRecycled(e.pid, true));
       const live = liveGroups(new Set(reaped.map((e) => e.pid ?? 0)));
       return [...units.values()]
-        .filter((e) => e.pid !== undefined && (e.exit === undefined || live.has(e.pid)))
+        .filter((e) => e.pid !== undefined && (e.exit === undefined || live.has(e.pid) || cgroupLive(e)))
         .map((e) => e.unit);
     },
   };

@@ -26,6 +26,7 @@ import {
   type NumberedEvent,
   type SavedState,
 } from '../host/keeper-protocol.js';
+import type { Cgroups } from '../host/cgroup.js';
 import { createLocalHost } from '../host/local.js';
 import { readStat } from '../host/proc.js';
 import { onEmergency } from '../lib/emergency.js';
@@ -65,6 +66,8 @@ export interface KeeperOptions {
   readonly journal: SpawnJournal & { readonly units: ReadonlyMap<string, { readonly pid?: number } | object> };
   /** The config `tend up -d` validated, handed to the first engine (absent: it loads the file). */
   readonly firstConfig?: unknown;
+  /** A cgroup per unit, or null: process groups only. */
+  readonly cgroups: Cgroups | null;
 }
 
 export interface Keeper {
@@ -74,7 +77,7 @@ export interface Keeper {
   answer(request: unknown): unknown;
 }
 
-export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig }: KeeperOptions): Keeper {
+export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig, cgroups }: KeeperOptions): Keeper {
   let engine: ChildProcess | null = null;
   let heartbeat: ReturnType<typeof createHeartbeat> | null = null;
   let seq = 0;
@@ -130,7 +133,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     output: (unit: string, stream: OutputStream, chunk: Buffer) => void logs.output(unit, stream, chunk),
     outputEnd: (unit: string, stream: OutputStream) => void logs.end(unit, stream),
   };
-  const host = createLocalHost(listener, { journal });
+  const host = createLocalHost(listener, { journal, cgroups });
   const calls = createCallQueue(apply);
   // A bug of the keeper's own (keeper/main.ts): whatever it held dies with it, nothing is orphaned.
   onEmergency(() => {
@@ -259,7 +262,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     child.once('spawn', () => {
       const state: SavedState | null = hasState ? { config: saved.config, units: saved.units, timers: saved.timers } : null;
       const config = nextReason === 'start' && firstConfig !== undefined ? { config: firstConfig } : {};
-      send({ type: 'hello', protocol: KEEPER_PROTOCOL, keeperPid: process.pid, state, pending, liveUnits: host.liveUnits(), reason: nextReason, ...config });
+      send({ type: 'hello', protocol: KEEPER_PROTOCOL, keeperPid: process.pid, state, pending, liveUnits: host.liveUnits(), reason: nextReason, cgroupRoot: cgroups?.root ?? null, ...config });
       log(`engine ${child.pid} started (${nextReason})`);
     });
     child.once('exit', (code, signal) => onEngineExit(child, code, signal));

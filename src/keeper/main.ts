@@ -6,6 +6,7 @@
 // journal of its own and runs the engine.
 import { parseArgs } from 'node:util';
 import { runKeeper } from './keeper.js';
+import { openCgroups } from '../host/cgroup.js';
 import { runEmergencyHooks } from '../lib/emergency.js';
 import { closeInheritedDescriptors } from '../lib/inherited-fds.js';
 import { acquireLock } from '../runtime/lock.js';
@@ -82,7 +83,10 @@ try {
   const lock = await acquireLock(paths, file);
   const previous = readState(paths.state);
   if (previous) for (const ended of await endLeftovers(previous)) log(`ended ${ended.unit} (pid ${ended.pid}), left running by a keeper that died`);
-  const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, (text) => log(`warning: ${text}`));
+  // A cgroup per service where the system lets us make them; process groups otherwise.
+  const cgroups = openCgroups(`tend-${paths.id}`);
+  log(cgroups === null ? 'containment: process groups (no writable cgroup v2 hierarchy)' : `containment: a cgroup per service below ${cgroups.root}`);
+  const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, (text) => log(`warning: ${text}`), cgroups?.root);
   const node = [process.execPath, ...process.execArgv];
   const keeper = runKeeper({
     engineArgv: [...node, engineMain, 'engine', '--keeper', '--file', file],
@@ -91,11 +95,13 @@ try {
     env,
     log,
     journal,
+    cgroups,
     firstConfig: first.config,
   });
   lock.answer((request) => keeper.answer(request));
   const code = await keeper.done;
   journal.remove(); // the keeper finishes only once every group is empty
+  cgroups?.remove();
   lock.release();
   process.exit(code);
 } catch (error) {

@@ -8,6 +8,8 @@
 //   a session leader started after the intent, whose environment names the same service and
 //   instance (TEND_SERVICE, TEND_INSTANCE) and whose working directory is the unit's.
 import fs from 'node:fs';
+import path from 'node:path';
+import { isPopulated, killCgroup, removeCgroup, signalCgroup } from '../host/cgroup.js';
 import { liveGroups, scanLive, type ProcStat } from '../host/proc.js';
 import { isIntent, startedAsRecorded, type StateFile } from './state-file.js';
 
@@ -55,16 +57,40 @@ export function findLeftovers(state: StateFile): Leftover[] {
   return found;
 }
 
-/** SIGTERM (and SIGCONT) every leftover group, SIGKILL what is still there after 5 s. */
+/**
+ * SIGTERM (and SIGCONT) every leftover group — and every process in the units' cgroups, when
+ * tend had them (processes that left their group included) — then SIGKILL what is still there
+ * after 5 s; emptied unit cgroups are removed.
+ */
 export async function endLeftovers(state: StateFile): Promise<Leftover[]> {
   const found = findLeftovers(state);
   const groups = new Set(found.map((f) => f.pid));
+  const cgroups = unitCgroups(state.cgroupRoot);
   for (const pgid of groups) signal(-pgid, 'SIGTERM');
+  for (const dir of cgroups) signalCgroup(dir, 'SIGTERM');
   for (const pgid of groups) signal(-pgid, 'SIGCONT');
+  for (const dir of cgroups) signalCgroup(dir, 'SIGCONT');
   const deadline = Date.now() + GRACE_MS;
-  while (liveGroups(groups).size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const anyLeft = () => liveGroups(groups).size > 0 || cgroups.some(isPopulated);
+  while (anyLeft() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   for (const pgid of liveGroups(groups)) signal(-pgid, 'SIGKILL');
+  for (const dir of cgroups) killCgroup(dir);
+  if (cgroups.length > 0) {
+    const until = Date.now() + GRACE_MS;
+    while (cgroups.some(isPopulated) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const dir of cgroups) removeCgroup(dir);
+  }
   return found;
+}
+
+/** The unit cgroups below tend's cgroup of a project (none when it had none). */
+function unitCgroups(root: string | undefined): string[] {
+  if (root === undefined) return [];
+  try {
+    return fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(root, e.name));
+  } catch {
+    return [];
+  }
 }
 
 function hasEnvironment(pid: number, wanted: readonly string[]): boolean {

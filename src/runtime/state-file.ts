@@ -41,6 +41,8 @@ export interface StateFile {
   /** The process that wrote the journal (keeper or foreground engine). */
   readonly holder: RecordedProcess;
   readonly units: Readonly<Record<string, UnitRecord>>;
+  /** tend's cgroup for the project, one cgroup per unit below it, when it had cgroups. */
+  readonly cgroupRoot?: string;
 }
 
 export const isIntent = (record: UnitRecord): record is SpawnIntent => 'spawning' in record;
@@ -75,7 +77,7 @@ export interface StateJournal extends SpawnJournal {
  * A refused write (disk full) is reported once through `warn` and never stops a spawn: the
  * service running matters more than the record of it.
  */
-export function createStateJournal(file: string, holder: RecordedProcess, warn: (text: string) => void = () => {}): StateJournal {
+export function createStateJournal(file: string, holder: RecordedProcess, warn: (text: string) => void = () => {}, cgroupRoot?: string): StateJournal {
   const units = new Map<string, UnitRecord>();
   let fd = -1;
   let appended = COMPACT_AFTER;
@@ -91,7 +93,7 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
     fs.rmSync(temp, { force: true });
     const tempFd = openOwnFile(temp, 'create-new');
     try {
-      writeAll(tempFd, `${JSON.stringify({ holder, units: Object.fromEntries(units) })}\n`);
+      writeAll(tempFd, `${JSON.stringify({ holder, units: Object.fromEntries(units), ...(cgroupRoot === undefined ? {} : { cgroupRoot }) })}\n`);
     } finally {
       fs.closeSync(tempFd);
     }
@@ -177,7 +179,7 @@ export function readState(file: string): StateFile | null {
   }
   const [head = '', ...changes] = text.split('\n').filter(Boolean);
   try {
-    const snapshot = JSON.parse(head) as { holder?: RecordedProcess; engine?: RecordedProcess; units?: Record<string, UnitRecord> };
+    const snapshot = JSON.parse(head) as { holder?: RecordedProcess; engine?: RecordedProcess; units?: Record<string, UnitRecord>; cgroupRoot?: unknown };
     const holder = snapshot?.holder ?? snapshot?.engine; // `engine`: the journal of tend 0.1's engine
     if (!snapshot || typeof snapshot !== 'object' || !snapshot.units || !holder) return null;
     const units: Record<string, UnitRecord> = {};
@@ -188,7 +190,7 @@ export function readState(file: string): StateFile | null {
       if (change.record === null) delete units[change.unit];
       else units[change.unit] = change.record;
     }
-    return { holder, units };
+    return typeof snapshot.cgroupRoot === 'string' ? { holder, units, cgroupRoot: snapshot.cgroupRoot } : { holder, units };
   } catch {
     return null; // a torn snapshot cannot happen (rename); anything else is not ours
   }

@@ -307,3 +307,36 @@ test('a tend that is not root refuses, at check, to run a service as another use
   assert.equal(check.status, 2, check.stderr);
   assert.match(check.stderr, new RegExp(`tend\\.yaml:4:11: services\\.app\\.user: tend runs as uid ${account.uid}: only root can run a service as another user`));
 });
+
+test('a service that escapes its process group (setsid) is still stopped, also after tend was SIGKILLed — where cgroups can be made', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': `services:\n  daemon:\n    command: ${argv('escape.mjs')}\n    stop: { timeout: 1s }\n` });
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  const { engine } = await d.status();
+  if (engine.containment !== 'cgroup') return t.skip('no writable cgroup v2 hierarchy here: process groups only, and a setsid() escape is out of reach');
+  const log = path.join(d.dir, '.tend', 'logs', 'daemon.log');
+  /** The newest escapee the log names, once there is one other than `after`. */
+  const escapee = (after = 0) =>
+    waitFor(() => {
+      const pids = fs.existsSync(log) ? [...fs.readFileSync(log, 'utf8').matchAll(/escaped (\d+)/g)].map((m) => Number(m[1])) : [];
+      const last = pids.at(-1);
+      return last !== undefined && last !== after ? last : null;
+    }, { what: 'the escapee' });
+  const first = await escapee();
+  trackPid(first);
+  assert.match((await d.tend(['ps'])).stdout, /containment: a cgroup per service/);
+  const stop = await d.tend(['stop', 'daemon']);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(isAlive(first), false, 'stop reached the process that left the group');
+  // Once more, and this time tend itself dies: the next start ends the escapee through the cgroup.
+  assert.equal((await d.tend(['start', 'daemon'])).code, 0);
+  const second = await escapee(first);
+  trackPid(second);
+  const keeper = engine.keeperPid ?? 0;
+  trackPid(keeper);
+  process.kill(keeper, 'SIGKILL');
+  process.kill(engine.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(keeper) && !isAlive(engine.pid), { what: 'keeper and engine gone' });
+  assert.ok(isAlive(second), 'the escapee outlived tend');
+  assert.equal((await d.tend(['up', '-d'])).code, 0);
+  assert.equal(isAlive(second), false, 'the next up ended it');
+});

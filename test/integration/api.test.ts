@@ -17,7 +17,7 @@ import { deferred } from '../../src/lib/deferred.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const status: StatusResponse = {
-  engine: { pid: 1, keeperPid: null, version: '0.0.0', protocol: 1, configFile: '/p/tend.yaml', logDir: '/p/.tend/logs', startedAt: '2026-01-01T00:00:00.000Z' },
+  engine: { pid: 1, keeperPid: null, version: '0.0.0', protocol: 1, configFile: '/p/tend.yaml', logDir: '/p/.tend/logs', startedAt: '2026-01-01T00:00:00.000Z', containment: 'process-group', cgroupRoot: null },
   units: [],
 };
 const answer = (unit: string): ActionResponse => ({ results: [{ unit, phase: 'running', pid: 42, ok: true, message: 'started (pid 42)' }] });

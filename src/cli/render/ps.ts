@@ -11,8 +11,16 @@ function lastExit(unit: UnitInfo): string {
   return unit.lastResult && unit.lastResult !== 'success' && unit.lastResult !== 'exit-code' && unit.lastResult !== 'signal' ? `${how} (${unit.lastResult})` : how;
 }
 
+/** Which containment is in force, in one line under the table. */
+export function describeContainment(containment: 'cgroup' | 'process-group', root: string | null): string {
+  return containment === 'cgroup'
+    ? `containment: a cgroup per service (below ${root ?? '?'}): a stop reaches every process of a service`
+    : 'containment: process groups (no writable cgroup v2 hierarchy): a process that calls setsid() escapes a stop';
+}
+
 export function renderStatus(status: StatusResponse): string {
-  if (status.units.length === 0) return 'no services\n';
+  const footer = status.engine.containment === undefined ? '' : `${describeContainment(status.engine.containment, status.engine.cgroupRoot)}\n`;
+  if (status.units.length === 0) return `no services\n${footer}`;
   const rows = status.units.map((unit) => [
     unit.unit,
     unit.phase,
@@ -23,7 +31,7 @@ export function renderStatus(status: StatusResponse): string {
     unit.cpuPercent === null ? '-' : `${unit.cpuPercent.toFixed(1)}%`,
     unit.rssBytes === null ? '-' : formatBytes(unit.rssBytes),
   ]);
-  return renderTable(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEM'], rows);
+  return `${renderTable(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEM'], rows)}${footer}`;
 }
 
 /** One line per unit an action touched: "web.0  started (pid 123)". */

@@ -3,6 +3,7 @@
 // them) — creating nothing.
 import { inspectLogDir, logDirsOf } from '../../logs/log-files.js';
 import { loadOrExplain } from '../load.js';
+import { describeContainment } from '../render/ps.js';
 import type { Verb } from '../verb.js';
 
 export const checkVerb: Verb = {
@@ -19,6 +20,9 @@ export const checkVerb: Verb = {
     }
     const units = config.services.reduce((sum, service) => sum + service.instances, 0);
     input.io.stdout.write(`${config.file}: ok (${config.services.length} services, ${units} processes)\n`);
+    const { cgroupsPossible } = await import('../../host/cgroup.js');
+    const home = cgroupsPossible();
+    input.io.stdout.write(`${describeContainment(home === null ? 'process-group' : 'cgroup', home)}\n`);
     return 0;
   },
 };
