@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,25 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Cgroups tend makes (a tend-<project> cgroup per project, where the machine lets it) outlive a
+// tend that a test killed on purpose; the empty ones this run made are removed at its end.
+function tendCgroups() {
+  let mount = null;
+  try {
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const [left, right] = line.split(' - ');
+      if (right?.startsWith('cgroup2 ')) mount = left.split(' ')[4];
+    }
+    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3) ?? '/';
+    if (mount === null) return [];
+    const home = join(mount, own);
+    return readdirSync(home).filter((name) => name.startsWith('tend-')).map((name) => join(home, name));
+  } catch {
+    return [];
+  }
+}
+const cgroupsBefore = new Set(tendCgroups());
+
 const runId = randomUUID();
 const marker = `TEND_TEST_RUN=${runId}`;
 const reportDir = mkdtempSync(join(tmpdir(), 'tend-test-run-'));
@@ -114,6 +133,12 @@ process.on('SIGINT', () => {});
 const testExitCode = await new Promise((resolve) => {
   child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));
 });
+
+for (const dir of tendCgroups()) {
+  if (cgroupsBefore.has(dir)) continue;
+  for (const unit of readdirSync(dir, { withFileTypes: true })) if (unit.isDirectory()) try { rmdirSync(join(dir, unit.name)); } catch {}
+  try { rmdirSync(dir); } catch {} // still populated: a leaked process, reported below
+}
 
 const counts = readCounts(tapFile);
 rmSync(reportDir, { recursive: true, force: true });

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { StatusResponse } from '../../src/api/protocol.js';
+import { cgroupsPossible, removeCgroup } from '../../src/host/cgroup.js';
 import { isAlive } from '../../src/host/proc.js';
+import { projectPaths } from '../../src/runtime/runtime-dir.js';
 import { endGroup, trackGroup, trackPid } from './leak-guard.js';
 import { tendBin } from './spawn-tend.js';
 import { waitFor } from './wait-for.js';
@@ -76,6 +78,13 @@ export function daemonProject(t: TestContext, files: Record<string, string>): Da
       await waitFor(() => !isAlive(pid), { what: `engine ${pid} to exit` });
     }
     for (const pgid of seenGroups) await endGroup(pgid);
+    // A keeper killed in a test leaves its (empty) cgroup behind: the next clean stop would remove it.
+    const home = cgroupsPossible();
+    if (home !== null) {
+      const root = path.join(home, `tend-${projectPaths(path.join(fs.realpathSync(dir), 'tend.yaml'), env).id}`);
+      for (const unit of fs.existsSync(root) ? fs.readdirSync(root, { withFileTypes: true }) : []) if (unit.isDirectory()) removeCgroup(path.join(root, unit.name));
+      removeCgroup(root);
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
