@@ -15,11 +15,10 @@ type Issue = Pick<Problem, 'code' | 'message' | 'hint'>;
 export type Expansion = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly issues: readonly Issue[] };
 
 /**
- * Expands one string. ${VAR} must be set (an empty value counts as set); ${VAR:-default} falls
- * back when VAR is unset or empty, like sh and docker compose. Every problem is reported.
+ * Walks a string: `$$` becomes `$`, every `${...}` goes to `reference` (its inside, and the
+ * text the reference stood for), and the rest is copied. A `${` without its `}` is a problem.
  */
-export function interpolate(text: string, env: Env): Expansion {
-  const issues: Issue[] = [];
+function substitute(text: string, issues: Issue[], reference: (inner: string, whole: string) => string): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -37,12 +36,21 @@ export function interpolate(text: string, env: Env): Expansion {
         issues.push({ code: 'invalid-interpolation', message: `"\${" without a closing "}" in ${JSON.stringify(text)}`, hint: 'write $$ for a literal $' });
         break;
       }
-      const inner = text.slice(i + 2, close);
-      out += expandReference(inner, env, issues);
+      out += reference(text.slice(i + 2, close), text.slice(i, close + 1));
       i = close + 1;
     }
   }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
+  return out;
+}
+
+/**
+ * Expands one string. ${VAR} must be set (an empty value counts as set); ${VAR:-default} falls
+ * back when VAR is unset or empty, like sh and docker compose. Every problem is reported.
+ */
+export function interpolate(text: string, env: Env): Expansion {
+  const issues: Issue[] = [];
+  const value = substitute(text, issues, (inner) => expandReference(inner, env, issues));
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
 }
 
 /** A ${NAME} or ${NAME:-default} that a string command's shell will expand. */
@@ -58,29 +66,11 @@ export interface ShellReference {
 export function shellCommand(text: string): { readonly text: string; readonly references: readonly ShellReference[]; readonly issues: readonly Issue[] } {
   const issues: Issue[] = [];
   const references: ShellReference[] = [];
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const char = text[i] as string;
-    const next = text[i + 1];
-    if (char !== '$' || (next !== '$' && next !== '{')) {
-      out += char;
-      i++;
-    } else if (next === '$') {
-      out += '$';
-      i += 2;
-    } else {
-      const close = text.indexOf('}', i + 2);
-      if (close === -1) {
-        issues.push({ code: 'invalid-interpolation', message: `"\${" without a closing "}" in ${JSON.stringify(text)}`, hint: 'write $$ for a literal $' });
-        break;
-      }
-      const match = parseReference(text.slice(i + 2, close), issues);
-      if (match) references.push({ name: match.name, hasDefault: match.fallback !== undefined });
-      out += text.slice(i, close + 1);
-      i = close + 1;
-    }
-  }
+  const out = substitute(text, issues, (inner, whole) => {
+    const match = parseReference(inner, issues);
+    if (match) references.push({ name: match.name, hasDefault: match.fallback !== undefined });
+    return whole;
+  });
   return { text: out, references, issues };
 }
 

@@ -19,19 +19,26 @@ function fleet(n: number, token: string, extra = ''): string {
   return yaml;
 }
 
-/** Live copies per service (TEND_SERVICE) of processes carrying the token; tracked for the leak guard. */
-function copies(token: string): Map<string, number[]> {
-  const found = new Map<string, number[]>();
+/** Every live process, with one of its /proc files split on NUL (environ, cmdline). */
+function* processesWith(file: 'environ' | 'cmdline'): Generator<[number, string[]]> {
   for (const name of fs.readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    let environ: string[];
+    let fields: string[];
     try {
-      environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      fields = fs.readFileSync(`/proc/${pid}/${file}`, 'latin1').split('\0');
     } catch {
       continue;
     }
-    if (!environ.includes(`COPY_TOKEN=${token}`) || !isAlive(pid)) continue;
+    if (isAlive(pid)) yield [pid, fields];
+  }
+}
+
+/** Live copies per service (TEND_SERVICE) of processes carrying the token; tracked for the leak guard. */
+function copies(token: string): Map<string, number[]> {
+  const found = new Map<string, number[]>();
+  for (const [pid, environ] of processesWith('environ')) {
+    if (!environ.includes(`COPY_TOKEN=${token}`)) continue;
     const service = environ.find((entry) => entry.startsWith('TEND_SERVICE=')) ?? '?';
     found.set(service, [...(found.get(service) ?? []), pid]);
     if (readStat(pid)?.pgrp === pid) trackGroup(pid);
@@ -45,16 +52,8 @@ const total = (found: Map<string, number[]>) => [...found.values()].reduce((sum,
 /** The keeper and engine of this project, from their command lines. */
 function tendProcesses(configFile: string): { keeper: number | null; engine: number | null } {
   const found = { keeper: null as number | null, engine: null as number | null };
-  for (const name of fs.readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    let argv: string[];
-    try {
-      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (!argv.includes(configFile) || !isAlive(pid)) continue;
+  for (const [pid, argv] of processesWith('cmdline')) {
+    if (!argv.includes(configFile)) continue;
     if (argv.some((arg) => arg.endsWith('keeper/main.js'))) found.keeper = pid;
     else if (argv.includes('engine') && argv.includes('--keeper')) found.engine = pid;
   }

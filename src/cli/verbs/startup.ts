@@ -126,7 +126,7 @@ export const startupVerb: Verb = {
   args: '',
   options: {
     init: { type: 'boolean', description: 'Print a plain init script (and an inittab respawn line) instead of a systemd unit.' },
-    user: { type: 'string', description: 'Run tend itself as this user (a system unit with User=, hardened; services may still not be run as other users).' },
+    user: { type: 'string', description: 'Run tend itself as this user: a system unit with User=, hardened; its services run as that user too.' },
     'user-unit': { type: 'boolean', description: 'A systemd user unit (~/.config/systemd/user) instead of a system one.' },
     install: { type: 'boolean', description: 'Write the unit (and the captured variables, 0600) and enable it (systemctl daemon-reload, enable --now).' },
   },
