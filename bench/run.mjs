@@ -14,9 +14,11 @@
 // BENCH_GROWTH_ONE_REPS (7, QUICK 3); PM2 from /opt/peers (PM2_BIN) when installed.
 // Quota (issue 7, quota.mjs; root, cgroup v1 cpu): BENCH_QUOTA_N (200; a list "200,500" runs each), BENCH_QUOTA_RUNS
 // (10, QUICK 2), BENCH_QUOTA_US (20000 of a 100000 us period = 20% of one core), BENCH_QUOTA_SAMPLE_MS (500).
+// Trust (issue 8, trust.mjs): BENCH_TRUST_FOLLOW_S (20, QUICK 10), BENCH_TRUST_BASE_S (5), BENCH_TRUST_FOLLOWERS (100),
+// BENCH_TRUST_FLOOD_CONNS (20000), BENCH_TRUST_FLOOD_PROCS (2), BENCH_TRUST_PS_RUNS (10), BENCH_TRUST_PACING_S (40, QUICK 20).
 // TEND_BIN=/path/to/dist/main.js measures another build (run `node bench/run.mjs` then: `npm run bench` builds ./dist).
-// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota).
-// The measures: respawn.mjs, logs.mjs, scale.mjs, control.mjs, selfsup.mjs (each file's header says how);
+// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota, trust).
+// The measures: respawn.mjs, logs.mjs, scale.mjs, control.mjs, selfsup.mjs, growth.mjs, quota.mjs, trust.mjs (each file's header says how);
 // floors: floor-supervisor.mjs, api-floor.mjs; the upgrade measure's service: http-service.mjs.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +33,7 @@ import { control } from './control.mjs';
 import { selfsup } from './selfsup.mjs';
 import { growth } from './growth.mjs';
 import { quota } from './quota.mjs';
+import { trust } from './trust.mjs';
 
 const K = {
   kills: knob('BENCH_KILLS', 200, 50),
@@ -55,6 +58,13 @@ const K = {
   quotaRuns: knob('BENCH_QUOTA_RUNS', 10, 2),
   quotaUs: knob('BENCH_QUOTA_US', 20000),
   quotaSampleMs: knob('BENCH_QUOTA_SAMPLE_MS', 500),
+  trustFollowS: knob('BENCH_TRUST_FOLLOW_S', 20, 10),
+  trustBaseS: knob('BENCH_TRUST_BASE_S', 5),
+  trustFollowers: knob('BENCH_TRUST_FOLLOWERS', 100),
+  trustFloodConns: knob('BENCH_TRUST_FLOOD_CONNS', 20000),
+  trustFloodProcs: knob('BENCH_TRUST_FLOOD_PROCS', 2),
+  trustPsRuns: knob('BENCH_TRUST_PS_RUNS', 10),
+  trustPacingS: knob('BENCH_TRUST_PACING_S', 40, 20),
 };
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 if (!fs.existsSync(TEND)) { console.error(`bench: ${TEND} is missing; run \`npm run build\` first`); process.exit(1); }
@@ -86,6 +96,7 @@ const measures = [
   ['selfsup', selfsup, `tend up -d with ${K.n} services: memory after ${K.memSettleS} s, ${K.engineKills} + ${K.raceKills} engine kills, upgrade under HTTP traffic`],
   ['growth', growth, `N = ${K.growthNs.join(', ')} services: tend up -d (keeper + engine) beside the floor and PM2: start, stop, PSS; up -d of one service x ${K.growthOneReps}`],
   ['quota', quota, `tend up -d / ps / down of N = ${K.quotaNs.join(', ')} sleep services in a cgroup at ${K.quotaUs / 1000}% of one core, ${K.quotaRuns} runs each`],
+  ['trust', trust, `tend up -d: engine memory with ${K.trustFollowers} stalled followers for ${K.trustFollowS} s; ps during ${K.trustFloodConns} TCP connections from ${K.trustFloodProcs} processes; keeper pacing of failing engine starts for ${K.trustPacingS} s`],
 ].filter(([name]) => ONLY.length === 0 || ONLY.includes(name));
 doc.measures = measures.map(([name]) => name);
 for (const [name, measure, what] of measures) {
@@ -182,14 +193,28 @@ const quotaChecks = [
     { measure: `N=${b.n}: all running / ps / down ms, p50 (max)`, tend: `${fx(b.all_running_ms?.p50, 0)} (${fx(b.all_running_ms?.max, 0)}) / ${fx(b.ps_ms?.p50, 0)} (${fx(b.ps_ms?.max, 0)}) / ${fx(b.down_ms?.p50, 0)} (${fx(b.down_ms?.max, 0)})`, floor: '', target: '', verdict: '' },
   ]),
 ];
-const checks = [...(doc.respawn || doc.logs || doc.scale ? base : []), ...(doc.control ? controlChecks : []), ...(doc.selfsup ? selfChecks : []), ...(doc.growth ? growthChecks : []), ...(doc.quota ? quotaChecks : [])];
+// Issue 8: trust (trust.mjs).
+const T = doc.trust ?? { errors: [] };
+const tf = T.followers ?? {}, tfl = T.flood ?? {}, tp = T.pacing ?? {};
+const trustChecks = [
+  section('trust (issue 8): tend up -d, one service'),
+  { measure: `engine RSS MiB, ${tf.followers ?? '?'} stalled followers ${tf.follow_s ?? '?'} s: max / final`, tend: `${fx(tf.with_followers?.engine_rss_max)} / ${fx(tf.with_followers?.engine_rss_final)}`, floor: `no followers: ${fx(tf.no_followers?.engine_rss_max)} / ${fx(tf.no_followers?.engine_rss_final)}`, target: '< 150 MB', verdict: tf.verdict ?? '?' },
+  { measure: '  engine PSS MiB: max / final', tend: `${fx(tf.with_followers?.engine_pss_max)} / ${fx(tf.with_followers?.engine_pss_final)}`, floor: `no followers: ${fx(tf.no_followers?.engine_pss_max)} / ${fx(tf.no_followers?.engine_pss_final)}`, target: '', verdict: '' },
+  { measure: '  engine CPU % of a core over the window', tend: fx(tf.with_followers?.engine_cpu_pct, 0), floor: `no followers: ${fx(tf.no_followers?.engine_cpu_pct, 0)}`, target: '', verdict: '' },
+  { measure: '  streams: ended by the engine (slow-reader line) / refused BUSY / still open', tend: `${tf.streams?.ended_by_engine ?? '?'} (${tf.streams?.slow_reader_line ?? '?'}) / ${tf.streams?.refused_busy ?? '?'} / ${tf.streams?.still_open_after_read ?? '?'}`, floor: `${tf.with_followers?.lines_per_s ?? '?'} lines/s; ${fx(tf.streams?.mib_read_total, 0)} MiB read after the window`, target: '0 refused', verdict: '' },
+  { measure: `tend ps --json ms (unix socket), ${tfl.connections ?? '?'} TCP conns: median / max`, tend: `${fx(tfl.ps_flood?.p50, 0)} / ${fx(tfl.ps_flood?.max, 0)}${tfl.ps_flood?.failed ? ` (${tfl.ps_flood.failed} failed)` : ''}`, floor: `no flood: ${fx(tfl.ps_no_flood?.p50, 0)} / ${fx(tfl.ps_no_flood?.max, 0)}; node -e 0: ${fx(tfl.ps_no_flood?.node_e0?.p50, 0)} -> ${fx(tfl.ps_flood?.node_e0?.p50, 0)}`, target: '', verdict: '' },
+  { measure: '  engine open fds during the flood: max', tend: fx(tfl.engine_fds?.max, 0), floor: `idle ${fx(tfl.engine_fds_idle, 0)}; flood ${fx(tfl.flood?.connects_per_s, 0)} connects/s, held >= ${tfl.flood?.held_min ?? '?'}`, target: '', verdict: '' },
+  { measure: `failing engine: starts in ${tp.window_s ?? '?'} s; delays announced ms`, tend: `${tp.engine_starts_in_window ?? '?'}; ${(tp.delays_announced_ms ?? []).join(', ')}`, floor: '', target: '', verdict: '' },
+  { measure: '  tend ps during the failure (exit) / tend down (exit, keeper + service gone)', tend: `${(tp.ps_during ?? []).map((p) => `${p.code}${p.says_not_running && p.gives_last_failure ? '' : '!'}`).join(',') || '?'} / ${tp.down?.code ?? '?'}, ${tp.down?.keeper_gone && tp.down?.service_gone ? 'gone' : 'NOT gone'}`, floor: '', target: 'ps 1 / down 0', verdict: '' },
+];
+const checks = [...(doc.respawn || doc.logs || doc.scale ? base : []), ...(doc.control ? controlChecks : []), ...(doc.selfsup ? selfChecks : []), ...(doc.growth ? growthChecks : []), ...(doc.quota ? quotaChecks : []), ...(doc.trust ? trustChecks : [])];
 const reference = [
   { peer: 'PM2 (reference, not measured here)', respawn: '1.5x floor', 'log MB/s': '19 (older method)', [`${200} up`]: '1.6 s', RSS: '66 MB', 'idle CPU': '0.37%' },
   { peer: 'supervisord (reference, not measured here)', respawn: '~1000 ms', 'log MB/s': '9 (older method)', [`${200} up`]: '1.85 s', RSS: '29 MB', 'idle CPU': '0.10%' },
 ];
 doc.table = checks;
 doc.reference = reference;
-const errors = [...R.errors, ...S.errors, ...(L.errors ?? []), ...L.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`), ...C.errors.map((e) => `control: ${e}`), ...U.errors.map((e) => `selfsup: ${e}`), ...G.errors.map((e) => `growth: ${e}`), ...Q.errors.map((e) => `quota: ${e}`)];
+const errors = [...R.errors, ...S.errors, ...(L.errors ?? []), ...L.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`), ...C.errors.map((e) => `control: ${e}`), ...U.errors.map((e) => `selfsup: ${e}`), ...G.errors.map((e) => `growth: ${e}`), ...Q.errors.map((e) => `quota: ${e}`), ...T.errors.map((e) => `trust: ${e}`)];
 const left = Object.values(doc.leftovers).reduce((a, l) => a + l.length, 0);
 doc.errors = errors;
 doc.leftover_count = left;

@@ -129,8 +129,15 @@ export type EventRecord = Readonly<Record<string, unknown>> & { readonly time: s
 /** A snapshot, then (when following) live items until the subscriber unsubscribes. */
 export interface Feed<T> {
   readonly snapshot: readonly T[];
-  /** Present when following: call with a sink; returns the unsubscribe function. */
-  readonly follow?: (push: (item: T) => void, end: () => void) => () => void;
+  /** Present when following: call with a sink; returns how to stop — and, for a source that can wait (a file), to pause and resume. */
+  readonly follow?: (push: (item: T) => void, end: () => void) => Subscription;
+}
+
+export interface Subscription {
+  stop(): void;
+  /** No more items until resume(): the reader is behind. Absent: the source cannot wait. */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** What the server needs from the engine. Methods throw TendError for expected failures. */

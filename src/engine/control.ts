@@ -106,10 +106,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
       if (!query.follow) return { snapshot: snapshot.records.map(labelled) };
       return {
         snapshot: snapshot.records.map(labelled),
-        follow: (push) => {
-          const follower = followLogs({ files, from: snapshot.positions }, (r) => push(labelled(r)));
-          return () => follower.stop();
-        },
+        follow: (push) => followLogs({ files, from: snapshot.positions }, (r) => push(labelled(r))),
       };
     },
 
@@ -119,10 +116,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
       if (!query.follow) return { snapshot: snapshot.records };
       return {
         snapshot: snapshot.records,
-        follow: (push) => {
-          const follower = followEvents(file, snapshot.position, push);
-          return () => follower.stop();
-        },
+        follow: (push) => followEvents(file, snapshot.position, push),
       };
     },
   };

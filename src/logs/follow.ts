@@ -35,6 +35,9 @@ export interface EventSnapshot {
 export interface Follower {
   /** Stops reading and releases every fd, watcher and timer. Idempotent. */
   stop(): void;
+  /** Reads nothing until resume() (a reader that is behind): the files keep what it has not read. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface ReadLastLinesOptions {
@@ -103,7 +106,11 @@ export function followLogs(
     for (const tailer of tailers) tailer.stop();
     throw error;
   }
-  return { stop: () => tailers.forEach((tailer) => tailer.stop()) };
+  return {
+    stop: () => tailers.forEach((tailer) => tailer.stop()),
+    pause: () => tailers.forEach((tailer) => tailer.pause()),
+    resume: () => tailers.forEach((tailer) => tailer.resume()),
+  };
 }
 
 /** The last `lines` events of events.jsonl, oldest first; lines that are not an event are skipped. */

@@ -27,9 +27,15 @@ export interface TailerOptions {
 
 export interface Tailer {
   stop(): void;
+  /**
+   * Stop reading (the reader of what we read is behind), but keep chasing and holding the
+   * writer's rotations, so nothing is lost while paused; resume() reads on from where it was.
+   */
+  pause(): void;
+  resume(): void;
 }
 
-const READ_SIZE = 128 * 1024;
+const READ_SIZE = 64 * 1024;
 // Read per turn of the event loop: a flood never starves the rest of the process.
 const TURN_BYTES = 2 * 1024 * 1024;
 // Rotated-away files held open for a reader that is behind; past this the oldest is let go.
@@ -51,6 +57,7 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
   let immediate: NodeJS.Immediate | null = null;
   let watcher: fs.FSWatcher | null = null;
   let lastError = '';
+  let isPaused = false;
 
   function report(error: Error): void {
     // Once per distinct failure: the backstop poll retries every pollMs.
@@ -107,8 +114,9 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
     immediate = null;
     if (isStopped) return;
     try {
+      if (isPaused) return discover(); // hold on to rotated files; read nothing
       let budget = TURN_BYTES;
-      while (budget > 0 && !isStopped) {
+      while (budget > 0 && !isStopped && !isPaused) {
         // Before every read (one stat when nothing changed): a writer may rotate every few ms.
         discover();
         const head = queue[0];
@@ -134,7 +142,7 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
           decoder.reset();
         } else break;
       }
-      if (budget <= 0) wake();
+      if (budget <= 0 && !isPaused) wake();
       lastError = '';
     } catch (error) {
       report(error instanceof Error ? error : new Error(String(error)));
@@ -187,6 +195,14 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
   wake();
 
   return {
+    pause(): void {
+      isPaused = true;
+    },
+    resume(): void {
+      if (!isPaused) return;
+      isPaused = false;
+      wake();
+    },
     stop(): void {
       if (isStopped) return;
       isStopped = true;

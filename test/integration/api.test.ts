@@ -31,7 +31,7 @@ function liveFeed<T>(snapshot: T[]) {
     snapshot,
     follow: (push, end) => {
       subscribed.resolve({ push, end });
-      return () => unsubscribed.resolve();
+      return { stop: () => unsubscribed.resolve() };
     },
   };
   return { feed, subscribed: subscribed.promise, unsubscribed: unsubscribed.promise };
@@ -260,6 +260,40 @@ test('a reader that falls too far behind is dropped with a last TEND_API_SLOW_RE
   await new Promise((resolve) => socket.once('end', resolve).resume());
   const last = text.trimEnd().split('\n').at(-1) ?? '';
   assert.match(last, /"code":"TEND_API_SLOW_READER"/);
+});
+
+test('a reader that falls behind a source that can wait pauses it, and resumes it once it caught up: nothing is dropped', async (t) => {
+  const subscribed = deferred<(item: LogRecord) => void>();
+  const state = { paused: 0, resumed: 0, isPaused: false };
+  const feed: Feed<LogRecord> = {
+    snapshot: [],
+    follow: (push) => {
+      subscribed.resolve(push);
+      return { stop: () => {}, pause: () => ((state.paused += 1), (state.isPaused = true)), resume: () => ((state.resumed += 1), (state.isPaused = false)) };
+    },
+  };
+  const { socketPath } = await serve(t, { control: fakeControl({ logs: async () => feed }).control, followBudget: createFollowBudget(64 * 1024 * 1024) });
+  const socket = connect(socketPath);
+  t.after(() => socket.destroy());
+  socket.write('GET /v1/logs?follow=1 HTTP/1.0\r\nHost: tend\r\n\r\n');
+  socket.pause();
+  const push = await subscribed.promise;
+  const line = 'x'.repeat(1024);
+  let sent = 0;
+  // Push as a file would: only while not paused.
+  while (!state.isPaused && sent < 100_000) {
+    push(log(line));
+    sent += 1;
+    if (sent % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(state.paused, 1, 'the source was paused');
+  assert.ok(sent < 2000, `paused after ${sent} lines (a few hundred KiB), not after the whole budget`);
+  let received = 0;
+  socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk.split('\n').length - 1));
+  socket.resume();
+  await waitFor(() => state.resumed === 1, { what: 'the source to be resumed' });
+  assert.ok(received > 0);
+  assert.doesNotMatch(String(received), /SLOW_READER/);
 });
 
 test('followers share one budget and are capped: one more than the cap is refused TEND_API_BUSY, and a stalled one frees its place', async (t) => {
