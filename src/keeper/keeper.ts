@@ -41,11 +41,14 @@ import { parseEngineMessage } from './messages.js';
  * twice as long (100 ms up to 5 s). One that died before it was ready (it cannot start: an
  * unsafe log_dir, a variable missing from the boot environment) is a failing start: retried at
  * once, then after 1 s, 2 s, 4 s … up to a minute, so a broken engine costs almost nothing and
- * the reason stays readable in `tend ps` (the last failure) and engine.log.
+ * the reason stays readable in `tend ps` (the last failure) and engine.log. Services keep the
+ * keeper trying; with none left, it gives up after GIVE_UP_AFTER failed starts.
  */
 const FREE_RESPAWNS_PER_MINUTE = 30;
 const MAX_FAILED_START_DELAY_MS = 60_000;
-export function respawnDelay({ recent, failedStarts }: { recent: number; failedStarts: number }): number {
+/** Failed starts in a row after which a keeper that holds no service left gives up (exit 1): ~4 minutes. */
+const GIVE_UP_AFTER = 10;
+function respawnDelay({ recent, failedStarts }: { recent: number; failedStarts: number }): number {
   const crashLoop = recent < FREE_RESPAWNS_PER_MINUTE ? 0 : Math.min(5000, 100 * 2 ** (recent - FREE_RESPAWNS_PER_MINUTE));
   const failing = failedStarts <= 1 ? 0 : Math.min(MAX_FAILED_START_DELAY_MS, 1000 * 2 ** (failedStarts - 2));
   return Math.max(crashLoop, failing);
@@ -297,6 +300,13 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       if (lastFailure === null || Date.now() - Date.parse(lastFailure.at) > 1000) lastFailure = { at: new Date().toISOString(), reason: `it exited before it was ready (${how}); see engine.log` };
     }
     if (engineReady) lastFailure = { at: new Date().toISOString(), reason: `it died (${how})` };
+    if (failedStarts >= GIVE_UP_AFTER && host.liveUnits().length === 0 && calls.size === 0) {
+      // Nothing left to keep, and no engine will start (its config gone, say): stop trying.
+      log(`the engine failed to start ${failedStarts} times in a row and no service is left to keep: keeper exiting`);
+      exitCode = 1;
+      stopping = 'shutdown';
+      return finishKeeper(1);
+    }
     respawns = respawns.filter((at) => Date.now() - at < 60_000);
     const delay = respawnDelay({ recent: respawns.length, failedStarts });
     respawns.push(Date.now());
