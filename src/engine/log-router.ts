@@ -9,22 +9,39 @@ import type { Clock } from './clock.js';
 
 export const eventsFileOf = (logDir: string) => `${logDir}/events.jsonl`;
 
+/** Events kept in memory while the disk refuses them (a full disk), retried every second. */
+const MAX_HELD_EVENTS = 10_000;
+const EVENTS_RETRY_MS = 1000;
+
 export function createLogRouter({ config, clock, warn, onLoss }: { config: Config; clock: Clock; warn: (text: string) => void; onLoss: (unit: string, loss: LogLoss) => void }) {
   const units = createUnitLogs({ warn, onLoss, now: () => clock.now() });
   let warnedEvents = false;
   let events = openEventsFile(eventsFileOf(config.logDir));
   let logDir = config.logDir;
   let held: object[] = [];
+  let dropped = 0;
+  let retry: NodeJS.Timeout | undefined;
 
   function flushEvents(): void {
-    const records = held;
-    held = [];
-    if (records.length === 0) return;
+    if (held.length === 0) return;
     try {
-      events.append(...records);
+      events.append(...held);
+      held = [];
+      if (warnedEvents) warn(`events are written again${dropped > 0 ? `; ${dropped} older events were dropped while the disk refused them` : ''}`);
+      warnedEvents = false;
+      dropped = 0;
     } catch (error) {
-      if (!warnedEvents) warn(error instanceof Error ? error.message : String(error));
+      // Kept (bounded) and tried again: a full disk delays events, it does not lose them.
+      if (!warnedEvents) warn(`${error instanceof Error ? error.message : String(error)}; events are kept in memory and written when the disk takes them`);
       warnedEvents = true;
+      if (held.length > MAX_HELD_EVENTS) {
+        dropped += held.length - MAX_HELD_EVENTS;
+        held = held.slice(-MAX_HELD_EVENTS);
+      }
+      retry ??= setTimeout(() => {
+        retry = undefined;
+        flushEvents();
+      }, EVENTS_RETRY_MS).unref();
     }
   }
 
@@ -41,7 +58,7 @@ export function createLogRouter({ config, clock, warn, onLoss }: { config: Confi
      * services is one write of its 2,000 notices, not 2,000 writes.
      */
     recordEvent(record: object): void {
-      if (held.push(record) === 1) setImmediate(flushEvents);
+      if (held.push(record) === 1 && retry === undefined) setImmediate(flushEvents);
     },
 
     /** A reload may move the log directory: the events file follows. */
@@ -54,6 +71,7 @@ export function createLogRouter({ config, clock, warn, onLoss }: { config: Confi
     },
 
     close(): void {
+      clearTimeout(retry);
       flushEvents();
       units.close();
       events.close();

@@ -8,7 +8,10 @@ import { TendError } from '../errors.js';
 import { openLogFile } from './log-files.js';
 
 export interface EventsFile {
-  /** Writes each record as one JSON line, all in one write. Throws TendError TEND_LOG_DIR when the disk refuses them. */
+  /**
+   * Writes each record as one JSON line, all or nothing: when the disk refuses part of them the
+   * file is cut back to where it was, so no torn record is left. Throws TendError TEND_LOG_DIR then.
+   */
   append(...records: object[]): void;
   close(): void;
 }
@@ -20,11 +23,20 @@ export function openEventsFile(file: string): EventsFile {
     if (fd < 0) throw new Error(`events file ${file} is closed`);
     // JSON.stringify escapes newlines inside strings, so one record is always one line.
     const bytes = Buffer.from(records.map((record) => `${JSON.stringify(record)}\n`).join(''), 'utf8');
+    let done = 0;
     try {
-      let done = 0;
       while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
     } catch (error) {
+      if (done > 0) takeBack(done);
       throw eventsError(`writing ${file}`, error);
+    }
+  }
+
+  function takeBack(written: number): void {
+    try {
+      fs.ftruncateSync(fd, fs.fstatSync(fd).size - written);
+    } catch {
+      // The torn tail stays; readers skip a line that is not an event.
     }
   }
 
