@@ -82,7 +82,9 @@ function readCounts(tapFile) {
   return { pass, fail: fail + (count('cancelled') ?? 0) };
 }
 
-const files = [...findTests(join(buildDir, 'src')), ...findTests(join(buildDir, 'test'))];
+// `node test/run.mjs src` runs only the fast unit tests beside the code (`npm run test:unit`).
+const roots = process.argv.length > 2 ? process.argv.slice(2) : ['src', 'test'];
+const files = roots.flatMap((dir) => findTests(join(buildDir, dir)));
 if (files.length === 0) {
   console.error(`no *.test.js under ${relative(root, buildDir)}/ — run \`npm run build:test\` first`);
   process.exit(1);
@@ -97,10 +99,16 @@ function tendCgroups() {
       const [left, right] = line.split(' - ');
       if (right?.startsWith('cgroup2 ')) mount = left.split(' ')[4];
     }
-    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3) ?? '/';
+    const own =
+      readFileSync('/proc/self/cgroup', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('0::'))
+        ?.slice(3) ?? '/';
     if (mount === null) return [];
     const home = join(mount, own);
-    return readdirSync(home).filter((name) => name.startsWith('tend-')).map((name) => join(home, name));
+    return readdirSync(home)
+      .filter((name) => name.startsWith('tend-'))
+      .map((name) => join(home, name));
   } catch {
     return [];
   }
@@ -136,8 +144,14 @@ const testExitCode = await new Promise((resolve) => {
 
 for (const dir of tendCgroups()) {
   if (cgroupsBefore.has(dir)) continue;
-  for (const unit of readdirSync(dir, { withFileTypes: true })) if (unit.isDirectory()) try { rmdirSync(join(dir, unit.name)); } catch {}
-  try { rmdirSync(dir); } catch {} // still populated: a leaked process, reported below
+  for (const unit of readdirSync(dir, { withFileTypes: true }))
+    if (unit.isDirectory())
+      try {
+        rmdirSync(join(dir, unit.name));
+      } catch {}
+  try {
+    rmdirSync(dir);
+  } catch {} // still populated: a leaked process, reported below
 }
 
 const counts = readCounts(tapFile);
