@@ -8,4 +8,6 @@ import http from 'node:http';
 const [socket, bodyFile] = process.argv.slice(2);
 const body = fs.readFileSync(bodyFile);
 fs.rmSync(socket, { force: true });
-http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body)).listen(socket);
+http
+  .createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body))
+  .listen(socket);

@@ -30,7 +30,10 @@ function stop() {
   if (stopping) return;
   stopping = true;
   if (live.size === 0) process.exit(0);
-  for (const child of live) try { process.kill(-child.pid, 'SIGTERM'); } catch {}
+  for (const child of live)
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

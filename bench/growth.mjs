@@ -21,8 +21,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  TEND, workdir, markerService, markerPids, tendConfig, floorConfig, launchFloor, runCmd, tendCli, tendPaths, tendStatus,
-  daemonOf, benchEnv, alive, readStat, safeKill, memMiB, waitFor, nowMs, sleep, median, log,
+  TEND,
+  workdir,
+  markerService,
+  markerPids,
+  tendConfig,
+  floorConfig,
+  launchFloor,
+  runCmd,
+  tendCli,
+  tendPaths,
+  tendStatus,
+  daemonOf,
+  benchEnv,
+  alive,
+  readStat,
+  safeKill,
+  memMiB,
+  waitFor,
+  nowMs,
+  sleep,
+  median,
+  log,
 } from './lib.mjs';
 
 export const PM2 = process.env.PM2_BIN || '/opt/peers/node_modules/.bin/pm2';
@@ -30,12 +50,21 @@ const r1 = (v) => (typeof v === 'number' ? +v.toFixed(1) : null);
 
 /** Live PIDs among `pids` (start times recorded now); resolves once none is alive. */
 function liveSet(pids) {
-  return pids.map((pid) => readStat(pid)).filter((st) => st && st.state !== 'Z' && st.state !== 'X').map((st) => ({ pid: st.pid, starttime: st.starttime }));
+  return pids
+    .map((pid) => readStat(pid))
+    .filter((st) => st && st.state !== 'Z' && st.state !== 'X')
+    .map((st) => ({ pid: st.pid, starttime: st.starttime }));
 }
 /** Resolves once every one of procs has exited; each poll reads /proc only up to the first one still alive. */
 async function allGone(procs, timeoutMs) {
   const left = [...procs];
-  await waitFor(() => { while (left.length && !alive(left[0].pid, left[0].starttime)) left.shift(); return left.length === 0; }, { timeoutMs, everyMs: 5, what: `${left.length} processes to exit` });
+  await waitFor(
+    () => {
+      while (left.length && !alive(left[0].pid, left[0].starttime)) left.shift();
+      return left.length === 0;
+    },
+    { timeoutMs, everyMs: 5, what: `${left.length} processes to exit` },
+  );
 }
 /** SIGKILL (PID + start time) every process of procs still alive; how many were. */
 async function killLeft(procs) {
@@ -47,25 +76,46 @@ async function killLeft(procs) {
 /** The current service PID of each of n marker services (last line of its marker). */
 const currentPids = (dir, n) => Array.from({ length: n }, (_, i) => markerPids(dir, `s${i}`).at(-1)).filter(Boolean);
 /** Waits until n markers exist; gives up early once failed() is truthy (e.g. the start command failed). */
-const marksReach = (dir, n, timeoutMs, what, failed = () => null) => waitFor(() => {
-  if (fs.readdirSync(path.join(dir, 'marks')).length >= n) return true;
-  const f = failed();
-  if (f) throw new Error(`${what}: given up, ${f}`);
-  return false;
-}, { timeoutMs, everyMs: 2, what });
+const marksReach = (dir, n, timeoutMs, what, failed = () => null) =>
+  waitFor(
+    () => {
+      if (fs.readdirSync(path.join(dir, 'marks')).length >= n) return true;
+      const f = failed();
+      if (f) throw new Error(`${what}: given up, ${f}`);
+      return false;
+    },
+    { timeoutMs, everyMs: 2, what },
+  );
 /** What the project's engine.log says happened: engines started, killed as hung, died; uncaught crashes (Node's
  *  "Node.js vX" line after a fatal exception). A clean run has 1 start and nothing else. */
 function engineLogCounts(file) {
   let lines;
-  try { lines = fs.readFileSync(file, 'utf8').split('\n'); } catch { return null; }
+  try {
+    lines = fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return null;
+  }
   const c = (re) => lines.filter((l) => re.test(l)).length;
-  return { engine_starts: c(/engine \d+ started/), hung_kills: c(/is hung|did not answer for/), engine_deaths: c(/engine \d+ died/), uncaught_crashes: c(/^Node\.js v\d+/), warnings: c(/warning/) };
+  return {
+    engine_starts: c(/engine \d+ started/),
+    hung_kills: c(/is hung|did not answer for/),
+    engine_deaths: c(/engine \d+ died/),
+    uncaught_crashes: c(/^Node\.js v\d+/),
+    warnings: c(/warning/),
+  };
 }
 /** Lines of engine.log in the runtime dir that tell why tend failed (hung kills, deaths, stack traces). */
 function engineLogEvidence(file) {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => /is hung|did not answer|died|internal error|Error|EPIPE|exited/.test(l)).slice(0, 6).map((l) => l.slice(0, 240));
-  } catch { return []; }
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /is hung|did not answer|died|internal error|Error|EPIPE|exited/.test(l))
+      .slice(0, 6)
+      .map((l) => l.slice(0, 240));
+  } catch {
+    return [];
+  }
 }
 
 // ---- PM2 ------------------------------------------------------------------------------------------
@@ -75,15 +125,28 @@ export function pm2Project(dir, services) {
   const env = { ...benchEnv(), PM2_HOME: home };
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const apps = services.map((s) => ({
-    name: s.name, script: s.argv[0], args: s.argv.slice(1), interpreter: 'none', exec_mode: 'fork', cwd: dir,
-    autorestart: true, restart_delay: 0, max_restarts: 1000000,
-    out_file: path.join(dir, 'logs', `${s.name}.out.log`), error_file: path.join(dir, 'logs', `${s.name}.err.log`), merge_logs: true,
+    name: s.name,
+    script: s.argv[0],
+    args: s.argv.slice(1),
+    interpreter: 'none',
+    exec_mode: 'fork',
+    cwd: dir,
+    autorestart: true,
+    restart_delay: 0,
+    max_restarts: 1000000,
+    out_file: path.join(dir, 'logs', `${s.name}.out.log`),
+    error_file: path.join(dir, 'logs', `${s.name}.err.log`),
+    merge_logs: true,
   }));
   fs.writeFileSync(eco, `module.exports = ${JSON.stringify({ apps }, null, 1)};\n`);
   const pm2 = (args, timeoutMs = 180000) => runCmd([PM2, ...args], { env, cwd: dir, timeoutMs, maxOut: 1 << 20 });
   const god = () => {
     let pid;
-    try { pid = Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8')); } catch { return null; }
+    try {
+      pid = Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8'));
+    } catch {
+      return null;
+    }
     const st = pid > 1 ? readStat(pid) : null;
     return st && st.state !== 'Z' ? { pid, starttime: st.starttime } : null;
   };
@@ -99,15 +162,21 @@ async function startTend(n, timeoutMs) {
   const f = { kind: 'tend', dir, n, cfg };
   const t0 = nowMs();
   let upFailed = null;
-  const up = tendCli(['up', '-d', '-f', cfg], { cwd: dir, timeoutMs }).then((r) => { if (r.code !== 0) upFailed = `tend up -d exited ${r.code ?? r.error}`; return r; });
+  const up = tendCli(['up', '-d', '-f', cfg], { cwd: dir, timeoutMs }).then((r) => {
+    if (r.code !== 0) upFailed = `tend up -d exited ${r.code ?? r.error}`;
+    return r;
+  });
   try {
     await marksReach(dir, n, timeoutMs, `${n} tend services running`, () => upFailed);
     f.start_ms = r1(nowMs() - t0);
-  } catch (e) { f.error = e.message; }
+  } catch (e) {
+    f.error = e.message;
+  }
   const r = await up;
   f.cli_ms = r1(r.ms);
   fs.writeFileSync(path.join(dir, 'up.out'), `${r.stdout}${r.stderr}`);
-  if (r.code !== 0) f.error = [f.error, `tend up -d exited ${r.code ?? r.error}: ${r.stderr.trim().slice(0, 300)}`].filter(Boolean).join('; ');
+  if (r.code !== 0)
+    f.error = [f.error, `tend up -d exited ${r.code ?? r.error}: ${r.stderr.trim().slice(0, 300)}`].filter(Boolean).join('; ');
   const { socket } = await tendPaths(cfg);
   const status = await tendStatus(socket, 30000);
   if (status) Object.assign(f, daemonOf(status));
@@ -131,7 +200,10 @@ async function stopTend(f, timeoutMs) {
     f.engine_log_counts = engineLogCounts((await tendPaths(f.cfg)).engineLog);
     return;
   }
-  try { await allGone([...daemon, ...services], timeoutMs); f.stop_ms = r1(nowMs() - t0); } catch (e) {
+  try {
+    await allGone([...daemon, ...services], timeoutMs);
+    f.stop_ms = r1(nowMs() - t0);
+  } catch (e) {
     f.stop_error = [f.stop_error, e.message].filter(Boolean).join('; ');
     f.services_orphaned = await killLeft(services);
   }
@@ -147,14 +219,19 @@ async function startFloor(n, timeoutMs) {
   try {
     await marksReach(dir, n, timeoutMs, `${n} floor services running`);
     f.start_ms = r1(nowMs() - t0);
-  } catch (e) { f.error = `${e.message}; stderr: ${proc.stderr().slice(0, 300)}`; }
+  } catch (e) {
+    f.error = `${e.message}; stderr: ${proc.stderr().slice(0, 300)}`;
+  }
   return f;
 }
 async function stopFloor(f, timeoutMs) {
   const services = liveSet(currentPids(f.dir, f.n));
   const t0 = nowMs();
   safeKill(f.proc.pid, 'SIGINT', f.proc.starttime);
-  try { await allGone([{ pid: f.proc.pid, starttime: f.proc.starttime }, ...services], timeoutMs); f.stop_ms = r1(nowMs() - t0); } catch (e) {
+  try {
+    await allGone([{ pid: f.proc.pid, starttime: f.proc.starttime }, ...services], timeoutMs);
+    f.stop_ms = r1(nowMs() - t0);
+  } catch (e) {
     f.stop_error = e.message;
     safeKill(f.proc.pid, 'SIGKILL', f.proc.starttime);
   }
@@ -166,11 +243,16 @@ async function startPm2(n, timeoutMs) {
   const f = { kind: 'pm2', dir, n, p };
   const t0 = nowMs();
   let startFailed = null;
-  const start = p.pm2(['start', p.eco], timeoutMs).then((r) => { if (r.code !== 0) startFailed = `pm2 start exited ${r.code ?? r.error}`; return r; });
+  const start = p.pm2(['start', p.eco], timeoutMs).then((r) => {
+    if (r.code !== 0) startFailed = `pm2 start exited ${r.code ?? r.error}`;
+    return r;
+  });
   try {
     await marksReach(dir, n, timeoutMs, `${n} PM2 services running`, () => startFailed);
     f.start_ms = r1(nowMs() - t0);
-  } catch (e) { f.error = e.message; }
+  } catch (e) {
+    f.error = e.message;
+  }
   const r = await start;
   f.cli_ms = r1(r.ms);
   if (r.code !== 0) f.error = [f.error, `pm2 start exited ${r.code ?? r.error}: ${r.stderr.trim().slice(-300)}`].filter(Boolean).join('; ');
@@ -184,14 +266,18 @@ async function stopPm2(f, timeoutMs) {
   const r = await f.p.pm2(['kill'], timeoutMs);
   f.stop_cli_ms = r1(r.ms);
   if (r.code !== 0) f.stop_error = `pm2 kill exited ${r.code ?? r.error}: ${r.stderr.trim().slice(-300)}`;
-  try { await allGone([...(god ? [god] : []), ...services], timeoutMs); f.stop_ms = r1(nowMs() - t0); } catch (e) {
+  try {
+    await allGone([...(god ? [god] : []), ...services], timeoutMs);
+    f.stop_ms = r1(nowMs() - t0);
+  } catch (e) {
     f.stop_error = [f.stop_error, e.message].filter(Boolean).join('; ');
     if (god) safeKill(god.pid, 'SIGKILL', god.starttime);
   }
 }
 
 const mem = (p) => (p && alive(p.pid, p.starttime) ? memMiB(p.pid) : null);
-const sumMem = (ms) => (ms.every(Boolean) ? { rss: r1(ms.reduce((a, m) => a + m.rss, 0)), pss: r1(ms.reduce((a, m) => a + m.pss, 0)) } : null);
+const sumMem = (ms) =>
+  ms.every(Boolean) ? { rss: r1(ms.reduce((a, m) => a + m.rss, 0)), pss: r1(ms.reduce((a, m) => a + m.pss, 0)) } : null;
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? +(a / b).toFixed(2) : null);
 const verdict = (pass, ...v) => (v.some((x) => typeof x !== 'number') ? '?' : pass ? 'met' : 'MISSED');
 
@@ -203,48 +289,79 @@ async function upOne(reps, withPm2, timeoutMs) {
     const cfg = tendConfig(dir, [markerService(dir, 's0')], { restart: 'always' });
     const t0 = nowMs();
     const up = tendCli(['up', '-d', '-f', cfg], { cwd: dir, timeoutMs });
-    const seen = marksReach(dir, 1, timeoutMs, 'the tend service').then(() => nowMs() - t0, () => null);
+    const seen = marksReach(dir, 1, timeoutMs, 'the tend service').then(
+      () => nowMs() - t0,
+      () => null,
+    );
     const r = await up;
     const s = await seen;
     if (r.code !== 0) res.errors.push(`tend up -d (one service, rep ${rep}) exited ${r.code ?? r.error}: ${r.stderr.trim().slice(0, 200)}`);
-    else { res.tend.cli_ms.push(r1(r.ms)); if (s !== null) res.tend.start_ms.push(r1(s)); }
+    else {
+      res.tend.cli_ms.push(r1(r.ms));
+      if (s !== null) res.tend.start_ms.push(r1(s));
+    }
     const status = await tendStatus((await tendPaths(cfg)).socket, 10000);
     const d = status ? daemonOf(status) : {};
     const svc = liveSet(currentPids(dir, 1));
     const down = await tendCli(['down', '-f', cfg], { cwd: dir, timeoutMs });
     if (down.code !== 0) res.errors.push(`tend down (one service, rep ${rep}) exited ${down.code ?? down.error}`);
-    await allGone([d.keeper, d.engine, ...svc].filter(Boolean), timeoutMs).catch((e) => res.errors.push(`tend (one service, rep ${rep}): ${e.message}`));
+    await allGone([d.keeper, d.engine, ...svc].filter(Boolean), timeoutMs).catch((e) =>
+      res.errors.push(`tend (one service, rep ${rep}): ${e.message}`),
+    );
   };
   const pm2Once = async (rep) => {
     const dir = workdir(`growth-one-pm2-${rep}`);
     const p = pm2Project(dir, [markerService(dir, 's0')]);
     const t0 = nowMs();
     const start = p.pm2(['start', p.eco], timeoutMs);
-    const seen = marksReach(dir, 1, timeoutMs, 'the PM2 service').then(() => nowMs() - t0, () => null);
+    const seen = marksReach(dir, 1, timeoutMs, 'the PM2 service').then(
+      () => nowMs() - t0,
+      () => null,
+    );
     const r = await start;
     const s = await seen;
     if (r.code !== 0) res.errors.push(`pm2 start (one app, rep ${rep}) exited ${r.code ?? r.error}: ${r.stderr.trim().slice(-200)}`);
-    else { res.pm2.cli_ms.push(r1(r.ms)); if (s !== null) res.pm2.start_ms.push(r1(s)); }
+    else {
+      res.pm2.cli_ms.push(r1(r.ms));
+      if (s !== null) res.pm2.start_ms.push(r1(s));
+    }
     const god = p.god();
     const svc = liveSet(currentPids(dir, 1));
     await p.pm2(['kill'], timeoutMs);
-    await allGone([...(god ? [god] : []), ...svc], timeoutMs).catch((e) => { res.errors.push(`pm2 (one app, rep ${rep}): ${e.message}`); if (god) safeKill(god.pid, 'SIGKILL', god.starttime); });
+    await allGone([...(god ? [god] : []), ...svc], timeoutMs).catch((e) => {
+      res.errors.push(`pm2 (one app, rep ${rep}): ${e.message}`);
+      if (god) safeKill(god.pid, 'SIGKILL', god.starttime);
+    });
   };
   for (let rep = 0; rep < reps; rep++) {
     const order = withPm2 && rep % 2 === 1 ? [pm2Once, tendOnce] : withPm2 ? [tendOnce, pm2Once] : [tendOnce];
-    for (const once of order) { await once(rep); await sleep(300); }
+    for (const once of order) {
+      await once(rep);
+      await sleep(300);
+    }
   }
-  for (const k of ['tend', 'pm2']) if (res[k]) { res[k].cli_ms_p50 = median(res[k].cli_ms); res[k].start_ms_p50 = median(res[k].start_ms); }
+  for (const k of ['tend', 'pm2'])
+    if (res[k]) {
+      res[k].cli_ms_p50 = median(res[k].cli_ms);
+      res[k].start_ms_p50 = median(res[k].start_ms);
+    }
   res.ratio_cli = ratio(res.tend.cli_ms_p50, res.pm2?.cli_ms_p50);
   res.ratio_start = ratio(res.tend.start_ms_p50, res.pm2?.start_ms_p50);
-  res.target = "tend up -d of one service no slower than pm2 start (command wall time, medians)";
+  res.target = 'tend up -d of one service no slower than pm2 start (command wall time, medians)';
   res.verdict = withPm2 ? verdict(res.tend.cli_ms_p50 <= res.pm2.cli_ms_p50, res.tend.cli_ms_p50, res.pm2.cli_ms_p50) : 'not run';
   return res;
 }
 
 export async function growth({ growthNs, growthSettleS, growthOneReps }) {
   const pm2Skip = pm2Available();
-  const res = { tend_bin: TEND, ns: growthNs, settle_s: growthSettleS, pm2: pm2Skip ? { skipped: pm2Skip } : { bin: PM2 }, per_n: [], errors: [] };
+  const res = {
+    tend_bin: TEND,
+    ns: growthNs,
+    settle_s: growthSettleS,
+    pm2: pm2Skip ? { skipped: pm2Skip } : { bin: PM2 },
+    per_n: [],
+    errors: [],
+  };
   if (pm2Skip) log(`growth: PM2 not run: ${pm2Skip}`);
   for (const n of growthNs) {
     const timeoutMs = 60000 + n * 300; // 1000 services: 6 min, for a slow build or PM2
@@ -274,16 +391,30 @@ export async function growth({ growthNs, growthSettleS, growthOneReps }) {
         const left = currentPids(f.dir, n).filter((pid) => alive(pid));
         if (left.length) res.errors.push(`N=${n} ${f.kind}: ${left.length} services still alive after the stop`);
         row[f.kind] = {
-          start_ms: f.start_ms ?? null, cli_ms: f.cli_ms ?? null, stop_ms: f.stop_ms ?? null, stop_cli_ms: f.stop_cli_ms ?? null, services_left: left.length,
+          start_ms: f.start_ms ?? null,
+          cli_ms: f.cli_ms ?? null,
+          stop_ms: f.stop_ms ?? null,
+          stop_cli_ms: f.stop_cli_ms ?? null,
+          services_left: left.length,
           ...(f.services_orphaned !== undefined ? { services_orphaned: f.services_orphaned } : {}),
           ...(f.engine_log_counts !== undefined ? { engine_log: f.engine_log_counts } : {}),
-          ...(f.error ? { error: f.error } : {}), ...(f.stop_error ? { stop_error: f.stop_error } : {}), ...(f.engine_log ? { engine_log_evidence: f.engine_log } : {}),
+          ...(f.error ? { error: f.error } : {}),
+          ...(f.stop_error ? { stop_error: f.stop_error } : {}),
+          ...(f.engine_log ? { engine_log_evidence: f.engine_log } : {}),
         };
         await sleep(500);
       }
     }
-    const t = row.tend ?? {}, fl = row.floor ?? {}, mm = row.mem_mib ?? {};
-    row.ratio = { start: ratio(t.start_ms, fl.start_ms), stop: ratio(t.stop_ms, fl.stop_ms), pss_vs_pm2: ratio(mm.tend?.pss, mm.pm2_god?.pss), start_vs_pm2: ratio(t.start_ms, row.pm2?.start_ms), stop_vs_pm2: ratio(t.stop_ms, row.pm2?.stop_ms) };
+    const t = row.tend ?? {},
+      fl = row.floor ?? {},
+      mm = row.mem_mib ?? {};
+    row.ratio = {
+      start: ratio(t.start_ms, fl.start_ms),
+      stop: ratio(t.stop_ms, fl.stop_ms),
+      pss_vs_pm2: ratio(mm.tend?.pss, mm.pm2_god?.pss),
+      start_vs_pm2: ratio(t.start_ms, row.pm2?.start_ms),
+      stop_vs_pm2: ratio(t.stop_ms, row.pm2?.stop_ms),
+    };
     // tend failing (up -d or down) is a miss, not an unknown
     row.verdict = {
       start: t.error ? 'MISSED' : verdict(row.ratio.start <= 1.2, row.ratio.start),
@@ -291,7 +422,9 @@ export async function growth({ growthNs, growthSettleS, growthOneReps }) {
       pss: pm2Skip ? 'not run' : t.error && !mm.tend ? 'MISSED' : verdict(row.ratio.pss_vs_pm2 <= 1, row.ratio.pss_vs_pm2),
     };
     res.per_n.push(row);
-    log(`growth: N=${n} start ${t.start_ms}/${fl.start_ms} ms (${row.ratio.start}x floor), stop ${t.stop_ms}/${fl.stop_ms} ms (${row.ratio.stop}x), PSS tend ${mm.tend?.pss} MiB vs PM2 ${mm.pm2_god?.pss} (${row.ratio.pss_vs_pm2}x), floor ${mm.floor?.pss}`);
+    log(
+      `growth: N=${n} start ${t.start_ms}/${fl.start_ms} ms (${row.ratio.start}x floor), stop ${t.stop_ms}/${fl.stop_ms} ms (${row.ratio.stop}x), PSS tend ${mm.tend?.pss} MiB vs PM2 ${mm.pm2_god?.pss} (${row.ratio.pss_vs_pm2}x), floor ${mm.floor?.pss}`,
+    );
   }
   log(`growth: up -d of one service vs pm2 start, ${growthOneReps} reps`);
   res.up_one = await upOne(growthOneReps, !pm2Skip, 60000);

@@ -32,7 +32,14 @@ export const knob = (name, def, quick = def) => {
 /** List of numbers from the environment ("1,50,200"), or the default (the QUICK default when QUICK=1). */
 export const knobList = (name, def, quick = def) => {
   const v = process.env[name];
-  return v === undefined || v === '' ? (QUICK ? quick : def) : v.split(',').map((x) => Number(x.trim())).filter((x) => Number.isFinite(x) && x > 0);
+  return v === undefined || v === ''
+    ? QUICK
+      ? quick
+      : def
+    : v
+        .split(',')
+        .map((x) => Number(x.trim()))
+        .filter((x) => Number.isFinite(x) && x > 0);
 };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -60,10 +67,21 @@ export function workdir(tag) {
 /** Parsed /proc/PID/stat or null when gone: state letter, parent, start time, utime+stime in ticks. */
 export function readStat(pid) {
   let s;
-  try { s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1'); } catch { return null; }
+  try {
+    s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
   const close = s.lastIndexOf(')');
   const f = s.slice(close + 2).split(' '); // f[0] is field 3
-  return { pid, comm: s.slice(s.indexOf('(') + 1, close), state: f[0], ppid: Number(f[1]), starttime: Number(f[19]), ticks: Number(f[11]) + Number(f[12]) };
+  return {
+    pid,
+    comm: s.slice(s.indexOf('(') + 1, close),
+    state: f[0],
+    ppid: Number(f[1]),
+    starttime: Number(f[19]),
+    ticks: Number(f[11]) + Number(f[12]),
+  };
 }
 /** Alive = in /proc, not a zombie (Z/X), and (if given) the same start time. */
 export function alive(pid, starttime) {
@@ -73,7 +91,12 @@ export function alive(pid, starttime) {
 /** Signal one PID, only if it is still the process we recorded. */
 export function safeKill(pid, sig, starttime) {
   if (!pid || pid <= 1 || pid === process.pid || !alive(pid, starttime)) return false;
-  try { process.kill(pid, sig); return true; } catch { return false; }
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
 }
 /** CPU seconds (utime+stime) of one process, or null when it is not the one we recorded. */
 export function cpuS(p) {
@@ -82,9 +105,18 @@ export function cpuS(p) {
 }
 /** Memory in MiB: VmRSS and VmHWM from status, Pss from smaps_rollup (shared pages split among users). */
 export function memMiB(pid) {
-  let s = '', r = '';
-  try { s = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); r = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'); } catch { return null; }
-  const g = (txt, k) => { const m = txt.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')); return m ? +(Number(m[1]) / 1024).toFixed(1) : null; };
+  let s = '',
+    r = '';
+  try {
+    s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    r = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return null;
+  }
+  const g = (txt, k) => {
+    const m = txt.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm'));
+    return m ? +(Number(m[1]) / 1024).toFixed(1) : null;
+  };
   return { rss: g(s, 'VmRSS'), hwm: g(s, 'VmHWM'), anon: g(s, 'RssAnon'), pss: g(r, 'Pss') };
 }
 
@@ -111,7 +143,15 @@ export function script(dir, name, body) {
 export const markerService = (dir, name) => script(dir, name, `echo $$ >> ${q(path.join(dir, 'marks', name))}\nexec sleep 100000\n`);
 /** PIDs a marker service appended, one per start. */
 export function markerPids(dir, name) {
-  try { return fs.readFileSync(path.join(dir, 'marks', name), 'utf8').split('\n').filter(Boolean).map(Number); } catch { return []; }
+  try {
+    return fs
+      .readFileSync(path.join(dir, 'marks', name), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 /** Resolves with nowMs() once the marker holds >= n lines: inotify on the dir plus a 2 ms poll backstop. */
 export function markerReaches(dir, name, n, timeoutMs = 10000) {
@@ -119,10 +159,15 @@ export function markerReaches(dir, name, n, timeoutMs = 10000) {
     let done = false;
     const finish = (err, t) => {
       if (done) return;
-      done = true; clearInterval(poll); clearTimeout(timer); watcher.close();
+      done = true;
+      clearInterval(poll);
+      clearTimeout(timer);
+      watcher.close();
       err ? reject(err) : resolve(t);
     };
-    const check = () => { if (markerPids(dir, name).length >= n) finish(null, nowMs()); };
+    const check = () => {
+      if (markerPids(dir, name).length >= n) finish(null, nowMs());
+    };
     const watcher = fs.watch(path.join(dir, 'marks'), check);
     const poll = setInterval(check, 2);
     const timer = setTimeout(() => finish(new Error(`${name}: no start #${n} within ${timeoutMs} ms`)), timeoutMs);
@@ -132,12 +177,31 @@ export function markerReaches(dir, name, n, timeoutMs = 10000) {
 
 // ---- supervisors under test ----------------------------------------------------------------------
 /** YAML as a user writes it: block maps down to each service, flow `[...]` / `{ k: v }` below; scalars JSON-quoted. */
-const flow = (v) => (Array.isArray(v) ? `[${v.map(flow).join(', ')}]` : v && typeof v === 'object' ? `{ ${Object.entries(v).map(([k, x]) => `${k}: ${flow(x)}`).join(', ')} }` : JSON.stringify(v));
-const yaml = (o, depth = 0) => Object.entries(o).map(([k, v]) => `${'  '.repeat(depth)}${k}:${v && typeof v === 'object' && !Array.isArray(v) && depth < 2 ? `\n${yaml(v, depth + 1)}` : ` ${flow(v)}\n`}`).join('');
+const flow = (v) =>
+  Array.isArray(v)
+    ? `[${v.map(flow).join(', ')}]`
+    : v && typeof v === 'object'
+      ? `{ ${Object.entries(v)
+          .map(([k, x]) => `${k}: ${flow(x)}`)
+          .join(', ')} }`
+      : JSON.stringify(v);
+const yaml = (o, depth = 0) =>
+  Object.entries(o)
+    .map(
+      ([k, v]) =>
+        `${'  '.repeat(depth)}${k}:${v && typeof v === 'object' && !Array.isArray(v) && depth < 2 ? `\n${yaml(v, depth + 1)}` : ` ${flow(v)}\n`}`,
+    )
+    .join('');
 /** <dir>/tend.yaml for services [{name, argv}], each with the `common` keys. */
 export function tendConfig(dir, services, common) {
   const file = path.join(dir, 'tend.yaml');
-  fs.writeFileSync(file, yaml({ log_dir: path.join(dir, 'logs'), services: Object.fromEntries(services.map(({ name, argv }) => [name, { command: argv, ...common }])) }));
+  fs.writeFileSync(
+    file,
+    yaml({
+      log_dir: path.join(dir, 'logs'),
+      services: Object.fromEntries(services.map(({ name, argv }) => [name, { command: argv, ...common }])),
+    }),
+  );
   return file;
 }
 /** Config of floor-supervisor.mjs. */
@@ -155,22 +219,42 @@ export function launch(dir, tag, args, { stdout = path.join(dir, `${tag}.out`), 
   const out = fs.openSync(stdout, 'a');
   const err = fs.openSync(path.join(dir, `${tag}.err`), 'a');
   const child = spawn(cmd, args, { cwd: dir, env: benchEnv(), stdio: ['ignore', out, err] });
-  fs.closeSync(out); fs.closeSync(err);
+  fs.closeSync(out);
+  fs.closeSync(err);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: nowMs() })));
   const st = readStat(child.pid);
-  return { tag, dir, child, pid: child.pid, starttime: st?.starttime, exited, stderr: () => { try { return fs.readFileSync(path.join(dir, `${tag}.err`), 'utf8').trim(); } catch { return ''; } } };
+  return {
+    tag,
+    dir,
+    child,
+    pid: child.pid,
+    starttime: st?.starttime,
+    exited,
+    stderr: () => {
+      try {
+        return fs.readFileSync(path.join(dir, `${tag}.err`), 'utf8').trim();
+      } catch {
+        return '';
+      }
+    },
+  };
 }
 export const launchTend = (dir, cfg, opts) => launch(dir, 'tend', [TEND, 'up', '-f', cfg], opts);
 export const launchFloor = (dir, cfg, opts) => launch(dir, 'floor', [FLOOR, cfg], opts);
 /** SIGINT (by PID + start time) and wait for the exit; ms from the signal to the exit. SIGKILL after timeoutMs. */
 export async function stopProc(p, timeoutMs = 30000) {
   const { exitCode, signalCode } = p.child;
-  if (exitCode !== null || signalCode !== null) return { ms: null, code: exitCode, error: `${p.tag} had already exited (${signalCode ?? `code ${exitCode}`}) before SIGINT` };
+  if (exitCode !== null || signalCode !== null)
+    return { ms: null, code: exitCode, error: `${p.tag} had already exited (${signalCode ?? `code ${exitCode}`}) before SIGINT` };
   const t0 = nowMs();
   safeKill(p.pid, 'SIGINT', p.starttime);
   const timer = sleep(timeoutMs).then(() => null);
   const r = await Promise.race([p.exited, timer]);
-  if (r === null) { safeKill(p.pid, 'SIGKILL', p.starttime); await p.exited; return { ms: null, error: `no exit within ${timeoutMs} ms of SIGINT (SIGKILLed)` }; }
+  if (r === null) {
+    safeKill(p.pid, 'SIGKILL', p.starttime);
+    await p.exited;
+    return { ms: null, error: `no exit within ${timeoutMs} ms of SIGINT (SIGKILLed)` };
+  }
   return { ms: +(r.at - t0).toFixed(1), code: r.code, signal: r.signal };
 }
 
@@ -186,21 +270,46 @@ export function runCmd(argv, { env = benchEnv(), cwd, timeoutMs = 60000, maxOut 
     const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', fd ?? 'pipe', 'pipe'] });
     if (fd !== null) fs.closeSync(fd);
     const st = readStat(child.pid);
-    const out = [], err = [];
-    let outBytes = 0, timedOut = false, settled = false;
+    const out = [],
+      err = [];
+    let outBytes = 0,
+      timedOut = false,
+      settled = false;
     if (child.stdout) {
-      child.stdout.on('data', (b) => { if (outBytes < maxOut) out.push(b); outBytes += b.length; });
-      if (readDelayMs > 0) { child.stdout.pause(); setTimeout(() => child.stdout.resume(), readDelayMs); }
+      child.stdout.on('data', (b) => {
+        if (outBytes < maxOut) out.push(b);
+        outBytes += b.length;
+      });
+      if (readDelayMs > 0) {
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), readDelayMs);
+      }
     }
     child.stderr.on('data', (b) => err.push(b));
-    const timer = setTimeout(() => { timedOut = true; safeKill(child.pid, 'SIGKILL', st?.starttime); }, timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      safeKill(child.pid, 'SIGKILL', st?.starttime);
+    }, timeoutMs);
     const finish = (r) => {
       if (settled) return;
-      settled = true; clearTimeout(timer);
+      settled = true;
+      clearTimeout(timer);
       const ms = nowMs() - t0;
       let stdout = Buffer.concat(out);
-      if (stdoutFile) { try { stdout = fs.readFileSync(stdoutFile); } catch {} outBytes = stdout.length; }
-      resolve({ ms, stdout: stdout.toString(), stdoutBytes: outBytes, stderr: Buffer.concat(err).toString(), ...r, ...(timedOut ? { error: `timed out after ${timeoutMs} ms` } : {}) });
+      if (stdoutFile) {
+        try {
+          stdout = fs.readFileSync(stdoutFile);
+        } catch {}
+        outBytes = stdout.length;
+      }
+      resolve({
+        ms,
+        stdout: stdout.toString(),
+        stdoutBytes: outBytes,
+        stderr: Buffer.concat(err).toString(),
+        ...r,
+        ...(timedOut ? { error: `timed out after ${timeoutMs} ms` } : {}),
+      });
     };
     child.once('error', (e) => finish({ code: null, signal: null, error: e.message }));
     child.once('close', (code, signal) => finish({ code, signal }));
@@ -211,7 +320,10 @@ export const tendCli = (args, opts) => runCmd([process.execPath, TEND, ...args],
 export function which(name) {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     const p = path.join(dir || '.', name);
-    try { fs.accessSync(p, fs.constants.X_OK); if (fs.statSync(p).isFile()) return p; } catch {}
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch {}
   }
   return null;
 }
@@ -232,7 +344,10 @@ export async function timeCommands(cmds, { runs, warmup = 1, env = benchEnv(), d
     const r = await runCmd([HYPERFINE, ...args], { env, cwd: dir, timeoutMs: 600000 });
     if (r.code !== 0) throw new Error(`hyperfine (${tag}) exited ${r.code ?? r.error}: ${r.stderr.trim().slice(-400)}`);
     const doc = JSON.parse(fs.readFileSync(json, 'utf8'));
-    return { tool: `hyperfine -N --warmup ${warmup} --runs ${runs}`, results: Object.fromEntries(doc.results.map((x, i) => [cmds[i].name, stats(x.times.map((t) => t * 1000))])) };
+    return {
+      tool: `hyperfine -N --warmup ${warmup} --runs ${runs}`,
+      results: Object.fromEntries(doc.results.map((x, i) => [cmds[i].name, stats(x.times.map((t) => t * 1000))])),
+    };
   }
   const results = {};
   for (const c of cmds) {
@@ -253,14 +368,23 @@ export function apiGet(socketPath, urlPath = '/v1/status', timeoutMs = 5000) {
   return new Promise((resolve) => {
     const t0 = nowMs();
     let settled = false;
-    const done = (r) => { if (settled) return; settled = true; clearTimeout(timer); const at = nowMs(); resolve({ ms: at - t0, at, ...r }); };
+    const done = (r) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const at = nowMs();
+      resolve({ ms: at - t0, at, ...r });
+    };
     const req = http.request({ socketPath, path: urlPath, method: 'GET', agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => done({ ok: res.statusCode === 200, status: res.statusCode, body: Buffer.concat(chunks) }));
       res.on('error', (e) => done({ ok: false, error: e.code ?? e.message }));
     });
-    const timer = setTimeout(() => { done({ ok: false, error: 'timeout' }); req.destroy(); }, timeoutMs);
+    const timer = setTimeout(() => {
+      done({ ok: false, error: 'timeout' });
+      req.destroy();
+    }, timeoutMs);
     req.on('error', (e) => done({ ok: false, error: e.code ?? e.message }));
     req.end();
   });
@@ -269,7 +393,11 @@ export function apiGet(socketPath, urlPath = '/v1/status', timeoutMs = 5000) {
 export async function tendStatus(socketPath, timeoutMs) {
   const r = await apiGet(socketPath, '/v1/status', timeoutMs);
   if (!r.ok) return null;
-  try { return JSON.parse(r.body.toString()); } catch { return null; }
+  try {
+    return JSON.parse(r.body.toString());
+  } catch {
+    return null;
+  }
 }
 /** The project's runtime paths (socket, ...) as tend derives them, with the bench env. */
 export async function tendPaths(cfg) {
@@ -303,15 +431,23 @@ export async function downDetached(dir, cfg, d) {
     if (d?.keeper) safeKill(d.keeper.pid, 'SIGTERM', d.keeper.starttime);
   }
   const gone = () => ![d?.keeper, d?.engine].some((p) => p && alive(p.pid, p.starttime));
-  try { await waitFor(gone, { timeoutMs: 15000, everyMs: 20, what: 'keeper and engine to exit' }); } catch (e) { res.error = [res.error, e.message].filter(Boolean).join('; '); }
+  try {
+    await waitFor(gone, { timeoutMs: 15000, everyMs: 20, what: 'keeper and engine to exit' });
+  } catch (e) {
+    res.error = [res.error, e.message].filter(Boolean).join('; ');
+  }
   return res;
 }
 /** A free TCP port on 127.0.0.1 (bound, read, released). */
-export const freePort = () => new Promise((resolve, reject) => {
-  const s = net.createServer();
-  s.on('error', reject);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
+export const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 
 // ---- stats, table, sweep -------------------------------------------------------------------------
 const r2 = (v) => (v === null || v === undefined || Number.isNaN(v) ? null : Math.round(v * 100) / 100);
@@ -325,7 +461,11 @@ export const median = (xs) => summary(xs.filter((x) => typeof x === 'number')).p
 
 export function table(rows, cols) {
   const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (vals) => vals.map((v, i) => String(v ?? '').padEnd(w[i])).join('  ').trimEnd();
+  const line = (vals) =>
+    vals
+      .map((v, i) => String(v ?? '').padEnd(w[i]))
+      .join('  ')
+      .trimEnd();
   return [line(cols), line(w.map((n) => '-'.repeat(n))), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
 }
 
@@ -339,7 +479,11 @@ export async function sweep() {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     let env;
-    try { env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1'); } catch { continue; }
+    try {
+      env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
     if (!env.split('\0').includes(needle)) continue;
     const st = readStat(pid);
     if (st && st.state !== 'Z' && st.state !== 'X') found.push(st);

@@ -12,13 +12,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
-import { workdir, script, tendConfig, floorConfig, launchTend, launchFloor, stopProc, benchEnv, waitFor, cpuS, wallMs, sleep, log } from './lib.mjs';
+import {
+  workdir,
+  script,
+  tendConfig,
+  floorConfig,
+  launchTend,
+  launchFloor,
+  stopProc,
+  benchEnv,
+  waitFor,
+  cpuS,
+  wallMs,
+  sleep,
+  log,
+} from './lib.mjs';
 
 const LINE_BYTES = 100;
 
 function awkPath() {
   for (const name of ['mawk', 'awk']) {
-    try { return execFileSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim(); } catch {}
+    try {
+      return execFileSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+    } catch {}
   }
   return null;
 }
@@ -31,7 +47,14 @@ function writerService(dir, lines, thenSleep) {
     : `${process.execPath} -e 'const n=${lines},p=" ".repeat(83);let i=1;const go=()=>{while(i<=n){const c=[];for(let j=0;j<1000&&i<=n;j++,i++)c.push("line "+String(i).padStart(9,"0")+" "+p+"x\\n");if(!process.stdout.write(c.join("")))return process.stdout.once("drain",go)}};go()'`;
   return script(dir, 'w0', `date +%s%N > ${m('start')}\n${gen}\ndate +%s%N > ${m('end')}\n${thenSleep ? 'exec sleep 100000\n' : ''}`);
 }
-const stampMs = (f) => { try { const s = fs.readFileSync(f, 'utf8').trim(); return s ? Number(BigInt(s) / 1000n) / 1000 : null; } catch { return null; } };
+const stampMs = (f) => {
+  try {
+    const s = fs.readFileSync(f, 'utf8').trim();
+    return s ? Number(BigInt(s) / 1000n) / 1000 : null;
+  } catch {
+    return null;
+  }
+};
 
 function tailHas(file, needle) {
   let fd;
@@ -41,7 +64,11 @@ function tailHas(file, needle) {
     const b = Buffer.alloc(256);
     const n = fs.readSync(fd, b, 0, 256, Math.max(0, size - 256));
     return b.subarray(0, n).toString('latin1').includes(needle);
-  } catch { return false; } finally { if (fd !== undefined) fs.closeSync(fd); }
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /** Every number 1..lines exactly once, in order? `prefixed`: tend's "<ISO time> <instance> out " first. */
@@ -50,15 +77,24 @@ function integrity(file, lines, prefixed) {
   const seen = new Uint8Array(lines + 1);
   const r = { unique: 0, lost: 0, dup: 0, out_of_order: 0, malformed: 0, file_bytes: 0 };
   let text = '';
-  try { text = fs.readFileSync(file, 'latin1'); } catch {}
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {}
   r.file_bytes = text.length;
   let last = 0;
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const m = re.exec(line);
     const k = m ? Number(m[1]) : 0;
-    if (k < 1 || k > lines) { r.malformed++; continue; }
-    if (seen[k]) r.dup++; else { seen[k] = 1; r.unique++; }
+    if (k < 1 || k > lines) {
+      r.malformed++;
+      continue;
+    }
+    if (seen[k]) r.dup++;
+    else {
+      seen[k] = 1;
+      r.unique++;
+    }
     if (k < last) r.out_of_order++;
     last = k;
   }
@@ -71,17 +107,24 @@ async function viaFile(dir, lines, timeoutMs) {
   const out = path.join(dir, 'out.log');
   const at = await new Promise((resolve, reject) => {
     const p = spawn('/bin/sh', ['-c', `exec /bin/sh '${w.argv[1]}' > '${out}'`], { stdio: 'ignore', env: benchEnv() });
-    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error('floor writer timed out')); }, timeoutMs);
-    p.once('exit', () => { clearTimeout(timer); resolve(wallMs()); });
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error('floor writer timed out'));
+    }, timeoutMs);
+    p.once('exit', () => {
+      clearTimeout(timer);
+      resolve(wallMs());
+    });
   });
   return { seenAt: at, file: out, cpu_s: null };
 }
 
 async function viaSupervisor(dir, lines, timeoutMs, kind) {
   const svc = writerService(dir, lines, true);
-  const proc = kind === 'tend'
-    ? launchTend(dir, tendConfig(dir, [svc], { restart: 'never', logs: { max_size: '1G' } }), { stdout: '/dev/null' })
-    : launchFloor(dir, floorConfig(dir, [svc]), { stdout: '/dev/null' });
+  const proc =
+    kind === 'tend'
+      ? launchTend(dir, tendConfig(dir, [svc], { restart: 'never', logs: { max_size: '1G' } }), { stdout: '/dev/null' })
+      : launchFloor(dir, floorConfig(dir, [svc]), { stdout: '/dev/null' });
   const file = path.join(dir, 'logs', 'w0.log');
   const needle = `line ${String(lines).padStart(9, '0')} `;
   try {
@@ -106,7 +149,9 @@ export async function logs({ lines, reps, timeoutMs = 120000 }) {
       try {
         const got = kind === 'floor' ? await viaFile(dir, lines, timeoutMs) : await viaSupervisor(dir, lines, timeoutMs, kind);
         const t0 = stampMs(path.join(dir, 'marks', 'start'));
-        const tEnd = await waitFor(() => stampMs(path.join(dir, 'marks', 'end')), { timeoutMs: 5000, what: 'writer end stamp' }).catch(() => null);
+        const tEnd = await waitFor(() => stampMs(path.join(dir, 'marks', 'end')), { timeoutMs: 5000, what: 'writer end stamp' }).catch(
+          () => null,
+        );
         r.deliver_ms = +(got.seenAt - t0).toFixed(1);
         r.writer_ms = tEnd && +(tEnd - t0).toFixed(1);
         r.mb_s = +((lines * LINE_BYTES) / 1e6 / (r.deliver_ms / 1000)).toFixed(1);
@@ -117,7 +162,9 @@ export async function logs({ lines, reps, timeoutMs = 120000 }) {
         log(`logs ${kind}: ${e.message}`);
       }
       if (process.env.KEEP_TMP !== '1') fs.rmSync(dir, { recursive: true, force: true }); // ~100-130 MB each
-      log(`logs ${kind} rep ${rep + 1}/${reps}: ${r.mb_s ?? '?'} MB/s, lost ${r.lost ?? '?'}, dup ${r.dup ?? '?'}${r.cpu_s != null ? `, CPU ${r.cpu_s} s` : ''}`);
+      log(
+        `logs ${kind} rep ${rep + 1}/${reps}: ${r.mb_s ?? '?'} MB/s, lost ${r.lost ?? '?'}, dup ${r.dup ?? '?'}${r.cpu_s != null ? `, CPU ${r.cpu_s} s` : ''}`,
+      );
       runs.push(r);
     }
   }

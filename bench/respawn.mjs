@@ -8,14 +8,37 @@
 // Also checks that tend's events.jsonl names exactly the PIDs the markers saw ('spawned' events).
 import fs from 'node:fs';
 import path from 'node:path';
-import { workdir, markerService, markerPids, markerReaches, tendConfig, floorConfig, launchTend, launchFloor, stopProc, readStat, safeKill, nowMs, sleep, summary, log } from './lib.mjs';
+import {
+  workdir,
+  markerService,
+  markerPids,
+  markerReaches,
+  tendConfig,
+  floorConfig,
+  launchTend,
+  launchFloor,
+  stopProc,
+  readStat,
+  safeKill,
+  nowMs,
+  sleep,
+  summary,
+  log,
+} from './lib.mjs';
 
 export async function respawn({ kills, gapMs }) {
   const sides = [];
   const res = { kills, gap_ms: gapMs, errors: [] };
   try {
     for (const [tag, setup] of [
-      ['tend', (dir, svc) => launchTend(dir, tendConfig(dir, [svc], { restart: 'always', backoff: { initial: '0ms' }, start_limit: { burst: 100000, interval: '1s' } }))],
+      [
+        'tend',
+        (dir, svc) =>
+          launchTend(
+            dir,
+            tendConfig(dir, [svc], { restart: 'always', backoff: { initial: '0ms' }, start_limit: { burst: 100000, interval: '1s' } }),
+          ),
+      ],
       ['floor', (dir, svc) => launchFloor(dir, floorConfig(dir, [svc]))],
     ]) {
       const dir = workdir(`respawn-${tag}`);
@@ -51,11 +74,20 @@ export async function respawn({ kills, gapMs }) {
   if (t) {
     let spawned = [];
     try {
-      spawned = fs.readFileSync(path.join(t.dir, 'logs', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.kind === 'spawned').map((e) => e.pid);
-    } catch (e) { res.errors.push(`events.jsonl: ${e.message}`); }
+      spawned = fs
+        .readFileSync(path.join(t.dir, 'logs', 'events.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.kind === 'spawned')
+        .map((e) => e.pid);
+    } catch (e) {
+      res.errors.push(`events.jsonl: ${e.message}`);
+    }
     const marks = markerPids(t.dir, 's0');
     res.tend_events_match_markers = spawned.length === marks.length && spawned.every((p, i) => p === marks[i]);
-    if (!res.tend_events_match_markers) res.errors.push(`events.jsonl has ${spawned.length} spawned PIDs, markers ${marks.length}, or they differ`);
+    if (!res.tend_events_match_markers)
+      res.errors.push(`events.jsonl has ${spawned.length} spawned PIDs, markers ${marks.length}, or they differ`);
   }
   return res;
 }

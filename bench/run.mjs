@@ -66,44 +66,96 @@ const K = {
   trustPsRuns: knob('BENCH_TRUST_PS_RUNS', 10),
   trustPacingS: knob('BENCH_TRUST_PACING_S', 40, 20),
 };
-const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-if (!fs.existsSync(TEND)) { console.error(`bench: ${TEND} is missing; run \`npm run build\` first`); process.exit(1); }
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
+if (!fs.existsSync(TEND)) {
+  console.error(`bench: ${TEND} is missing; run \`npm run build\` first`);
+  process.exit(1);
+}
 
 const started = new Date();
 const doc = {
-  date: started.toISOString(), run_id: RUN_ID, quick: QUICK, knobs: K,
-  machine: { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model, mem_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, kernel: os.release(), loadavg_start: os.loadavg().map((v) => +v.toFixed(2)) },
+  date: started.toISOString(),
+  run_id: RUN_ID,
+  quick: QUICK,
+  knobs: K,
+  machine: {
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    mem_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: os.release(),
+    loadavg_start: os.loadavg().map((v) => +v.toFixed(2)),
+  },
   tend_bin: TEND,
   // the git state of the build measured (TEND_BIN may point into another worktree)
-  git: (() => { try { return execFileSync('git', ['-C', path.dirname(TEND), 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim(); } catch { return null; } })(),
+  git: (() => {
+    try {
+      return execFileSync('git', ['-C', path.dirname(TEND), 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+    } catch {
+      return null;
+    }
+  })(),
   leftovers: {},
 };
 // The tree is often dirty while others work: fingerprint the dist/ that was measured.
 doc.dist_sha256 = (() => {
   const h = createHash('sha256');
-  const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (p.endsWith('.js')) h.update(p).update(fs.readFileSync(p)); } };
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.js')) h.update(p).update(fs.readFileSync(p));
+    }
+  };
   walk(path.dirname(TEND));
   return h.digest('hex').slice(0, 16);
 })();
-const leftovers = async (stage) => { doc.leftovers[stage] = await sweep(); if (doc.leftovers[stage].length) log(`LEFTOVERS after ${stage}: ${doc.leftovers[stage].join(' ')}`); };
+const leftovers = async (stage) => {
+  doc.leftovers[stage] = await sweep();
+  if (doc.leftovers[stage].length) log(`LEFTOVERS after ${stage}: ${doc.leftovers[stage].join(' ')}`);
+};
 
 log(`tend bench ${RUN_ID}${QUICK ? ' (QUICK)' : ''}: ${JSON.stringify(K)}`);
 const measures = [
   ['respawn', respawn, `${K.kills} kills each (tend, floor), ${K.gapMs} ms after each start`],
   ['logs', logs, `${K.lines} lines x 100 B, ${K.reps} rep(s)`],
   ['scale', scale, `${K.n} services, idle ${K.idleS} s`],
-  ['control', control, `tend up -d with ${K.n} services: ps x ${K.psRuns}, API x ${K.apiReqs}, logs -n 1000 over ${K.logsMb} MB x ${K.logsRuns}${K.peers ? ', PM2 + supervisord' : ''}`],
-  ['selfsup', selfsup, `tend up -d with ${K.n} services: memory after ${K.memSettleS} s, ${K.engineKills} + ${K.raceKills} engine kills, upgrade under HTTP traffic`],
-  ['growth', growth, `N = ${K.growthNs.join(', ')} services: tend up -d (keeper + engine) beside the floor and PM2: start, stop, PSS; up -d of one service x ${K.growthOneReps}`],
-  ['quota', quota, `tend up -d / ps / down of N = ${K.quotaNs.join(', ')} sleep services in a cgroup at ${K.quotaUs / 1000}% of one core, ${K.quotaRuns} runs each`],
-  ['trust', trust, `tend up -d: engine memory with ${K.trustFollowers} stalled followers for ${K.trustFollowS} s; ps during ${K.trustFloodConns} TCP connections from ${K.trustFloodProcs} processes; keeper pacing of failing engine starts for ${K.trustPacingS} s`],
+  [
+    'control',
+    control,
+    `tend up -d with ${K.n} services: ps x ${K.psRuns}, API x ${K.apiReqs}, logs -n 1000 over ${K.logsMb} MB x ${K.logsRuns}${K.peers ? ', PM2 + supervisord' : ''}`,
+  ],
+  [
+    'selfsup',
+    selfsup,
+    `tend up -d with ${K.n} services: memory after ${K.memSettleS} s, ${K.engineKills} + ${K.raceKills} engine kills, upgrade under HTTP traffic`,
+  ],
+  [
+    'growth',
+    growth,
+    `N = ${K.growthNs.join(', ')} services: tend up -d (keeper + engine) beside the floor and PM2: start, stop, PSS; up -d of one service x ${K.growthOneReps}`,
+  ],
+  [
+    'quota',
+    quota,
+    `tend up -d / ps / down of N = ${K.quotaNs.join(', ')} sleep services in a cgroup at ${K.quotaUs / 1000}% of one core, ${K.quotaRuns} runs each`,
+  ],
+  [
+    'trust',
+    trust,
+    `tend up -d: engine memory with ${K.trustFollowers} stalled followers for ${K.trustFollowS} s; ps during ${K.trustFloodConns} TCP connections from ${K.trustFloodProcs} processes; keeper pacing of failing engine starts for ${K.trustPacingS} s`,
+  ],
 ].filter(([name]) => ONLY.length === 0 || ONLY.includes(name));
 doc.measures = measures.map(([name]) => name);
 for (const [name, measure, what] of measures) {
   log(`${name}: ${what}`);
   try {
     doc[name] = await measure(K);
-  } catch (e) { // each measure catches its own failures; this is the last line of defence before the sweep
+  } catch (e) {
+    // each measure catches its own failures; this is the last line of defence before the sweep
     doc[name] = { errors: [`${name}: ${e.message}`], runs: [] };
     log(`${name}: ${e.stack}`);
   }
@@ -114,7 +166,9 @@ doc.duration_s = Math.round((Date.now() - started) / 1000);
 doc.machine.loadavg_end = os.loadavg().map((v) => +v.toFixed(2)); // other work on the machine shows here
 
 // ---- verdicts ------------------------------------------------------------------------------------
-const R = doc.respawn ?? { errors: [] }, S = doc.scale ?? { errors: [] }, L = doc.logs ?? { runs: [] };
+const R = doc.respawn ?? { errors: [] },
+  S = doc.scale ?? { errors: [] },
+  L = doc.logs ?? { runs: [] };
 const lr = (kind) => L.runs.filter((r) => r.kind === kind && !r.error);
 const sum = (kind, k) => lr(kind).reduce((a, r) => a + (r[k] ?? 0), 0);
 const mbs = Object.fromEntries(['floor', 'node-floor', 'tend'].map((k) => [k, median(lr(k).map((r) => r.mb_s))]));
@@ -122,114 +176,431 @@ const cpu = median(lr('tend').map((r) => r.cpu_s));
 /** Verdict of a check over measured values: '?' when one of them is missing. */
 const ok = (pass, ...values) => (values.some((v) => typeof v !== 'number' || Number.isNaN(v)) ? '?' : pass ? 'met' : 'MISSED');
 const fx = (v, d = 1) => (typeof v !== 'number' || Number.isNaN(v) ? '?' : v.toFixed(d));
-const t = R.tend ?? {}, f = R.floor ?? {};
-const tm = S.tend?.mem_mib ?? {}, bm = S.bare?.mem_mib ?? {}, fm = S.floor?.mem_mib ?? {};
+const t = R.tend ?? {},
+  f = R.floor ?? {};
+const tm = S.tend?.mem_mib ?? {},
+  bm = S.bare?.mem_mib ?? {},
+  fm = S.floor?.mem_mib ?? {};
 const section = (title) => ({ measure: `-- ${title} --`, tend: '', floor: '', target: '', verdict: '' });
 const base = [
   section('respawn, log throughput, scale: foreground tend up'),
-  { measure: `respawn p50 ms (${t.n} kills)`, tend: `${fx(t.p50, 2)} (${fx(t.p50 / f.p50, 2)}x)`, floor: fx(f.p50, 2), target: `<= 1.2x floor = ${fx(f.p50 * 1.2, 2)}`, verdict: ok(t.p50 <= 1.2 * f.p50, t.p50, f.p50) },
+  {
+    measure: `respawn p50 ms (${t.n} kills)`,
+    tend: `${fx(t.p50, 2)} (${fx(t.p50 / f.p50, 2)}x)`,
+    floor: fx(f.p50, 2),
+    target: `<= 1.2x floor = ${fx(f.p50 * 1.2, 2)}`,
+    verdict: ok(t.p50 <= 1.2 * f.p50, t.p50, f.p50),
+  },
   { measure: 'respawn p90 ms', tend: fx(t.p90, 2), floor: fx(f.p90, 2), target: '', verdict: '' },
-  { measure: 'respawn p99 ms', tend: fx(t.p99, 2), floor: fx(f.p99, 2), target: `<= floor + 5 = ${fx(f.p99 + 5, 2)}`, verdict: ok(t.p99 <= f.p99 + 5, t.p99, f.p99) },
+  {
+    measure: 'respawn p99 ms',
+    tend: fx(t.p99, 2),
+    floor: fx(f.p99, 2),
+    target: `<= floor + 5 = ${fx(f.p99 + 5, 2)}`,
+    verdict: ok(t.p99 <= f.p99 + 5, t.p99, f.p99),
+  },
   { measure: 'respawn max ms', tend: fx(t.max, 2), floor: fx(f.max, 2), target: '', verdict: '' },
-  { measure: `log MB/s (median of ${K.reps})`, tend: `${fx(mbs.tend)} (${fx((mbs.tend / mbs.floor) * 100, 0)}%)`, floor: `${fx(mbs.floor)} (node-floor ${fx(mbs['node-floor'])})`, target: `>= 40 and >= 70% of floor = ${fx(mbs.floor * 0.7)}`, verdict: ok(mbs.tend >= 40 && mbs.tend >= 0.7 * mbs.floor, mbs.tend, mbs.floor) },
-  { measure: 'log lost / dup / out-of-order / malformed', tend: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('tend', k)).join(' / '), floor: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('floor', k)).join(' / '), target: '0 lost, 0 dup', verdict: ok(lr('tend').length === K.reps && sum('tend', 'lost') === 0 && sum('tend', 'dup') === 0, lr('tend').length ? 0 : null) },
-  { measure: `log CPU s for ${(K.lines * 100) / 1e6} MB (median)`, tend: fx(cpu, 2), floor: `node-floor ${fx(median(lr('node-floor').map((r) => r.cpu_s)), 2)}`, target: '', verdict: '' },
-  { measure: `${K.n} services all running ms`, tend: fx(S.tend?.all_running_ms, 0), floor: fx(S.floor?.all_running_ms, 0), target: '< 1000', verdict: ok(S.tend?.all_running_ms < 1000, S.tend?.all_running_ms) },
-  { measure: `RSS MiB, idle with ${K.n}`, tend: fx(tm.rss), floor: `bare node ${fx(bm.rss)}, floor-sup ${fx(fm.rss)}`, target: '< 66', verdict: ok(tm.rss < 66, tm.rss) },
-  { measure: `PSS MiB, idle with ${K.n}`, tend: fx(tm.pss), floor: `bare node ${fx(bm.pss)}, floor-sup ${fx(fm.pss)}`, target: '', verdict: '' },
-  { measure: `RssAnon MiB (private), idle with ${K.n}`, tend: fx(tm.anon), floor: `bare node ${fx(bm.anon)}, floor-sup ${fx(fm.anon)}`, target: '', verdict: '' },
-  { measure: 'RSS MiB at idle window start / peak (VmHWM)', tend: `${fx(S.tend?.mem_mib_window_start?.rss)} / ${fx(tm.hwm)}`, floor: `floor-sup ${fx(S.floor?.mem_mib_window_start?.rss)} / ${fx(fm.hwm)}`, target: '', verdict: '' },
-  { measure: `idle CPU % of a core (${K.idleS} s)`, tend: fx(S.tend?.idle_cpu_pct, 3), floor: `bare node ${fx(S.bare?.idle_cpu_pct, 3)}, floor-sup ${fx(S.floor?.idle_cpu_pct, 3)}`, target: '< 0.1', verdict: ok(S.tend?.idle_cpu_pct < 0.1, S.tend?.idle_cpu_pct) },
+  {
+    measure: `log MB/s (median of ${K.reps})`,
+    tend: `${fx(mbs.tend)} (${fx((mbs.tend / mbs.floor) * 100, 0)}%)`,
+    floor: `${fx(mbs.floor)} (node-floor ${fx(mbs['node-floor'])})`,
+    target: `>= 40 and >= 70% of floor = ${fx(mbs.floor * 0.7)}`,
+    verdict: ok(mbs.tend >= 40 && mbs.tend >= 0.7 * mbs.floor, mbs.tend, mbs.floor),
+  },
+  {
+    measure: 'log lost / dup / out-of-order / malformed',
+    tend: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('tend', k)).join(' / '),
+    floor: ['lost', 'dup', 'out_of_order', 'malformed'].map((k) => sum('floor', k)).join(' / '),
+    target: '0 lost, 0 dup',
+    verdict: ok(lr('tend').length === K.reps && sum('tend', 'lost') === 0 && sum('tend', 'dup') === 0, lr('tend').length ? 0 : null),
+  },
+  {
+    measure: `log CPU s for ${(K.lines * 100) / 1e6} MB (median)`,
+    tend: fx(cpu, 2),
+    floor: `node-floor ${fx(median(lr('node-floor').map((r) => r.cpu_s)), 2)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `${K.n} services all running ms`,
+    tend: fx(S.tend?.all_running_ms, 0),
+    floor: fx(S.floor?.all_running_ms, 0),
+    target: '< 1000',
+    verdict: ok(S.tend?.all_running_ms < 1000, S.tend?.all_running_ms),
+  },
+  {
+    measure: `RSS MiB, idle with ${K.n}`,
+    tend: fx(tm.rss),
+    floor: `bare node ${fx(bm.rss)}, floor-sup ${fx(fm.rss)}`,
+    target: '< 66',
+    verdict: ok(tm.rss < 66, tm.rss),
+  },
+  {
+    measure: `PSS MiB, idle with ${K.n}`,
+    tend: fx(tm.pss),
+    floor: `bare node ${fx(bm.pss)}, floor-sup ${fx(fm.pss)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `RssAnon MiB (private), idle with ${K.n}`,
+    tend: fx(tm.anon),
+    floor: `bare node ${fx(bm.anon)}, floor-sup ${fx(fm.anon)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: 'RSS MiB at idle window start / peak (VmHWM)',
+    tend: `${fx(S.tend?.mem_mib_window_start?.rss)} / ${fx(tm.hwm)}`,
+    floor: `floor-sup ${fx(S.floor?.mem_mib_window_start?.rss)} / ${fx(fm.hwm)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `idle CPU % of a core (${K.idleS} s)`,
+    tend: fx(S.tend?.idle_cpu_pct, 3),
+    floor: `bare node ${fx(S.bare?.idle_cpu_pct, 3)}, floor-sup ${fx(S.floor?.idle_cpu_pct, 3)}`,
+    target: '< 0.1',
+    verdict: ok(S.tend?.idle_cpu_pct < 0.1, S.tend?.idle_cpu_pct),
+  },
   { measure: `stop all ${K.n} (SIGINT -> exit) ms`, tend: fx(S.tend?.stop_ms, 0), floor: fx(S.floor?.stop_ms, 0), target: '', verdict: '' },
 ];
 // Issue 3: control plane (control.mjs).
 const C = doc.control ?? { errors: [] };
-const ps = C.ps?.results ?? {}, api = C.api ?? {}, lg = C.logs?.timing?.results ?? {};
+const ps = C.ps?.results ?? {},
+  api = C.api ?? {},
+  lg = C.logs?.timing?.results ?? {};
 const peerMed = (p, name) => (p?.skipped ? 'not run' : fx(p?.timing?.results?.[name]?.p50, 0));
 const controlChecks = [
   section(`control plane (issue 3): tend up -d with ${K.n} services`),
-  { measure: `tend ps ms, CLI start included (median of ${ps['tend ps']?.n ?? '?'})`, tend: `${fx(ps['tend ps']?.p50, 0)} (mean ${fx(ps['tend ps']?.mean, 0)})`, floor: `node -e 0: ${fx(ps['node -e 0']?.p50, 0)}`, target: '< 150', verdict: ok(ps['tend ps']?.p50 < 150, ps['tend ps']?.p50) },
-  { measure: `  peers, same ${K.n} services (median ms)`, tend: '', floor: C.peers?.skipped ? `not run (${C.peers.skipped})` : `pm2 jlist ${peerMed(C.peers?.pm2, 'pm2 jlist')}; supervisorctl status ${peerMed(C.peers?.supervisord, 'supervisorctl status')}`, target: '', verdict: '' },
-  { measure: `API status round trip p50 ms (${api.requests ?? '?'} req, ${fx(api.body_bytes / 1024, 0)} KiB)`, tend: fx(api.tend?.p50, 2), floor: `bare node:http same body ${fx(api.floor?.p50, 2)}; engine 404 ${fx(api.engine_404?.p50, 2)}`, target: '< 5', verdict: ok(api.tend?.p50 < 5, api.tend?.p50) },
-  { measure: 'API status round trip p99 ms', tend: fx(api.tend?.p99, 2), floor: `bare node:http ${fx(api.floor?.p99, 2)}; engine 404 ${fx(api.engine_404?.p99, 2)}`, target: '', verdict: '' },
-  { measure: `tend logs -n 1000 ms, ${fx(C.logs?.total_mb, 0)} MB in ${C.logs?.files ?? '?'} files (median of ${lg['tend logs -n 1000']?.n ?? '?'})`, tend: `${fx(lg['tend logs -n 1000']?.p50, 0)} (mean ${fx(lg['tend logs -n 1000']?.mean, 0)})`, floor: `tail+sort ${fx(lg['tail+sort floor']?.p50, 0)}; node -e 0 ${fx(ps['node -e 0']?.p50, 0)}`, target: '< 300', verdict: ok(lg['tend logs -n 1000']?.p50 < 300, lg['tend logs -n 1000']?.p50) },
-  { measure: '  tend logs -n 1000 into a pipe read 300 ms late: lines', tend: `${C.logs?.slow_pipe?.lines ?? '?'} of ${C.logs?.output_lines ?? '?'} (exit ${C.logs?.slow_pipe?.exit ?? '?'})`, floor: '', target: '', verdict: '' },
+  {
+    measure: `tend ps ms, CLI start included (median of ${ps['tend ps']?.n ?? '?'})`,
+    tend: `${fx(ps['tend ps']?.p50, 0)} (mean ${fx(ps['tend ps']?.mean, 0)})`,
+    floor: `node -e 0: ${fx(ps['node -e 0']?.p50, 0)}`,
+    target: '< 150',
+    verdict: ok(ps['tend ps']?.p50 < 150, ps['tend ps']?.p50),
+  },
+  {
+    measure: `  peers, same ${K.n} services (median ms)`,
+    tend: '',
+    floor: C.peers?.skipped
+      ? `not run (${C.peers.skipped})`
+      : `pm2 jlist ${peerMed(C.peers?.pm2, 'pm2 jlist')}; supervisorctl status ${peerMed(C.peers?.supervisord, 'supervisorctl status')}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `API status round trip p50 ms (${api.requests ?? '?'} req, ${fx(api.body_bytes / 1024, 0)} KiB)`,
+    tend: fx(api.tend?.p50, 2),
+    floor: `bare node:http same body ${fx(api.floor?.p50, 2)}; engine 404 ${fx(api.engine_404?.p50, 2)}`,
+    target: '< 5',
+    verdict: ok(api.tend?.p50 < 5, api.tend?.p50),
+  },
+  {
+    measure: 'API status round trip p99 ms',
+    tend: fx(api.tend?.p99, 2),
+    floor: `bare node:http ${fx(api.floor?.p99, 2)}; engine 404 ${fx(api.engine_404?.p99, 2)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `tend logs -n 1000 ms, ${fx(C.logs?.total_mb, 0)} MB in ${C.logs?.files ?? '?'} files (median of ${lg['tend logs -n 1000']?.n ?? '?'})`,
+    tend: `${fx(lg['tend logs -n 1000']?.p50, 0)} (mean ${fx(lg['tend logs -n 1000']?.mean, 0)})`,
+    floor: `tail+sort ${fx(lg['tail+sort floor']?.p50, 0)}; node -e 0 ${fx(ps['node -e 0']?.p50, 0)}`,
+    target: '< 300',
+    verdict: ok(lg['tend logs -n 1000']?.p50 < 300, lg['tend logs -n 1000']?.p50),
+  },
+  {
+    measure: '  tend logs -n 1000 into a pipe read 300 ms late: lines',
+    tend: `${C.logs?.slow_pipe?.lines ?? '?'} of ${C.logs?.output_lines ?? '?'} (exit ${C.logs?.slow_pipe?.exit ?? '?'})`,
+    floor: '',
+    target: '',
+    verdict: '',
+  },
 ];
 // Issue 4: self-supervision (selfsup.mjs).
 const U = doc.selfsup ?? { errors: [] };
-const kl = U.kills ?? {}, up = U.upgrade ?? {}, mm = U.mem ?? {};
+const kl = U.kills ?? {},
+  up = U.upgrade ?? {},
+  mm = U.mem ?? {};
 const selfChecks = [
   section(`self-supervision (issue 4): tend up -d with ${K.n} services (one an HTTP server)`),
-  { measure: `engine kill -9 -> API answers from new pid, p50 ms (${kl.n ?? '?'} kills)`, tend: fx(kl.p50, 1), floor: '', target: '', verdict: '' },
-  { measure: 'engine kill -9 -> API answers, max ms', tend: fx(kl.max, 1), floor: '', target: '< 1000', verdict: ok(kl.max < 1000 && kl.n === K.engineKills, kl.max) },
-  { measure: `service PIDs changed over ${kl.n ?? '?'} engine kills`, tend: `${kl.units_with_changed_pid ?? '?'} of ${K.n}`, floor: '', target: '0', verdict: ok(kl.units_with_changed_pid === 0, kl.units_with_changed_pid) },
-  { measure: '  first answer of a new engine without service PIDs (1 poller)', tend: `${kl.answers_without_pids ?? '?'} of ${kl.n ?? '?'} kills`, floor: '', target: '', verdict: '' },
-  { measure: '  same, 12 pollers at once', tend: `${U.race?.kills_with_pidless_answer ?? '?'} of ${U.race?.kills ?? '?'} kills (${U.race?.pidless_answers ?? '?'} of ${U.race?.answers ?? '?'} answers)`, floor: '', target: '', verdict: '' },
-  { measure: 'upgrade under HTTP load (every 10 ms): sent / failed', tend: `${up.http?.sent ?? '?'} / ${up.http?.failed ?? '?'}`, floor: '', target: '0 failed', verdict: ok(up.http?.failed === 0 && up.http?.sent > 0, up.http?.failed) },
-  { measure: 'upgrade: HTTP server same PID; engine replaced', tend: `${up.server_same_pid === undefined ? '?' : up.server_same_pid ? 'yes' : 'NO'}; ${up.old_engine ?? '?'} -> ${up.new_engine ?? '?'}`, floor: '', target: 'same PID', verdict: up.server_same_pid === undefined ? '?' : up.server_same_pid && up.new_engine !== up.old_engine ? 'met' : 'MISSED' },
-  { measure: 'upgrade: API gap ms / tend upgrade wall ms', tend: `${fx(up.api?.gap_ms, 0)} / ${fx(up.cli_ms, 0)}`, floor: '', target: '', verdict: '' },
-  { measure: `RSS MiB keeper / engine (after ${U.mem_settle_s ?? '?'} s)`, tend: `${fx(mm.keeper?.rss)} / ${fx(mm.engine?.rss)}`, floor: `bare node ${fx(mm.bare?.rss)}`, target: '', verdict: '' },
-  { measure: 'PSS MiB keeper / engine', tend: `${fx(mm.keeper?.pss)} / ${fx(mm.engine?.pss)}`, floor: `bare node ${fx(mm.bare?.pss)}`, target: '', verdict: '' },
-  { measure: 'RssAnon MiB (private) keeper / engine', tend: `${fx(mm.keeper?.anon)} / ${fx(mm.engine?.anon)}`, floor: `bare node ${fx(mm.bare?.anon)}`, target: '', verdict: '' },
+  {
+    measure: `engine kill -9 -> API answers from new pid, p50 ms (${kl.n ?? '?'} kills)`,
+    tend: fx(kl.p50, 1),
+    floor: '',
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: 'engine kill -9 -> API answers, max ms',
+    tend: fx(kl.max, 1),
+    floor: '',
+    target: '< 1000',
+    verdict: ok(kl.max < 1000 && kl.n === K.engineKills, kl.max),
+  },
+  {
+    measure: `service PIDs changed over ${kl.n ?? '?'} engine kills`,
+    tend: `${kl.units_with_changed_pid ?? '?'} of ${K.n}`,
+    floor: '',
+    target: '0',
+    verdict: ok(kl.units_with_changed_pid === 0, kl.units_with_changed_pid),
+  },
+  {
+    measure: '  first answer of a new engine without service PIDs (1 poller)',
+    tend: `${kl.answers_without_pids ?? '?'} of ${kl.n ?? '?'} kills`,
+    floor: '',
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: '  same, 12 pollers at once',
+    tend: `${U.race?.kills_with_pidless_answer ?? '?'} of ${U.race?.kills ?? '?'} kills (${U.race?.pidless_answers ?? '?'} of ${U.race?.answers ?? '?'} answers)`,
+    floor: '',
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: 'upgrade under HTTP load (every 10 ms): sent / failed',
+    tend: `${up.http?.sent ?? '?'} / ${up.http?.failed ?? '?'}`,
+    floor: '',
+    target: '0 failed',
+    verdict: ok(up.http?.failed === 0 && up.http?.sent > 0, up.http?.failed),
+  },
+  {
+    measure: 'upgrade: HTTP server same PID; engine replaced',
+    tend: `${up.server_same_pid === undefined ? '?' : up.server_same_pid ? 'yes' : 'NO'}; ${up.old_engine ?? '?'} -> ${up.new_engine ?? '?'}`,
+    floor: '',
+    target: 'same PID',
+    verdict: up.server_same_pid === undefined ? '?' : up.server_same_pid && up.new_engine !== up.old_engine ? 'met' : 'MISSED',
+  },
+  {
+    measure: 'upgrade: API gap ms / tend upgrade wall ms',
+    tend: `${fx(up.api?.gap_ms, 0)} / ${fx(up.cli_ms, 0)}`,
+    floor: '',
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `RSS MiB keeper / engine (after ${U.mem_settle_s ?? '?'} s)`,
+    tend: `${fx(mm.keeper?.rss)} / ${fx(mm.engine?.rss)}`,
+    floor: `bare node ${fx(mm.bare?.rss)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: 'PSS MiB keeper / engine',
+    tend: `${fx(mm.keeper?.pss)} / ${fx(mm.engine?.pss)}`,
+    floor: `bare node ${fx(mm.bare?.pss)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: 'RssAnon MiB (private) keeper / engine',
+    tend: `${fx(mm.keeper?.anon)} / ${fx(mm.engine?.anon)}`,
+    floor: `bare node ${fx(mm.bare?.anon)}`,
+    target: '',
+    verdict: '',
+  },
 ];
 // Issue 7: growth (growth.mjs) and the CPU quota (quota.mjs).
 const G = doc.growth ?? { errors: [] };
 const Q = doc.quota ?? { errors: [] };
 const pm2Col = (v, r) => (G.pm2?.skipped ? 'PM2 not run' : `PM2 ${fx(v, 0)}${r === undefined ? '' : ` (tend ${fx(r, 2)}x)`}`);
 const growthChecks = [
-  section(`growth (issue 7): tend up -d (keeper + engine) beside the floor and PM2, in one run${G.pm2?.skipped ? `; PM2 not run: ${G.pm2.skipped}` : ''}`),
+  section(
+    `growth (issue 7): tend up -d (keeper + engine) beside the floor and PM2, in one run${G.pm2?.skipped ? `; PM2 not run: ${G.pm2.skipped}` : ''}`,
+  ),
   ...(G.per_n ?? []).flatMap((r) => [
-    { measure: `N=${r.n}: all running ms (start command -> N markers)`, tend: `${r.tend?.error ? `FAILED${r.tend?.services_orphaned ? ` (${r.tend.services_orphaned} orphaned)` : ''}` : `${fx(r.tend?.start_ms, 0)} (${fx(r.ratio?.start, 2)}x)`}${r.tend?.engine_log?.hung_kills ? ` [${r.tend.engine_log.hung_kills} hung kill(s)]` : ''}`, floor: `${fx(r.floor?.start_ms, 0)}; ${pm2Col(r.pm2?.start_ms, r.ratio?.start_vs_pm2)}`, target: '<= 1.2x floor', verdict: r.verdict?.start },
-    { measure: `N=${r.n}: all stopped ms (stop -> daemon + services gone)`, tend: r.tend?.stop_error ? 'FAILED' : `${fx(r.tend?.stop_ms, 0)} (${fx(r.ratio?.stop, 2)}x)`, floor: `${fx(r.floor?.stop_ms, 0)}; ${pm2Col(r.pm2?.stop_ms, r.ratio?.stop_vs_pm2)}`, target: '<= 1.5x floor', verdict: r.verdict?.stop },
-    { measure: `N=${r.n}: PSS MiB keeper+engine (keeper / engine)`, tend: `${fx(r.mem_mib?.tend?.pss)} (${fx(r.mem_mib?.keeper?.pss)} / ${fx(r.mem_mib?.engine?.pss)})`, floor: `floor ${fx(r.mem_mib?.floor?.pss)}; ${G.pm2?.skipped ? 'PM2 not run' : `PM2 God ${fx(r.mem_mib?.pm2_god?.pss)} (tend ${fx(r.ratio?.pss_vs_pm2, 2)}x)`}`, target: '<= PM2 daemon', verdict: r.verdict?.pss },
+    {
+      measure: `N=${r.n}: all running ms (start command -> N markers)`,
+      tend: `${r.tend?.error ? `FAILED${r.tend?.services_orphaned ? ` (${r.tend.services_orphaned} orphaned)` : ''}` : `${fx(r.tend?.start_ms, 0)} (${fx(r.ratio?.start, 2)}x)`}${r.tend?.engine_log?.hung_kills ? ` [${r.tend.engine_log.hung_kills} hung kill(s)]` : ''}`,
+      floor: `${fx(r.floor?.start_ms, 0)}; ${pm2Col(r.pm2?.start_ms, r.ratio?.start_vs_pm2)}`,
+      target: '<= 1.2x floor',
+      verdict: r.verdict?.start,
+    },
+    {
+      measure: `N=${r.n}: all stopped ms (stop -> daemon + services gone)`,
+      tend: r.tend?.stop_error ? 'FAILED' : `${fx(r.tend?.stop_ms, 0)} (${fx(r.ratio?.stop, 2)}x)`,
+      floor: `${fx(r.floor?.stop_ms, 0)}; ${pm2Col(r.pm2?.stop_ms, r.ratio?.stop_vs_pm2)}`,
+      target: '<= 1.5x floor',
+      verdict: r.verdict?.stop,
+    },
+    {
+      measure: `N=${r.n}: PSS MiB keeper+engine (keeper / engine)`,
+      tend: `${fx(r.mem_mib?.tend?.pss)} (${fx(r.mem_mib?.keeper?.pss)} / ${fx(r.mem_mib?.engine?.pss)})`,
+      floor: `floor ${fx(r.mem_mib?.floor?.pss)}; ${G.pm2?.skipped ? 'PM2 not run' : `PM2 God ${fx(r.mem_mib?.pm2_god?.pss)} (tend ${fx(r.ratio?.pss_vs_pm2, 2)}x)`}`,
+      target: '<= PM2 daemon',
+      verdict: r.verdict?.pss,
+    },
   ]),
-  { measure: `up -d of ONE service, command ms (median of ${G.up_one?.tend?.cli_ms?.length ?? '?'}, cold)`, tend: `${fx(G.up_one?.tend?.cli_ms_p50, 0)} (marker ${fx(G.up_one?.tend?.start_ms_p50, 0)})`, floor: G.up_one?.pm2 ? `pm2 start ${fx(G.up_one.pm2.cli_ms_p50, 0)} (marker ${fx(G.up_one.pm2.start_ms_p50, 0)}); tend ${fx(G.up_one.ratio_cli, 2)}x` : 'PM2 not run', target: '<= pm2 start', verdict: G.up_one?.verdict ?? '?' },
+  {
+    measure: `up -d of ONE service, command ms (median of ${G.up_one?.tend?.cli_ms?.length ?? '?'}, cold)`,
+    tend: `${fx(G.up_one?.tend?.cli_ms_p50, 0)} (marker ${fx(G.up_one?.tend?.start_ms_p50, 0)})`,
+    floor: G.up_one?.pm2
+      ? `pm2 start ${fx(G.up_one.pm2.cli_ms_p50, 0)} (marker ${fx(G.up_one.pm2.start_ms_p50, 0)}); tend ${fx(G.up_one.ratio_cli, 2)}x`
+      : 'PM2 not run',
+    target: '<= pm2 start',
+    verdict: G.up_one?.verdict ?? '?',
+  },
 ];
 const quotaChecks = [
-  section(`CPU quota (issue 7): tend up -d / ps --json / down in a cgroup at ${fx((Q.cfs_quota_us ?? K.quotaUs) / 1000, 0)}% of one core${Q.skipped ? `: SKIPPED (${Q.skipped})` : ''}`),
+  section(
+    `CPU quota (issue 7): tend up -d / ps --json / down in a cgroup at ${fx((Q.cfs_quota_us ?? K.quotaUs) / 1000, 0)}% of one core${Q.skipped ? `: SKIPPED (${Q.skipped})` : ''}`,
+  ),
   ...(Q.by_n ?? []).flatMap((b) => [
-    { measure: `N=${b.n} x ${b.runs} runs: keeper deaths (incl. failed up -d) / engines killed as hung`, tend: `${b.keeper_deaths} (${b.up_failures} up -d failed, ${b.uncaught_crashes ?? '?'} uncaught crashes in engine.log) / ${b.hung_kills}`, floor: '', target: '0 / 0', verdict: b.keeper_deaths === 0 && b.hung_kills === 0 ? 'met' : 'MISSED' },
-    { measure: `N=${b.n}: orphans / duplicated services (sum over runs)`, tend: `${b.orphans} (${b.runs_with_orphans} runs) / ${b.duplicates} (${b.runs_with_duplicates} runs)`, floor: '', target: '0 / 0', verdict: b.orphans === 0 && b.duplicates === 0 ? 'met' : 'MISSED' },
-    { measure: `N=${b.n}: all running / ps / down ms, p50 (max)`, tend: `${fx(b.all_running_ms?.p50, 0)} (${fx(b.all_running_ms?.max, 0)}) / ${fx(b.ps_ms?.p50, 0)} (${fx(b.ps_ms?.max, 0)}) / ${fx(b.down_ms?.p50, 0)} (${fx(b.down_ms?.max, 0)})`, floor: '', target: '', verdict: '' },
+    {
+      measure: `N=${b.n} x ${b.runs} runs: keeper deaths (incl. failed up -d) / engines killed as hung`,
+      tend: `${b.keeper_deaths} (${b.up_failures} up -d failed, ${b.uncaught_crashes ?? '?'} uncaught crashes in engine.log) / ${b.hung_kills}`,
+      floor: '',
+      target: '0 / 0',
+      verdict: b.keeper_deaths === 0 && b.hung_kills === 0 ? 'met' : 'MISSED',
+    },
+    {
+      measure: `N=${b.n}: orphans / duplicated services (sum over runs)`,
+      tend: `${b.orphans} (${b.runs_with_orphans} runs) / ${b.duplicates} (${b.runs_with_duplicates} runs)`,
+      floor: '',
+      target: '0 / 0',
+      verdict: b.orphans === 0 && b.duplicates === 0 ? 'met' : 'MISSED',
+    },
+    {
+      measure: `N=${b.n}: all running / ps / down ms, p50 (max)`,
+      tend: `${fx(b.all_running_ms?.p50, 0)} (${fx(b.all_running_ms?.max, 0)}) / ${fx(b.ps_ms?.p50, 0)} (${fx(b.ps_ms?.max, 0)}) / ${fx(b.down_ms?.p50, 0)} (${fx(b.down_ms?.max, 0)})`,
+      floor: '',
+      target: '',
+      verdict: '',
+    },
   ]),
 ];
 // Issue 8: trust (trust.mjs).
 const T = doc.trust ?? { errors: [] };
-const tf = T.followers ?? {}, tfl = T.flood ?? {}, tp = T.pacing ?? {};
+const tf = T.followers ?? {},
+  tfl = T.flood ?? {},
+  tp = T.pacing ?? {};
 const trustChecks = [
   section('trust (issue 8): tend up -d, one service'),
-  { measure: `engine RSS MiB, ${tf.followers ?? '?'} stalled followers ${tf.follow_s ?? '?'} s: max / final`, tend: `${fx(tf.with_followers?.engine_rss_max)} / ${fx(tf.with_followers?.engine_rss_final)}`, floor: `no followers: ${fx(tf.no_followers?.engine_rss_max)} / ${fx(tf.no_followers?.engine_rss_final)}`, target: '< 150 MB', verdict: tf.verdict ?? '?' },
-  { measure: '  engine PSS MiB: max / final', tend: `${fx(tf.with_followers?.engine_pss_max)} / ${fx(tf.with_followers?.engine_pss_final)}`, floor: `no followers: ${fx(tf.no_followers?.engine_pss_max)} / ${fx(tf.no_followers?.engine_pss_final)}`, target: '', verdict: '' },
-  { measure: '  engine CPU % of a core over the window', tend: fx(tf.with_followers?.engine_cpu_pct, 0), floor: `no followers: ${fx(tf.no_followers?.engine_cpu_pct, 0)}`, target: '', verdict: '' },
-  { measure: '  streams: ended by the engine (slow-reader line) / refused BUSY / still open', tend: `${tf.streams?.ended_by_engine ?? '?'} (${tf.streams?.slow_reader_line ?? '?'}) / ${tf.streams?.refused_busy ?? '?'} / ${tf.streams?.still_open_after_read ?? '?'}`, floor: `${tf.with_followers?.lines_per_s ?? '?'} lines/s; ${fx(tf.streams?.mib_read_total, 0)} MiB read after the window`, target: '0 refused', verdict: '' },
-  { measure: `tend ps --json ms (unix socket), ${tfl.connections ?? '?'} TCP conns: median / max`, tend: `${fx(tfl.ps_flood?.p50, 0)} / ${fx(tfl.ps_flood?.max, 0)}${tfl.ps_flood?.failed ? ` (${tfl.ps_flood.failed} failed)` : ''}`, floor: `no flood: ${fx(tfl.ps_no_flood?.p50, 0)} / ${fx(tfl.ps_no_flood?.max, 0)}; node -e 0: ${fx(tfl.ps_no_flood?.node_e0?.p50, 0)} -> ${fx(tfl.ps_flood?.node_e0?.p50, 0)}`, target: '', verdict: '' },
-  { measure: '  engine open fds during the flood: max', tend: fx(tfl.engine_fds?.max, 0), floor: `idle ${fx(tfl.engine_fds_idle, 0)}; flood ${fx(tfl.flood?.connects_per_s, 0)} connects/s, held >= ${tfl.flood?.held_min ?? '?'}`, target: '', verdict: '' },
-  { measure: `failing engine: starts in ${tp.window_s ?? '?'} s; delays announced ms`, tend: `${tp.engine_starts_in_window ?? '?'}; ${(tp.delays_announced_ms ?? []).join(', ')}`, floor: '', target: '', verdict: '' },
-  { measure: '  tend ps during the failure (exit) / tend down (exit, keeper + service gone)', tend: `${(tp.ps_during ?? []).map((p) => `${p.code}${p.says_not_running && p.gives_last_failure ? '' : '!'}`).join(',') || '?'} / ${tp.down?.code ?? '?'}, ${tp.down?.keeper_gone && tp.down?.service_gone ? 'gone' : 'NOT gone'}`, floor: '', target: 'ps 1 / down 0', verdict: '' },
+  {
+    measure: `engine RSS MiB, ${tf.followers ?? '?'} stalled followers ${tf.follow_s ?? '?'} s: max / final`,
+    tend: `${fx(tf.with_followers?.engine_rss_max)} / ${fx(tf.with_followers?.engine_rss_final)}`,
+    floor: `no followers: ${fx(tf.no_followers?.engine_rss_max)} / ${fx(tf.no_followers?.engine_rss_final)}`,
+    target: '< 150 MB',
+    verdict: tf.verdict ?? '?',
+  },
+  {
+    measure: '  engine PSS MiB: max / final',
+    tend: `${fx(tf.with_followers?.engine_pss_max)} / ${fx(tf.with_followers?.engine_pss_final)}`,
+    floor: `no followers: ${fx(tf.no_followers?.engine_pss_max)} / ${fx(tf.no_followers?.engine_pss_final)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: '  engine CPU % of a core over the window',
+    tend: fx(tf.with_followers?.engine_cpu_pct, 0),
+    floor: `no followers: ${fx(tf.no_followers?.engine_cpu_pct, 0)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: '  streams: ended by the engine (slow-reader line) / refused BUSY / still open',
+    tend: `${tf.streams?.ended_by_engine ?? '?'} (${tf.streams?.slow_reader_line ?? '?'}) / ${tf.streams?.refused_busy ?? '?'} / ${tf.streams?.still_open_after_read ?? '?'}`,
+    floor: `${tf.with_followers?.lines_per_s ?? '?'} lines/s; ${fx(tf.streams?.mib_read_total, 0)} MiB read after the window`,
+    target: '0 refused',
+    verdict: '',
+  },
+  {
+    measure: `tend ps --json ms (unix socket), ${tfl.connections ?? '?'} TCP conns: median / max`,
+    tend: `${fx(tfl.ps_flood?.p50, 0)} / ${fx(tfl.ps_flood?.max, 0)}${tfl.ps_flood?.failed ? ` (${tfl.ps_flood.failed} failed)` : ''}`,
+    floor: `no flood: ${fx(tfl.ps_no_flood?.p50, 0)} / ${fx(tfl.ps_no_flood?.max, 0)}; node -e 0: ${fx(tfl.ps_no_flood?.node_e0?.p50, 0)} -> ${fx(tfl.ps_flood?.node_e0?.p50, 0)}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: '  engine open fds during the flood: max',
+    tend: fx(tfl.engine_fds?.max, 0),
+    floor: `idle ${fx(tfl.engine_fds_idle, 0)}; flood ${fx(tfl.flood?.connects_per_s, 0)} connects/s, held >= ${tfl.flood?.held_min ?? '?'}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `failing engine: starts in ${tp.window_s ?? '?'} s; delays announced ms`,
+    tend: `${tp.engine_starts_in_window ?? '?'}; ${(tp.delays_announced_ms ?? []).join(', ')}`,
+    floor: '',
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: '  tend ps during the failure (exit) / tend down (exit, keeper + service gone)',
+    tend: `${(tp.ps_during ?? []).map((p) => `${p.code}${p.says_not_running && p.gives_last_failure ? '' : '!'}`).join(',') || '?'} / ${tp.down?.code ?? '?'}, ${tp.down?.keeper_gone && tp.down?.service_gone ? 'gone' : 'NOT gone'}`,
+    floor: '',
+    target: 'ps 1 / down 0',
+    verdict: '',
+  },
 ];
-const checks = [...(doc.respawn || doc.logs || doc.scale ? base : []), ...(doc.control ? controlChecks : []), ...(doc.selfsup ? selfChecks : []), ...(doc.growth ? growthChecks : []), ...(doc.quota ? quotaChecks : []), ...(doc.trust ? trustChecks : [])];
+const checks = [
+  ...(doc.respawn || doc.logs || doc.scale ? base : []),
+  ...(doc.control ? controlChecks : []),
+  ...(doc.selfsup ? selfChecks : []),
+  ...(doc.growth ? growthChecks : []),
+  ...(doc.quota ? quotaChecks : []),
+  ...(doc.trust ? trustChecks : []),
+];
 const reference = [
-  { peer: 'PM2 (reference, not measured here)', respawn: '1.5x floor', 'log MB/s': '19 (older method)', [`${200} up`]: '1.6 s', RSS: '66 MB', 'idle CPU': '0.37%' },
-  { peer: 'supervisord (reference, not measured here)', respawn: '~1000 ms', 'log MB/s': '9 (older method)', [`${200} up`]: '1.85 s', RSS: '29 MB', 'idle CPU': '0.10%' },
+  {
+    peer: 'PM2 (reference, not measured here)',
+    respawn: '1.5x floor',
+    'log MB/s': '19 (older method)',
+    [`${200} up`]: '1.6 s',
+    RSS: '66 MB',
+    'idle CPU': '0.37%',
+  },
+  {
+    peer: 'supervisord (reference, not measured here)',
+    respawn: '~1000 ms',
+    'log MB/s': '9 (older method)',
+    [`${200} up`]: '1.85 s',
+    RSS: '29 MB',
+    'idle CPU': '0.10%',
+  },
 ];
 doc.table = checks;
 doc.reference = reference;
-const errors = [...R.errors, ...S.errors, ...(L.errors ?? []), ...L.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`), ...C.errors.map((e) => `control: ${e}`), ...U.errors.map((e) => `selfsup: ${e}`), ...G.errors.map((e) => `growth: ${e}`), ...Q.errors.map((e) => `quota: ${e}`), ...T.errors.map((e) => `trust: ${e}`)];
+const errors = [
+  ...R.errors,
+  ...S.errors,
+  ...(L.errors ?? []),
+  ...L.runs.filter((r) => r.error).map((r) => `logs ${r.kind} rep ${r.rep}: ${r.error}`),
+  ...C.errors.map((e) => `control: ${e}`),
+  ...U.errors.map((e) => `selfsup: ${e}`),
+  ...G.errors.map((e) => `growth: ${e}`),
+  ...Q.errors.map((e) => `quota: ${e}`),
+  ...T.errors.map((e) => `trust: ${e}`),
+];
 const left = Object.values(doc.leftovers).reduce((a, l) => a + l.length, 0);
 doc.errors = errors;
 doc.leftover_count = left;
 
 const resDir = path.join(BENCH_DIR, 'results');
 fs.mkdirSync(resDir, { recursive: true });
-const out = path.join(resDir, `${started.toISOString().replace(/[:.]/g, '').replace(/\d{3}Z$/, 'Z')}.json`);
+const out = path.join(
+  resDir,
+  `${started
+    .toISOString()
+    .replace(/[:.]/g, '')
+    .replace(/\d{3}Z$/, 'Z')}.json`,
+);
 fs.writeFileSync(out, JSON.stringify(doc, null, 1) + '\n');
 if (process.env.KEEP_TMP !== '1') fs.rmSync(RUN_DIR, { recursive: true, force: true });
 
 const m = doc.machine;
-process.stderr.write(`\n== tend bench ${doc.date}${QUICK ? ' (QUICK)' : ''} — ${m.nproc} cores, node ${m.node}, ${doc.duration_s} s, load avg ${m.loadavg_start[0]} -> ${m.loadavg_end[0]} ==\n`);
+process.stderr.write(
+  `\n== tend bench ${doc.date}${QUICK ? ' (QUICK)' : ''} — ${m.nproc} cores, node ${m.node}, ${doc.duration_s} s, load avg ${m.loadavg_start[0]} -> ${m.loadavg_end[0]} ==\n`,
+);
 process.stderr.write(`${table(checks, ['measure', 'tend', 'floor', 'target', 'verdict'])}\n\n`);
 process.stderr.write(`${table(reference, Object.keys(reference[0]))}\n\n`);
-if (doc.respawn) process.stderr.write(`respawn: settle gap ${K.gapMs} ms after each start; tend's events.jsonl agrees with the markers: ${R.tend_events_match_markers}\n`);
+if (doc.respawn)
+  process.stderr.write(
+    `respawn: settle gap ${K.gapMs} ms after each start; tend's events.jsonl agrees with the markers: ${R.tend_events_match_markers}\n`,
+  );
 if (doc.control?.ps) process.stderr.write(`control: timed with ${doc.control.ps.tool}\n`);
 process.stderr.write(`leftover processes: ${left}${errors.length ? `\nerrors:\n  ${errors.join('\n  ')}` : ''}\n`);
 process.stderr.write(`results: ${out}${process.env.KEEP_TMP === '1' ? `\nwork dir kept: ${RUN_DIR}` : ''}\n`);

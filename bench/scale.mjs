@@ -8,7 +8,24 @@
 // exited, and how many of its N service processes are still alive (/proc state) at that moment.
 import fs from 'node:fs';
 import path from 'node:path';
-import { workdir, markerService, markerPids, tendConfig, floorConfig, launch, launchTend, launchFloor, stopProc, waitFor, alive, cpuS, memMiB, nowMs, sleep, log } from './lib.mjs';
+import {
+  workdir,
+  markerService,
+  markerPids,
+  tendConfig,
+  floorConfig,
+  launch,
+  launchTend,
+  launchFloor,
+  stopProc,
+  waitFor,
+  alive,
+  cpuS,
+  memMiB,
+  nowMs,
+  sleep,
+  log,
+} from './lib.mjs';
 
 async function fleet(kind, n) {
   const dir = workdir(`scale-${kind}`);
@@ -21,7 +38,9 @@ async function fleet(kind, n) {
   try {
     await waitFor(() => fs.readdirSync(marks).length >= n, { timeoutMs: 60000, everyMs: 2, what: `${n} ${kind} services running` });
     f.all_running_ms = +(nowMs() - t0).toFixed(1);
-  } catch (e) { f.error = `${e.message}; stderr: ${proc.stderr().slice(0, 300)}`; }
+  } catch (e) {
+    f.error = `${e.message}; stderr: ${proc.stderr().slice(0, 300)}`;
+  }
   return f;
 }
 
@@ -48,7 +67,13 @@ export async function scale({ n, idleS }) {
     const c1 = procs.map(cpuS);
     procs.forEach((p, i) => {
       const cpu = c0[i] === null || c1[i] === null ? null : c1[i] - c0[i];
-      res[p.tag] = { ...(res[p.tag] ?? {}), mem_mib_window_start: m0[i], mem_mib: memMiB(p.pid), idle_cpu_s: cpu === null ? null : +cpu.toFixed(2), idle_cpu_pct: cpu === null ? null : +((cpu / idleS) * 100).toFixed(3) };
+      res[p.tag] = {
+        ...(res[p.tag] ?? {}),
+        mem_mib_window_start: m0[i],
+        mem_mib: memMiB(p.pid),
+        idle_cpu_s: cpu === null ? null : +cpu.toFixed(2),
+        idle_cpu_pct: cpu === null ? null : +((cpu / idleS) * 100).toFixed(3),
+      };
     });
   } catch (e) {
     res.errors.push(e.message);
@@ -59,8 +84,12 @@ export async function scale({ n, idleS }) {
       const stop = await stopProc(f.proc);
       const stillAlive = pids.filter((ps) => ps.length && alive(ps.at(-1))).length;
       res[f.kind] = {
-        ...(res[f.kind] ?? {}), all_running_ms: f.all_running_ms ?? null, stop_ms: stop.ms, exit_code: stop.code ?? null,
-        services_alive_after_exit: stillAlive, restarts: pids.reduce((a, ps) => a + Math.max(0, ps.length - 1), 0),
+        ...(res[f.kind] ?? {}),
+        all_running_ms: f.all_running_ms ?? null,
+        stop_ms: stop.ms,
+        exit_code: stop.code ?? null,
+        services_alive_after_exit: stillAlive,
+        restarts: pids.reduce((a, ps) => a + Math.max(0, ps.length - 1), 0),
       };
       if (stop.error) res.errors.push(`${f.kind} stop: ${stop.error}`);
       if (stillAlive) res.errors.push(`${f.kind}: ${stillAlive} services still alive after it exited`);

@@ -122,7 +122,7 @@ export const catalogue = {
     message: (detail) => `refusing to use a log file or directory another user could tamper with: ${detail}`,
     exitCode: 1,
     status: 500,
-    hint: 'keep logs where only you (or root) can write: a directory of yours, mode 0700 (or 0750/0755 for a log reader), with no other user\'s or group-writable directory above it — e.g. log_dir: /var/log/tend/<project>',
+    hint: "keep logs where only you (or root) can write: a directory of yours, mode 0700 (or 0750/0755 for a log reader), with no other user's or group-writable directory above it — e.g. log_dir: /var/log/tend/<project>",
   },
 } as const satisfies Record<string, Entry>;
 

@@ -28,10 +28,17 @@ const SRC = process.env.PEER_BENCH || path.resolve(REPO, '..', 'shared', 'peer-b
 const SCRATCH = process.env.SCRATCH || '/tmp/peer-bench-run';
 const BENCH = path.join(SCRATCH, 'bench');
 const say = (s) => process.stderr.write(`[peers] ${s}\n`);
-const die = (s) => { say(s); process.exit(2); };
+const die = (s) => {
+  say(s);
+  process.exit(2);
+};
 
 const [mode = 'suite', arg] = process.argv.slice(2);
-const SUPPLEMENTS = [['logs', 'tend-logs'], ['crash', 'tend-crash'], ['overhead', 'tend-overhead']];
+const SUPPLEMENTS = [
+  ['logs', 'tend-logs'],
+  ['crash', 'tend-crash'],
+  ['overhead', 'tend-overhead'],
+];
 if (!['suite', 'check', 'measure', ...SUPPLEMENTS.map(([, s]) => s)].includes(mode) || (mode === 'measure' && !arg)) {
   die(`usage: node bench/peers/run.mjs [suite | check | measure <name> | ${SUPPLEMENTS.map(([, s]) => s).join(' | ')}]`);
 }
@@ -48,7 +55,8 @@ for (const f of SUPPLEMENTS.map(([, s]) => `${s}.mjs`)) fs.copyFileSync(path.joi
 // tend's own `npm run bench` included; the scoped version only touches what this suite started (PEER_SUITE_RUN).
 fs.copyFileSync(path.join(HERE, 'leftovers-scoped.mjs'), path.join(BENCH, 'lib', 'leftovers.mjs'));
 const registry = fs.readFileSync(path.join(BENCH, 'adapters', 'index.mjs'), 'utf8');
-if (!/known = \[[^\]]*'tend'/.test(registry)) die('the bench registry (adapters/index.mjs) no longer lists tend; check how it loads adapters');
+if (!/known = \[[^\]]*'tend'/.test(registry))
+  die('the bench registry (adapters/index.mjs) no longer lists tend; check how it loads adapters');
 
 // 2. The tend build: a given TEND_BIN, or TEND_REF compiled from git into the scratch dir.
 const git = (...a) => execFileSync('git', ['-C', REPO, ...a], { encoding: 'utf8' }).trim();
@@ -87,10 +95,17 @@ const env = {
   TEND_LABEL: label,
   PEER_SUITE_RUN: `${process.pid}-${Date.now()}`,
 };
-const steps = mode === 'check' ? [[process.execPath, ['check-adapter.mjs', 'tend']]]
-  : mode === 'measure' ? [[process.execPath, [path.join('measure', `${arg}.mjs`)]]]
-    : mode.startsWith('tend-') ? [[process.execPath, [`${mode}.mjs`]], [process.execPath, ['lib/leftovers.mjs', '--kill']]]
-      : [['bash', ['run-peers.sh']]];
+const steps =
+  mode === 'check'
+    ? [[process.execPath, ['check-adapter.mjs', 'tend']]]
+    : mode === 'measure'
+      ? [[process.execPath, [path.join('measure', `${arg}.mjs`)]]]
+      : mode.startsWith('tend-')
+        ? [
+            [process.execPath, [`${mode}.mjs`]],
+            [process.execPath, ['lib/leftovers.mjs', '--kill']],
+          ]
+        : [['bash', ['run-peers.sh']]];
 const measures = (process.env.MEASURES || 'respawn,overhead,scale,logs,treekill,crash').split(',');
 if (mode === 'suite' && env.PEERS.split(',').includes('tend')) {
   const extra = SUPPLEMENTS.filter(([m]) => measures.includes(m));
@@ -100,26 +115,63 @@ if (mode === 'suite' && env.PEERS.split(',').includes('tend')) {
 if (mode !== 'check') {
   fs.mkdirSync(resultsDir, { recursive: true });
   // what was compared: the tend build, the bench's files (hash), the adapter's settings
-  const benchHash = execFileSync('sh', ['-c', 'cd "$1" && find . -type f ! -path "./results/*" | sort | xargs sha256sum | sha256sum | cut -c1-16', 'sh', SRC], { encoding: 'utf8' }).trim();
+  const benchHash = execFileSync(
+    'sh',
+    ['-c', 'cd "$1" && find . -type f ! -path "./results/*" | sort | xargs sha256sum | sha256sum | cut -c1-16', 'sh', SRC],
+    { encoding: 'utf8' },
+  ).trim();
   const tendAdapter = (await import(path.join(BENCH, 'adapters', 'tend.mjs'))).default;
-  fs.writeFileSync(path.join(resultsDir, `tend-run-${stamp.replace(/[-:.]/g, '').slice(0, 15)}Z.json`), `${JSON.stringify({
-    date: stamp, mode, measure: arg ?? null, tend: { build: label, bin: tendBin }, peer_bench: { path: SRC, files_sha256_16: benchHash },
-    peers: env.PEERS, quick: process.env.QUICK === '1', knobs: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(QUICK|MEASURES|RESPAWN_|OVERHEAD_|IDLE_S|SETTLE_S|CONTROL_|SCALE_|LOG_|TREE_|CRASH_)/.test(k))),
-    tend_settings: tendAdapter.settings,
-  }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(resultsDir, `tend-run-${stamp.replace(/[-:.]/g, '').slice(0, 15)}Z.json`),
+    `${JSON.stringify(
+      {
+        date: stamp,
+        mode,
+        measure: arg ?? null,
+        tend: { build: label, bin: tendBin },
+        peer_bench: { path: SRC, files_sha256_16: benchHash },
+        peers: env.PEERS,
+        quick: process.env.QUICK === '1',
+        knobs: Object.fromEntries(
+          Object.entries(process.env).filter(([k]) =>
+            /^(QUICK|MEASURES|RESPAWN_|OVERHEAD_|IDLE_S|SETTLE_S|CONTROL_|SCALE_|LOG_|TREE_|CRASH_)/.test(k),
+          ),
+        ),
+        tend_settings: tendAdapter.settings,
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }
-say(`${steps.map(([c, a]) => (c === 'bash' ? a[0] : a.join(' '))).join(', then ')} in ${BENCH}; tend = ${label}; PEERS=${env.PEERS}${mode === 'check' ? '' : `; results -> ${resultsDir}`}`);
+say(
+  `${steps.map(([c, a]) => (c === 'bash' ? a[0] : a.join(' '))).join(', then ')} in ${BENCH}; tend = ${label}; PEERS=${env.PEERS}${mode === 'check' ? '' : `; results -> ${resultsDir}`}`,
+);
 // the tables of the supplement go to the same run text as the suite's (run-peers.sh writes run-<time>.txt)
-const runText = () => fs.readdirSync(resultsDir).filter((f) => /^run-.*\.txt$/.test(f)).sort().at(-1);
+const runText = () =>
+  fs
+    .readdirSync(resultsDir)
+    .filter((f) => /^run-.*\.txt$/.test(f))
+    .sort()
+    .at(-1);
 let status = 0;
 for (const [cmd, args] of steps) {
   const extra = mode === 'suite' && cmd !== 'bash' ? runText() : null;
   const code = await new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: BENCH, env, stdio: ['inherit', extra ? 'ignore' : 'inherit', extra ? 'pipe' : 'inherit'] });
-    if (extra) child.stderr.on('data', (b) => { process.stderr.write(b); fs.appendFileSync(path.join(resultsDir, extra), b); });
+    if (extra)
+      child.stderr.on('data', (b) => {
+        process.stderr.write(b);
+        fs.appendFileSync(path.join(resultsDir, extra), b);
+      });
     const fwd = (sig) => child.kill(sig);
-    process.on('SIGINT', fwd); process.on('SIGTERM', fwd);
-    child.on('exit', (c, signal) => { process.off('SIGINT', fwd); process.off('SIGTERM', fwd); resolve(c ?? (signal ? 1 : 0)); });
+    process.on('SIGINT', fwd);
+    process.on('SIGTERM', fwd);
+    child.on('exit', (c, signal) => {
+      process.off('SIGINT', fwd);
+      process.off('SIGTERM', fwd);
+      resolve(c ?? (signal ? 1 : 0));
+    });
   });
   if (code !== 0) status = code;
 }

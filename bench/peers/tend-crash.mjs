@@ -14,18 +14,31 @@ import { waitFor, sleep, alive, readStat, safeKill, nowMs, run, descendants } fr
 
 const WAIT_S = knob('CRASH_WAIT_S', 3);
 const REPS = knob('TEND_CRASH_REPS', 3);
-const chattyScript = (marks, name) => `#!/bin/sh\necho $$ >> '${path.join(marks, name)}'\n` +
-  'i=0\nwhile [ $i -lt 100000 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done\n';
+const chattyScript = (marks, name) =>
+  `#!/bin/sh\necho $$ >> '${path.join(marks, name)}'\n` + 'i=0\nwhile [ $i -lt 100000 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done\n';
 
 async function once({ adapter, version }) {
-  const dir = workdir('tendcrash'); const marks = path.join(dir, 'marks'); fs.mkdirSync(marks);
+  const dir = workdir('tendcrash');
+  const marks = path.join(dir, 'marks');
+  fs.mkdirSync(marks);
   const services = makeServices(dir, 5, (name, i) => (i === 4 ? chattyScript(marks, name) : markerScript(marks, name)));
   const inst = adapter.create({ dir, services, env: benchEnv() });
   const res = { peer: 'tend', version, mode: 'engine only' };
   const st = new Map();
-  const remember = () => { for (const s of services) for (const pid of readMarker(marks, s.name).all || []) if (!st.has(pid)) st.set(pid, readStat(pid)?.starttime); };
+  const remember = () => {
+    for (const s of services)
+      for (const pid of readMarker(marks, s.name).all || []) if (!st.has(pid)) st.set(pid, readStat(pid)?.starttime);
+  };
   const liveCopies = (s) => (readMarker(marks, s.name).all || []).filter((pid) => alive(pid, st.get(pid)));
-  const psJson = async () => { const { cmd, args, env } = inst.statusCommand(); const r = await run(cmd, args, { env, timeoutMs: 5000 }); try { return r.code === 0 ? JSON.parse(r.stdout) : null; } catch { return null; } };
+  const psJson = async () => {
+    const { cmd, args, env } = inst.statusCommand();
+    const r = await run(cmd, args, { env, timeoutMs: 5000 });
+    try {
+      return r.code === 0 ? JSON.parse(r.stdout) : null;
+    } catch {
+      return null;
+    }
+  };
   try {
     await inst.writeConfig();
     await inst.start();
@@ -41,7 +54,13 @@ async function once({ adapter, version }) {
     const log0 = fs.statSync(inst.logFile(4)).size;
     const t0 = nowMs();
     if (!safeKill(enginePid, 'SIGKILL', readStat(enginePid)?.starttime)) throw new Error(`engine ${enginePid} not found`);
-    const back = await waitFor(async () => { const j = await psJson(); return j && j.engine.pid !== enginePid ? j : null; }, { timeoutMs: WAIT_S * 1000 + 7000, everyMs: 20, what: 'a new engine' }).catch(() => null);
+    const back = await waitFor(
+      async () => {
+        const j = await psJson();
+        return j && j.engine.pid !== enginePid ? j : null;
+      },
+      { timeoutMs: WAIT_S * 1000 + 7000, everyMs: 20, what: 'a new engine' },
+    ).catch(() => null);
     res.engine_back_ms = back ? Math.round(nowMs() - t0) : null;
     await sleep(Math.max(0, WAIT_S * 1000 - (nowMs() - t0)));
     remember();
@@ -59,7 +78,10 @@ async function once({ adapter, version }) {
       ps_reports_old_pid: services.filter((s) => view[s.name]?.pid === before[s.name]).length,
       ps_restarts: services.map((s) => view[s.name]?.restarts ?? null),
     });
-  } catch (e) { res.error = e.message; log(`tend crash: ${e.message}`); } finally {
+  } catch (e) {
+    res.error = e.message;
+    log(`tend crash: ${e.message}`);
+  } finally {
     await inst.stopAll().catch(() => {});
     await sleep(300);
     remember();
@@ -80,11 +102,23 @@ async function once({ adapter, version }) {
 const [p] = await loadAvailable(['tend'], log);
 if (!p) process.exit(1);
 const results = [];
-for (let rep = 0; rep < REPS; rep++) { log(`tend-crash: SIGKILL the engine only (rep ${rep + 1}/${REPS})`); results.push({ rep, ...(await once(p)) }); }
+for (let rep = 0; rep < REPS; rep++) {
+  log(`tend-crash: SIGKILL the engine only (rep ${rep + 1}/${REPS})`);
+  results.push({ rep, ...(await once(p)) });
+}
 const rows = results.map((r) => ({
-  peer: 'tend', killed: 'engine only', roots: (r.roots || []).join(','), 'engine back ms': r.engine_back_ms ?? 'never',
-  'old PIDs alive': `${r.old_pids_alive ?? ''}/5`, 'chatty alive': r.chatty_alive ? 'yes' : 'no', 'chatty log +bytes': r.chatty_log_grew_bytes ?? '',
-  'restarted meanwhile': r.restarted_meanwhile ?? '', 'dup svcs': r.duplicated ?? '', 'missing svcs': r.missing ?? '',
-  'ps shows old PIDs': r.ps_reports_old_pid ?? '', 'killed at cleanup': r.cleanup_killed_by_pid, err: r.error || '',
+  peer: 'tend',
+  killed: 'engine only',
+  roots: (r.roots || []).join(','),
+  'engine back ms': r.engine_back_ms ?? 'never',
+  'old PIDs alive': `${r.old_pids_alive ?? ''}/5`,
+  'chatty alive': r.chatty_alive ? 'yes' : 'no',
+  'chatty log +bytes': r.chatty_log_grew_bytes ?? '',
+  'restarted meanwhile': r.restarted_meanwhile ?? '',
+  'dup svcs': r.duplicated ?? '',
+  'missing svcs': r.missing ?? '',
+  'ps shows old PIDs': r.ps_reports_old_pid ?? '',
+  'killed at cleanup': r.cleanup_killed_by_pid,
+  err: r.error || '',
 }));
 emit('tend-crash', { knobs: { CRASH_WAIT_S: WAIT_S, TEND_CRASH_REPS: REPS }, results }, rows, Object.keys(rows[0]));

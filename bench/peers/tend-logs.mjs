@@ -26,15 +26,30 @@ const lastLine = `line ${String(L).padStart(9, '0')} `;
 function tailHas(file, needle) {
   let fd;
   try {
-    fd = fs.openSync(file, 'r'); const size = fs.fstatSync(fd).size; if (size === 0) return false;
-    const b = Buffer.alloc(256); const n = fs.readSync(fd, b, 0, 256, Math.max(0, size - 256));
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) return false;
+    const b = Buffer.alloc(256);
+    const n = fs.readSync(fd, b, 0, 256, Math.max(0, size - 256));
     return b.subarray(0, n).toString('latin1').includes(needle);
-  } catch { return false; } finally { if (fd !== undefined) fs.closeSync(fd); }
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 async function integrity(files) {
   const seen = new Uint8Array(L + 1);
-  let good = 0, dup = 0, malformed = 0, outOfOrder = 0, last = 0, bytes = 0, badPrefix = 0, timeBack = 0, lastTime = '';
+  let good = 0,
+    dup = 0,
+    malformed = 0,
+    outOfOrder = 0,
+    last = 0,
+    bytes = 0,
+    badPrefix = 0,
+    timeBack = 0,
+    lastTime = '';
   const re = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (\d+) (out|err) line (\d{9}) {84}x$/;
   for (const f of files) {
     if (!fs.existsSync(f)) continue;
@@ -42,13 +57,23 @@ async function integrity(files) {
     const rl = readline.createInterface({ input: fs.createReadStream(f, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
     for await (const line of rl) {
       const m = re.exec(line);
-      if (!m) { malformed++; continue; }
+      if (!m) {
+        malformed++;
+        continue;
+      }
       if (m[2] !== '0' || m[3] !== 'out') badPrefix++;
       if (m[1] < lastTime) timeBack++;
       lastTime = m[1];
       const k = Number(m[4]);
-      if (k < 1 || k > L) { malformed++; continue; }
-      if (seen[k]) dup++; else { seen[k] = 1; good++; }
+      if (k < 1 || k > L) {
+        malformed++;
+        continue;
+      }
+      if (seen[k]) dup++;
+      else {
+        seen[k] = 1;
+        good++;
+      }
       if (k < last) outOfOrder++;
       last = k;
     }
@@ -57,7 +82,9 @@ async function integrity(files) {
 }
 
 async function once({ adapter, version }) {
-  const dir = workdir('tendlogs'); const marks = path.join(dir, 'marks'); fs.mkdirSync(marks);
+  const dir = workdir('tendlogs');
+  const marks = path.join(dir, 'marks');
+  fs.mkdirSync(marks);
   const services = makeServices(dir, 1, () => logWriterScript(marks, L), 'w');
   const inst = adapter.create({ dir, services, env: benchEnv() });
   const res = { peer: 'tend (prefix parsed)', version };
@@ -66,18 +93,37 @@ async function once({ adapter, version }) {
     await inst.start();
     await waitFor(() => fs.existsSync(path.join(marks, 'start')), { timeoutMs: 30000, everyMs: 1, what: 'writer start' });
     // each PID once: supervisorTree lists the engine twice when it is also the keeper's child (see tend-overhead.mjs)
-    const procs = [...new Set(supervisorTree(await inst.roots(), []))].filter((p) => !/^(sh|awk|mawk|date|sleep)$/.test(readStat(p)?.comm || ''))
+    const procs = [...new Set(supervisorTree(await inst.roots(), []))]
+      .filter((p) => !/^(sh|awk|mawk|date|sleep)$/.test(readStat(p)?.comm || ''))
       .map((pid) => ({ pid, starttime: readStat(pid)?.starttime }));
     const c0 = cpuOf(procs);
-    const seenAt = await waitFor(() => (tailHas(inst.logFile(0), lastLine) ? wallMs() : null), { timeoutMs: TIMEOUT, everyMs: 5, what: 'last line in the log' })
-      .catch((e) => { res.error = e.message; return wallMs(); });
+    const seenAt = await waitFor(() => (tailHas(inst.logFile(0), lastLine) ? wallMs() : null), {
+      timeoutMs: TIMEOUT,
+      everyMs: 5,
+      what: 'last line in the log',
+    }).catch((e) => {
+      res.error = e.message;
+      return wallMs();
+    });
     const c1 = cpuOf(procs);
     const t0 = stampMs(path.join(marks, 'start'));
     const endFile = path.join(marks, 'end');
-    const tEnd = await waitFor(() => { try { return fs.readFileSync(endFile, 'utf8').trim() ? stampMs(endFile) : null; } catch { return null; } }, { timeoutMs: 5000, everyMs: 5, what: 'writer end stamp' }).catch(() => null);
+    const tEnd = await waitFor(
+      () => {
+        try {
+          return fs.readFileSync(endFile, 'utf8').trim() ? stampMs(endFile) : null;
+        } catch {
+          return null;
+        }
+      },
+      { timeoutMs: 5000, everyMs: 5, what: 'writer end stamp' },
+    ).catch(() => null);
     Object.assign(res, { deliver_ms: seenAt - t0, writer_ms: tEnd && tEnd - t0, sup_cpu_s: +(c1.cpu_s - c0.cpu_s).toFixed(2) });
     await sleep(500);
-  } catch (e) { res.error = e.message; log(`tend: ${e.message}`); } finally {
+  } catch (e) {
+    res.error = e.message;
+    log(`tend: ${e.message}`);
+  } finally {
     await inst.stopAll().catch(() => {});
     await sleep(200);
     Object.assign(res, await integrity(inst.logFiles(0)), { files: inst.logFiles(0).length });
@@ -90,15 +136,41 @@ async function once({ adapter, version }) {
 const [p] = await loadAvailable(['tend'], log);
 if (!p) process.exit(1);
 const results = [];
-for (let rep = 0; rep < REPS; rep++) { log(`tend-logs: tend, prefix parsed (${L} lines, rep ${rep + 1}/${REPS})`); results.push({ rep, ...(await once(p)) }); }
+for (let rep = 0; rep < REPS; rep++) {
+  log(`tend-logs: tend, prefix parsed (${L} lines, rep ${rep + 1}/${REPS})`);
+  results.push({ rep, ...(await once(p)) });
+}
 const rates = summary(results.map((r) => (r.deliver_ms ? L / (r.deliver_ms / 1000) : 0)));
 const med = (k) => summary(results.map((r) => r[k]).filter((v) => typeof v === 'number')).p50;
 const sum = (k) => results.reduce((a, r) => a + (r[k] || 0), 0);
-const rows = [{
-  peer: 'tend (prefix parsed)', reps: results.length, 'lines/s p50': Math.round(rates.p50), 'min-max': `${Math.round(rates.min)}-${Math.round(rates.max)}`,
-  'MB/s p50': +((rates.p50 * 100) / 1e6).toFixed(1), 'file MB': +(med('bytes') / 1e6).toFixed(1), 'deliver ms p50': Math.round(med('deliver_ms')),
-  'writer ms p50': Math.round(med('writer_ms') ?? 0), 'sup CPU s p50': med('sup_cpu_s') ?? '', lost: sum('lost'), dup: sum('dup'),
-  malformed: sum('malformed'), 'out of order': sum('out_of_order'), 'bad prefix': sum('bad_prefix'), 'time backwards': sum('time_backwards'),
-  err: results.filter((r) => r.error).length,
-}];
-emit('tend-logs', { knobs: { LOG_LINES: L, LOG_REPS: REPS, line_bytes: 100 }, note: 'tend log lines checked with the "<ISO time> <instance> <stream> " prefix parsed off', summary: rows, results }, rows, Object.keys(rows[0]));
+const rows = [
+  {
+    peer: 'tend (prefix parsed)',
+    reps: results.length,
+    'lines/s p50': Math.round(rates.p50),
+    'min-max': `${Math.round(rates.min)}-${Math.round(rates.max)}`,
+    'MB/s p50': +((rates.p50 * 100) / 1e6).toFixed(1),
+    'file MB': +(med('bytes') / 1e6).toFixed(1),
+    'deliver ms p50': Math.round(med('deliver_ms')),
+    'writer ms p50': Math.round(med('writer_ms') ?? 0),
+    'sup CPU s p50': med('sup_cpu_s') ?? '',
+    lost: sum('lost'),
+    dup: sum('dup'),
+    malformed: sum('malformed'),
+    'out of order': sum('out_of_order'),
+    'bad prefix': sum('bad_prefix'),
+    'time backwards': sum('time_backwards'),
+    err: results.filter((r) => r.error).length,
+  },
+];
+emit(
+  'tend-logs',
+  {
+    knobs: { LOG_LINES: L, LOG_REPS: REPS, line_bytes: 100 },
+    note: 'tend log lines checked with the "<ISO time> <instance> <stream> " prefix parsed off',
+    summary: rows,
+    results,
+  },
+  rows,
+  Object.keys(rows[0]),
+);

@@ -18,24 +18,58 @@ if (!p) process.exit(1);
 const fleets = [];
 const rows = [];
 try {
-  for (const n of NS) { log(`tend-overhead: start tend with N=${n}`); fleets.push({ n, f: await startFleet(p, n, 'tendovh') }); }
+  for (const n of NS) {
+    log(`tend-overhead: start tend with N=${n}`);
+    fleets.push({ n, f: await startFleet(p, n, 'tendovh') });
+  }
   await sleep(SETTLE_S * 1000);
   for (const x of fleets) {
     const listed = await supervisorPids(x.f);
-    const seen = new Set(); x.procs = listed.filter((q) => (seen.has(q.pid) ? false : seen.add(q.pid)));
-    x.listed = listed.length; x.cpu0 = cpuOf(x.procs);
+    const seen = new Set();
+    x.procs = listed.filter((q) => (seen.has(q.pid) ? false : seen.add(q.pid)));
+    x.listed = listed.length;
+    x.cpu0 = cpuOf(x.procs);
   }
   log(`  idle window ${IDLE_S} s (tend N=${NS.join(', ')})`);
   await sleep(IDLE_S * 1000);
   for (const x of fleets) {
     const cpu = cpuOf(x.procs);
-    const per = x.procs.map((q) => { const m = memKb(q.pid) || {}; return { pid: q.pid, comm: q.comm, rss_mib: +((m.rss || 0) / 1024).toFixed(1), pss_mib: +((m.pss || 0) / 1024).toFixed(1), anon_mib: +((m.anon || 0) / 1024).toFixed(1), hwm_mib: +((m.hwm || 0) / 1024).toFixed(1) }; });
-    rows.push({ peer: 'tend (each PID once)', N: x.n, 'listed by supervisorTree': x.listed, 'sup procs': x.procs.length, ...(() => { const m = memOf(x.procs); return { 'RSS MiB': m.rss_mib, 'PSS MiB': m.pss_mib, 'anon MiB': m.anon_mib, 'HWM MiB': m.hwm_mib }; })(),
-      [`CPU s/${IDLE_S}s`]: +(cpu.cpu_s - x.cpu0.cpu_s).toFixed(2), 'per process RSS/PSS MiB': per.map((q) => `${q.pid}:${q.rss_mib}/${q.pss_mib}`).join(' '), per });
+    const per = x.procs.map((q) => {
+      const m = memKb(q.pid) || {};
+      return {
+        pid: q.pid,
+        comm: q.comm,
+        rss_mib: +((m.rss || 0) / 1024).toFixed(1),
+        pss_mib: +((m.pss || 0) / 1024).toFixed(1),
+        anon_mib: +((m.anon || 0) / 1024).toFixed(1),
+        hwm_mib: +((m.hwm || 0) / 1024).toFixed(1),
+      };
+    });
+    rows.push({
+      peer: 'tend (each PID once)',
+      N: x.n,
+      'listed by supervisorTree': x.listed,
+      'sup procs': x.procs.length,
+      ...(() => {
+        const m = memOf(x.procs);
+        return { 'RSS MiB': m.rss_mib, 'PSS MiB': m.pss_mib, 'anon MiB': m.anon_mib, 'HWM MiB': m.hwm_mib };
+      })(),
+      [`CPU s/${IDLE_S}s`]: +(cpu.cpu_s - x.cpu0.cpu_s).toFixed(2),
+      'per process RSS/PSS MiB': per.map((q) => `${q.pid}:${q.rss_mib}/${q.pss_mib}`).join(' '),
+      per,
+    });
   }
 } finally {
-  for (const x of fleets) { await stopFleet(x.f); dropFleet(x.f); }
+  for (const x of fleets) {
+    await stopFleet(x.f);
+    dropFleet(x.f);
+  }
   const left = await sweep();
   if (left.length) log(`leftovers: ${left.join(' ')}`);
 }
-emit('tend-overhead', { knobs: { NS, IDLE_S, SETTLE_S }, version: p.version, results: rows }, rows.map(({ per, ...r }) => r), Object.keys(rows[0] || { peer: 1 }).filter((k) => k !== 'per'));
+emit(
+  'tend-overhead',
+  { knobs: { NS, IDLE_S, SETTLE_S }, version: p.version, results: rows },
+  rows.map(({ per, ...r }) => r),
+  Object.keys(rows[0] || { peer: 1 }).filter((k) => k !== 'per'),
+);

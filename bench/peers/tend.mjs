@@ -39,16 +39,20 @@ const NODE = process.execPath;
 const adapter = {
   name: 'tend',
   settings: {
-    restart: 'restart: always, backoff: { initial: 0ms } (the minimum tend accepts; delay before the n-th restart in ' +
+    restart:
+      'restart: always, backoff: { initial: 0ms } (the minimum tend accepts; delay before the n-th restart in ' +
       'a row = min(max, initial*2^(n-1)) minus <= 20 % jitter = 0), start_limit: { burst: 100000, interval: 1s } ' +
       '(the default 10 starts per 60 s would park a crash-looping service in "fatal")',
-    process: "command: ['/bin/sh', <script>] (argv, no shell), each instance in its own process group; stop defaults " +
+    process:
+      "command: ['/bin/sh', <script>] (argv, no shell), each instance in its own process group; stop defaults " +
       '{ signal: SIGTERM, timeout: 10s }: the signal (+ SIGCONT) to the whole group, SIGKILL to the group after the ' +
       'timeout, the stop completes when the group is empty',
-    logs: 'logs: { file: <workdir>/logs/<name>.log, max_size: 1G } (no rotation within a run); stdout and stderr are ' +
+    logs:
+      'logs: { file: <workdir>/logs/<name>.log, max_size: 1G } (no rotation within a run); stdout and stderr are ' +
       'pipes read by the engine (by the keeper in builds that have one), each line written (one writeSync per read chunk) as "<ISO time> <instance> <out|err> ' +
       '<text>" — tend always adds this 31-byte prefix, there is no raw format',
-    daemon: 'TEND_RUNTIME_DIR=<workdir>/run (socket, lock, state.json private to the run); `tend up -d -f tend.yaml` ' +
+    daemon:
+      'TEND_RUNTIME_DIR=<workdir>/run (socket, lock, state.json private to the run); `tend up -d -f tend.yaml` ' +
       'returns once every service has started; stop: `tend down` (returns once the engine has exited). Builds before ' +
       'the keeper (8aa68bf): one engine process holds the services and their pipes; recovery after its SIGKILL = ' +
       '`tend up -d` (ends the orphans found in state.json, starts fresh copies). Builds with the keeper (37a72e1+): ' +
@@ -78,36 +82,63 @@ const adapter = {
     /** The journal, snapshot + appended lines applied (a torn last line skipped), or null. Both layouts. */
     const readJournal = () => {
       let text;
-      try { text = fs.readFileSync(stateFile, 'utf8'); } catch { return null; }
+      try {
+        text = fs.readFileSync(stateFile, 'utf8');
+      } catch {
+        return null;
+      }
       const [head, ...lines] = text.split('\n').filter(Boolean);
       let snap;
-      try { snap = JSON.parse(head); } catch { return null; }
+      try {
+        snap = JSON.parse(head);
+      } catch {
+        return null;
+      }
       if (!snap || typeof snap !== 'object') return null;
       const units = { ...(snap.units || {}) };
       for (const raw of lines) {
-        let l; try { l = JSON.parse(raw); } catch { continue; }
+        let l;
+        try {
+          l = JSON.parse(raw);
+        } catch {
+          continue;
+        }
         if (!l || typeof l.unit !== 'string') continue;
         const rec = 'record' in l ? l.record : l.process; // new: record (process or intent); old: process
-        if (rec === null || rec === undefined) delete units[l.unit]; else units[l.unit] = rec;
+        if (rec === null || rec === undefined) delete units[l.unit];
+        else units[l.unit] = rec;
       }
       return { holder: snap.holder ?? null, engine: snap.engine ?? null, units };
     };
     const rec = (r) => (r && Number.isInteger(r.pid) && r.pid > 0 ? { pid: r.pid, starttime: r.startTime, until: r.until } : null);
     // A unit's start time may be a window [startTime, until] (later builds write no /proc read per spawn).
-    const aliveAsRecorded = (u) => (u.until === undefined ? alive(u.pid, u.starttime) : (() => { const st = readStat(u.pid); return !!st && st.state !== 'Z' && st.state !== 'X' && st.starttime >= u.starttime && st.starttime <= u.until; })());
+    const aliveAsRecorded = (u) =>
+      u.until === undefined
+        ? alive(u.pid, u.starttime)
+        : (() => {
+            const st = readStat(u.pid);
+            return !!st && st.state !== 'Z' && st.state !== 'X' && st.starttime >= u.starttime && st.starttime <= u.until;
+          })();
     /** Service processes the journal records (intents, which have no pid yet, skipped). */
-    const journalUnits = (j) => Object.values(j?.units || {}).map(rec).filter(Boolean);
+    const journalUnits = (j) =>
+      Object.values(j?.units || {})
+        .map(rec)
+        .filter(Boolean);
     const isKeeper = (pid) => /(^|\/)keeper\/main\.js( |$)/.test(cmdline(pid));
     const isEngine = (pid) => / engine( .*)? --keeper( |$)/.test(cmdline(pid));
     // The keeper (builds that have one), remembered once seen: it outlives engines, and the journal is written only
     // from the first spawn on (and removed by a clean `down`).
     let keeper = null;
-    const remember = (pid) => { const st = readStat(pid); if (st && st.state !== 'Z' && isKeeper(pid)) keeper = { pid, starttime: st.starttime }; };
+    const remember = (pid) => {
+      const st = readStat(pid);
+      if (st && st.state !== 'Z' && isKeeper(pid)) keeper = { pid, starttime: st.starttime };
+    };
     const liveKeeper = () => {
       if (!(keeper && alive(keeper.pid, keeper.starttime))) {
         const j = readJournal();
         const h = rec(j?.holder);
-        if (h && alive(h.pid, h.starttime)) remember(h.pid); // new layout: the holder is the keeper
+        if (h && alive(h.pid, h.starttime))
+          remember(h.pid); // new layout: the holder is the keeper
         else {
           const e = rec(j?.engine); // old layout: the keeper is the engine's parent
           const ppid = e && alive(e.pid, e.starttime) ? readStat(e.pid)?.ppid : null;
@@ -123,7 +154,9 @@ const adapter = {
       const k = liveKeeper(); // new layout (or the old one between two engines): the keeper's child `engine --keeper`
       if (!k) return null;
       let kids = [];
-      try { kids = fs.readFileSync(`/proc/${k.pid}/task/${k.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch {}
+      try {
+        kids = fs.readFileSync(`/proc/${k.pid}/task/${k.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {}
       for (const pid of kids) {
         const st = readStat(pid);
         if (st && st.state !== 'Z' && st.state !== 'X' && isEngine(pid)) return { pid, starttime: st.starttime };
@@ -138,10 +171,15 @@ const adapter = {
         const j = JSON.stringify;
         const lines = [`log_dir: ${j(logs)}`, 'services:'];
         for (const s of services) {
-          lines.push(`  ${s.name}: ${j({
-            command: s.argv, restart: 'always', backoff: { initial: '0ms' },
-            start_limit: { burst: 100000, interval: '1s' }, logs: { file: out(s), max_size: '1G' },
-          })}`);
+          lines.push(
+            `  ${s.name}: ${j({
+              command: s.argv,
+              restart: 'always',
+              backoff: { initial: '0ms' },
+              start_limit: { burst: 100000, interval: '1s' },
+              logs: { file: out(s), max_size: '1G' },
+            })}`,
+          );
         }
         fs.writeFileSync(conf, `${lines.join('\n')}\n`);
         return conf;
@@ -151,10 +189,15 @@ const adapter = {
         if (r.code !== 0) throw new Error(`tend up -d failed (${r.code}): ${(r.stderr || r.stdout).slice(-500)}`);
         return { ms: r.ms };
       },
-      async roots() { const e = liveEngine(); const k = liveKeeper(); return [...(e ? [e.pid] : []), ...(k ? [k.pid] : [])]; },
+      async roots() {
+        const e = liveEngine();
+        const k = liveKeeper();
+        return [...(e ? [e.pid] : []), ...(k ? [k.pid] : [])];
+      },
       async pids() {
         const r = await tend(['ps', '--json']);
-        const m = {}; for (const s of services) m[s.name] = null;
+        const m = {};
+        for (const s of services) m[s.name] = null;
         if (r.code !== 0) return m; // exit 3: no engine
         for (const u of JSON.parse(r.stdout).units || []) {
           const name = u.service ?? u.unit;
@@ -162,12 +205,20 @@ const adapter = {
         }
         return m;
       },
-      async pidOf(i) { return (await inst.pids())[services[i].name]; },
-      statusCommand() { return { cmd: NODE, args: [TEND, 'ps', '--json', '-f', conf], env: tenv }; },
-      async stopService(i) { const r = await tend(['stop', services[i].name]); return { ms: r.ms, code: r.code }; },
+      async pidOf(i) {
+        return (await inst.pids())[services[i].name];
+      },
+      statusCommand() {
+        return { cmd: NODE, args: [TEND, 'ps', '--json', '-f', conf], env: tenv };
+      },
+      async stopService(i) {
+        const r = await tend(['stop', services[i].name]);
+        return { ms: r.ms, code: r.code };
+      },
       async stopAll() {
         const t0 = nowMs();
-        let e = liveEngine(); let k = liveKeeper();
+        let e = liveEngine();
+        let k = liveKeeper();
         if (!e && k) {
           // the keeper is between two engines (e.g. right after a crash test): give it time to start the next one
           await waitFor(() => liveEngine(), { timeoutMs: 10000, everyMs: 20, what: 'an engine' }).catch(() => {});
@@ -179,13 +230,17 @@ const adapter = {
           const orphans = journalUnits(readJournal()).filter(aliveAsRecorded);
           if (!orphans.length) return { ms: nowMs() - t0, code: 3 };
           await tend(['up', '-d']);
-          e = liveEngine(); k = liveKeeper();
+          e = liveEngine();
+          k = liveKeeper();
         }
         const r = await tend(['down']);
-        for (const p of [e, k]) if (p) await waitFor(() => !alive(p.pid, p.starttime), { timeoutMs: 60000, everyMs: 10, what: 'tend exit' }).catch(() => {});
+        for (const p of [e, k])
+          if (p) await waitFor(() => !alive(p.pid, p.starttime), { timeoutMs: 60000, everyMs: 10, what: 'tend exit' }).catch(() => {});
         return { ms: nowMs() - t0, code: r.code };
       },
-      logFile(i) { return out(services[i]); },
+      logFile(i) {
+        return out(services[i]);
+      },
       // rotation chain: file.N … file.1 (oldest first), then the current file
       logFiles(i) {
         const f = out(services[i]);
@@ -197,7 +252,14 @@ const adapter = {
         if (liveKeeper()) {
           // tend's promise: the keeper starts a new engine within a second; the user does nothing
           const t0 = nowMs();
-          const ok = await waitFor(async () => (await tend(['ps', '--json'], { timeoutMs: 5000 })).code === 0, { timeoutMs: 10000, everyMs: 50, what: 'tend ps' }).then(() => 0, () => 1);
+          const ok = await waitFor(async () => (await tend(['ps', '--json'], { timeoutMs: 5000 })).code === 0, {
+            timeoutMs: 10000,
+            everyMs: 50,
+            what: 'tend ps',
+          }).then(
+            () => 0,
+            () => 1,
+          );
           return [{ cmd: 'nothing (keeper restarts the engine); waited for `tend ps`', code: ok, ms: Math.round(nowMs() - t0) }];
         }
         const r = await tend(['up', '-d']);

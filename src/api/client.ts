@@ -4,17 +4,10 @@
 import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { TendError, isErrorCode } from '../errors.js';
 import { routes } from './protocol.js';
-import type {
-  Control,
-  ErrorBody,
-  EventQuery,
-  EventRecord,
-  LogQuery,
-  LogRecord,
-} from './protocol.js';
+import type { Control, ErrorBody, EventQuery, EventRecord, LogQuery, LogRecord } from './protocol.js';
 
 export type ClientOptions =
-  | { readonly socketPath: string; /** Named in TEND_NO_ENGINE instead of the socket. */ readonly configFile?: string }
+  | { readonly socketPath: string /** Named in TEND_NO_ENGINE instead of the socket. */; readonly configFile?: string }
   | { readonly host: string; readonly port: number; readonly token: string };
 
 /** The Control, as seen from outside. Streams resolve when the server ends them or `signal` aborts. */
@@ -39,7 +32,10 @@ export function createClient(options: ClientOptions): Client {
   /** Sends one request; resolves with the response head, or rejects with a connection error. */
   const open = (method: string, path: string, body?: unknown): { req: ClientRequest; response: Promise<IncomingMessage> } => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { ...(target.headers as Record<string, string> | undefined), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) };
+    const headers = {
+      ...(target.headers as Record<string, string> | undefined),
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+    };
     // agent: false — one CLI call is one request; a kept-alive socket would only delay exit.
     const req = request({ ...target, method, path, headers, agent: false });
     const response = new Promise<IncomingMessage>((resolve, reject) => {
@@ -76,7 +72,10 @@ export function createClient(options: ClientOptions): Client {
       };
       const onAbort = () => settle();
       signal?.addEventListener('abort', onAbort, { once: true });
-      response.then((res) => readLines(res, onRecord, settle), (error: unknown) => settle(error));
+      response.then(
+        (res) => readLines(res, onRecord, settle),
+        (error: unknown) => settle(error),
+      );
     });
   };
 
@@ -120,7 +119,8 @@ function readLines<T>(res: IncomingMessage, onRecord: (record: T) => void, settl
     if (!ok || line.trim() === '') return;
     try {
       const value = JSON.parse(line) as Record<string, unknown>;
-      if ('error' in value && !('time' in value)) throw errorFromBody(value) ?? new TendError('TEND_ENGINE_UNREACHABLE', 'the stream ended with an unreadable error');
+      if ('error' in value && !('time' in value))
+        throw errorFromBody(value) ?? new TendError('TEND_ENGINE_UNREACHABLE', 'the stream ended with an unreadable error');
       onRecord(value as T);
     } catch (error) {
       ok = false;
@@ -143,7 +143,9 @@ function readLines<T>(res: IncomingMessage, onRecord: (record: T) => void, settl
     settle();
   });
   // Closed without an end: the engine died or the connection was cut (an abort settled first).
-  res.once('close', () => settle(res.complete ? undefined : new TendError('TEND_ENGINE_UNREACHABLE', 'the connection was cut before the stream ended')));
+  res.once('close', () =>
+    settle(res.complete ? undefined : new TendError('TEND_ENGINE_UNREACHABLE', 'the connection was cut before the stream ended')),
+  );
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

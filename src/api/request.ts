@@ -106,7 +106,11 @@ function instant(params: URLSearchParams, key: string): number | undefined {
 
 export function toLogQuery(params: URLSearchParams): LogQuery {
   const since = instant(params, 'since');
-  const query = { services: params.getAll('service').filter((s) => s !== ''), lines: wholeNumber(params, 'lines', 100), follow: flag(params, 'follow') };
+  const query = {
+    services: params.getAll('service').filter((s) => s !== ''),
+    lines: wholeNumber(params, 'lines', 100),
+    follow: flag(params, 'follow'),
+  };
   return since === undefined ? query : { ...query, since };
 }
 

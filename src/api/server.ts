@@ -64,16 +64,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const handlers = handlersFor(options, streams);
 
   const unix = createServer((req, res) => void serveRequest({ req, res, handlers, options, state, guard: null }));
-  await listen(unix, () => {
-    // The socket is created by bind(); the umask makes it 0600 from its first instant, the
-    // chmod below keeps it so on systems where bind() ignores the umask for sockets.
-    const previous = process.umask(0o177);
-    try {
-      unix.listen(socketPath);
-    } finally {
-      process.umask(previous);
-    }
-  }, socketPath);
+  await listen(
+    unix,
+    () => {
+      // The socket is created by bind(); the umask makes it 0600 from its first instant, the
+      // chmod below keeps it so on systems where bind() ignores the umask for sockets.
+      const previous = process.umask(0o177);
+      try {
+        unix.listen(socketPath);
+      } finally {
+        process.umask(previous);
+      }
+    },
+    socketPath,
+  );
   const servers: Server[] = [unix];
   const close = async (): Promise<void> => {
     if (state.closing) return;
@@ -91,7 +95,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // The guard needs the bound port (port 0 is resolved by listen); until then, refuse all.
     let guard: TcpGuard = () => new TendError('TEND_API_FORBIDDEN', 'the listener is not ready');
     const server = createServer(
-      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: CHECK_INTERVAL_MS },
+      {
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        keepAliveTimeout: HEADERS_TIMEOUT_MS,
+        connectionsCheckingInterval: CHECK_INTERVAL_MS,
+      },
       (req, res) => void serveRequest({ req, res, handlers, options, state, guard }),
     );
     server.maxConnections = TCP_MAX_CONNECTIONS;
@@ -131,7 +140,10 @@ function listen(server: Server, start: () => void, where: string): Promise<void>
   });
 }
 
-function handlersFor({ control, followBudget = createFollowBudget() }: ApiServerOptions, streams: Set<() => void>): Record<RouteName, Handler> {
+function handlersFor(
+  { control, followBudget = createFollowBudget() }: ApiServerOptions,
+  streams: Set<() => void>,
+): Record<RouteName, Handler> {
   const body = readJsonBody; // an empty body reads as {}, so reload and down accept one or none
   const register = (end: () => void) => {
     streams.add(end);
@@ -162,7 +174,9 @@ function handlersFor({ control, followBudget = createFollowBudget() }: ApiServer
   };
 }
 
-const byPath = new Map(Object.entries(routes).map(([name, route]) => [route.path as string, { name: name as RouteName, method: route.method as string }]));
+const byPath = new Map(
+  Object.entries(routes).map(([name, route]) => [route.path as string, { name: name as RouteName, method: route.method as string }]),
+);
 
 interface Exchange {
   readonly req: IncomingMessage;
@@ -178,7 +192,8 @@ async function serveRequest(exchange: Exchange): Promise<void> {
   try {
     const refusal = guard?.(req.headers) ?? null;
     if (refusal !== null) {
-      const challenge: Record<string, string> = refusal.code === 'TEND_API_UNAUTHORIZED' ? { 'www-authenticate': 'Bearer realm="tend"' } : {};
+      const challenge: Record<string, string> =
+        refusal.code === 'TEND_API_UNAUTHORIZED' ? { 'www-authenticate': 'Bearer realm="tend"' } : {};
       return sendError(exchange, refusal, refusal.status, challenge);
     }
     const url = parseUrl(req.url ?? '/');
@@ -186,7 +201,9 @@ async function serveRequest(exchange: Exchange): Promise<void> {
     const asked = `${req.method ?? '?'} ${url.pathname}`;
     if (route === undefined) return sendError(exchange, new TendError('TEND_API_NOT_FOUND', asked), 404);
     if (req.method !== route.method) {
-      const error = new TendError('TEND_API_NOT_FOUND', asked, { message: `${url.pathname} takes ${route.method}, not ${req.method ?? '?'}` });
+      const error = new TendError('TEND_API_NOT_FOUND', asked, {
+        message: `${url.pathname} takes ${route.method}, not ${req.method ?? '?'}`,
+      });
       return sendError(exchange, error, 405, { allow: route.method });
     }
     const result = await handlers[route.name](req, url, res);
@@ -218,7 +235,12 @@ function errorBody(error: unknown): ErrorBody {
   return { error: { code, message, ...(hint === undefined ? {} : { hint }), ...(details.length === 0 ? {} : { details }) } };
 }
 
-function send({ req, res, state }: Pick<Exchange, 'req' | 'res' | 'state'>, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  { req, res, state }: Pick<Exchange, 'req' | 'res' | 'state'>,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy(); // a failure after a stream began: cutting it is the only honest signal left
     return;

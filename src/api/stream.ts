@@ -162,6 +162,7 @@ export function writeFeed<T>({ res, feed, follow, budget, register }: StreamOpti
     flush();
     finish();
   });
-  if (done) subscription.stop(); // the feed ended (or the reader was dropped) while subscribing
+  if (done)
+    subscription.stop(); // the feed ended (or the reader was dropped) while subscribing
   else unsubscribe = () => subscription?.stop();
 }

@@ -25,7 +25,10 @@ export async function connect({ values, io }: VerbInput) {
 
 /** The keeper's status when a keeper holds the project but no engine answers; null otherwise. */
 export async function askKeeper(paths: ProjectPaths, op: 'status' | 'down' = 'status'): Promise<KeeperStatus | null> {
-  const [{ inspectPrivateDir, isOwnSocket }, { askLockHolder }] = await Promise.all([import('../runtime/runtime-dir.js'), import('../runtime/lock.js')]);
+  const [{ inspectPrivateDir, isOwnSocket }, { askLockHolder }] = await Promise.all([
+    import('../runtime/runtime-dir.js'),
+    import('../runtime/lock.js'),
+  ]);
   if (inspectPrivateDir(paths) !== 'ok' || !isOwnSocket(paths.lock)) return null;
   const answer = (await askLockHolder(paths, { op })) as (KeeperStatus & { stopping?: boolean }) | null;
   return answer !== null && typeof answer.keeperPid === 'number' ? answer : null;
@@ -35,16 +38,22 @@ export async function askKeeper(paths: ProjectPaths, op: 'status' | 'down' = 'st
 function withKeeperHint<T extends object>(client: T, paths: ProjectPaths): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(client)) {
-    wrapped[name] = typeof method !== 'function' ? method : async (...args: unknown[]) => {
-      try {
-        return await (method as (...a: unknown[]) => Promise<unknown>).apply(client, args);
-      } catch (error) {
-        if (!isTendError(error) || error.code !== 'TEND_NO_ENGINE') throw error;
-        const keeper = await askKeeper(paths).catch(() => null);
-        if (keeper === null) throw error;
-        throw new TendError('TEND_NO_ENGINE', '', { message: `${error.message}, but its keeper (pid ${keeper.keeperPid}) holds ${keeper.units.length} service process${keeper.units.length === 1 ? '' : 'es'}${keeper.lastFailure ? `; the engine's last failure: ${keeper.lastFailure.reason}` : ''}`, hint: '`tend ps` shows them; `tend down` stops them all through the keeper' });
-      }
-    };
+    wrapped[name] =
+      typeof method !== 'function'
+        ? method
+        : async (...args: unknown[]) => {
+            try {
+              return await (method as (...a: unknown[]) => Promise<unknown>).apply(client, args);
+            } catch (error) {
+              if (!isTendError(error) || error.code !== 'TEND_NO_ENGINE') throw error;
+              const keeper = await askKeeper(paths).catch(() => null);
+              if (keeper === null) throw error;
+              throw new TendError('TEND_NO_ENGINE', '', {
+                message: `${error.message}, but its keeper (pid ${keeper.keeperPid}) holds ${keeper.units.length} service process${keeper.units.length === 1 ? '' : 'es'}${keeper.lastFailure ? `; the engine's last failure: ${keeper.lastFailure.reason}` : ''}`,
+                hint: '`tend ps` shows them; `tend down` stops them all through the keeper',
+              });
+            }
+          };
   }
   return wrapped as T;
 }

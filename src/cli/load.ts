@@ -11,7 +11,9 @@ export async function loadOrExplain({ values, io }: VerbInput, { isCheck = false
   const { formatDiagnostics } = await import('../config/format.js');
   const file = typeof values.file === 'string' ? values.file : undefined;
   const options = { file, cwd: io.cwd, env: { ...io.env } };
-  const result = shortLived ? (await import('../config/load.js')).loadConfig(options) : await (await import('../config/load-isolated.js')).loadConfigIsolated(options);
+  const result = shortLived
+    ? (await import('../config/load.js')).loadConfig(options)
+    : await (await import('../config/load-isolated.js')).loadConfigIsolated(options);
   if (result.ok) {
     if (result.warnings.length > 0) io.stderr.write(`${formatDiagnostics(result.warnings, { cwd: io.cwd })}\n`);
     return result.config;

@@ -5,15 +5,20 @@ import type { OptionSpec } from './verb.js';
 
 function optionRows(options: Record<string, OptionSpec>): string {
   return Object.entries(options)
-    .map(([name, spec]) => `| ${spec.short ? `\`-${spec.short}\`, ` : ''}\`--${name}\`${spec.type === 'string' ? ' VALUE' : ''} | ${spec.description} |`)
+    .map(
+      ([name, spec]) =>
+        `| ${spec.short ? `\`-${spec.short}\`, ` : ''}\`--${name}\`${spec.type === 'string' ? ' VALUE' : ''} | ${spec.description} |`,
+    )
     .join('\n');
 }
 
 export function cliReference(): string {
-  const sections = verbs.filter((verb) => !verb.hidden).map((verb) => {
-    const own = Object.keys(verb.options).length > 0 ? `\n| option | meaning |\n| --- | --- |\n${optionRows(verb.options)}\n` : '';
-    return `## tend ${verb.name}${verb.args ? ` ${verb.args}` : ''}\n\n${verb.summary}\n\n${verb.details}\n${own}`;
-  });
+  const sections = verbs
+    .filter((verb) => !verb.hidden)
+    .map((verb) => {
+      const own = Object.keys(verb.options).length > 0 ? `\n| option | meaning |\n| --- | --- |\n${optionRows(verb.options)}\n` : '';
+      return `## tend ${verb.name}${verb.args ? ` ${verb.args}` : ''}\n\n${verb.summary}\n\n${verb.details}\n${own}`;
+    });
   return `# tend CLI reference
 
 Generated from \`src/cli/verbs.ts\` by \`npm run docs\`; a test fails when this file and the table differ.

@@ -94,7 +94,10 @@ function optionLines(options: Record<string, OptionSpec>): string {
 
 export function mainHelp(): string {
   const width = Math.max(...verbs.map((verb) => verb.name.length));
-  const list = verbs.filter((verb) => !verb.hidden).map((verb) => `  ${verb.name.padEnd(width)}  ${verb.summary}`).join('\n');
+  const list = verbs
+    .filter((verb) => !verb.hidden)
+    .map((verb) => `  ${verb.name.padEnd(width)}  ${verb.summary}`)
+    .join('\n');
   return `tend — a process supervisor: starts your services, keeps them alive, keeps their logs.
 
 Usage: tend [-f FILE] COMMAND [options]

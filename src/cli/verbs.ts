@@ -11,7 +11,12 @@ import { upgradeVerb } from './verbs/upgrade.js';
 import type { OptionSpec, Verb } from './verb.js';
 
 export const globalOptions: Readonly<Record<string, OptionSpec>> = {
-  file: { type: 'string', short: 'f', description: 'The config file (default: $TEND_FILE, else tend.yaml found from the current directory up). In `logs` and `events`, -f means follow: use --file there.' },
+  file: {
+    type: 'string',
+    short: 'f',
+    description:
+      'The config file (default: $TEND_FILE, else tend.yaml found from the current directory up). In `logs` and `events`, -f means follow: use --file there.',
+  },
   debug: { type: 'boolean', description: 'Print stack traces of internal errors.' },
   help: { type: 'boolean', short: 'h', description: 'Show help.' },
   version: { type: 'boolean', short: 'V', description: 'Print the version.' },

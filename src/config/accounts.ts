@@ -27,7 +27,11 @@ function table(file: string): string[][] {
     try {
       const buffer = Buffer.alloc(Math.min(fs.fstatSync(fd).size, MAX_BYTES));
       const read = fs.readSync(fd, buffer, 0, buffer.length, 0);
-      return buffer.toString('utf8', 0, read).split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split(':'));
+      return buffer
+        .toString('utf8', 0, read)
+        .split('\n')
+        .filter((line) => line && !line.startsWith('#'))
+        .map((line) => line.split(':'));
     } finally {
       fs.closeSync(fd);
     }
@@ -66,5 +70,7 @@ export function findGroup(group: string | number): Group | null {
 
 /** The groups a user belongs to besides its primary one (the member lists of /etc/group). */
 export function supplementaryGids(user: Account): number[] {
-  return load().groups.filter((g) => g.gid !== user.gid && g.members.includes(user.name)).map((g) => g.gid);
+  return load()
+    .groups.filter((g) => g.gid !== user.gid && g.members.includes(user.name))
+    .map((g) => g.gid);
 }

@@ -19,6 +19,7 @@ interface BadConfig {
   readonly codes: readonly string[];
 }
 
+// biome-ignore format: one config line per array line, as the file reads
 const table: readonly BadConfig[] = [
   {
     name: 'unknown top-level key with did-you-mean',
@@ -1120,7 +1121,13 @@ for (const row of table) {
     const result = loadConfigText({ text: `${row.text.join('\n')}\n`, file: `${dir}/${row.file}`, env: row.env ?? {} });
     assert.equal(result.ok, false, 'the config was accepted');
     if (result.ok) return;
-    assert.deepEqual(result.diagnostics.map((d) => formatDiagnostic(d, { cwd: dir })), row.expected);
-    assert.deepEqual(result.diagnostics.map((d) => d.code), row.codes);
+    assert.deepEqual(
+      result.diagnostics.map((d) => formatDiagnostic(d, { cwd: dir })),
+      row.expected,
+    );
+    assert.deepEqual(
+      result.diagnostics.map((d) => d.code),
+      row.codes,
+    );
   });
 }

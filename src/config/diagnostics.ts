@@ -51,7 +51,9 @@ export function duplicateKey(file: string, path: readonly PathSegment[], name: s
   const what = path.length === 1 && path[0] === 'services' ? 'service name' : 'key';
   const prefix = path.length > 0 ? `${formatPath(path)}: ` : '';
   return {
-    file, ...at, code: 'duplicate-key',
+    file,
+    ...at,
+    code: 'duplicate-key',
     message: `${prefix}duplicate ${what} ${JSON.stringify(name)} (first defined on line ${firstLine})`,
   };
 }
@@ -69,7 +71,9 @@ export function problemsFromIssues(
   };
   const problems = issues.flatMap((issue) => fromIssue(issue, [], schema)).map(recode);
   // "comand" suggested as "command" already explains why "command" is missing: say it once.
-  const explained = new Set(problems.flatMap((p) => (p.code === 'unknown-key' && p.suggested !== undefined ? [formatPath([...p.path, p.suggested])] : [])));
+  const explained = new Set(
+    problems.flatMap((p) => (p.code === 'unknown-key' && p.suggested !== undefined ? [formatPath([...p.path, p.suggested])] : [])),
+  );
   return problems.filter((p) => !(p.code === 'missing-key' && p.at !== undefined && explained.has(formatPath(p.at.path))));
 }
 
@@ -97,7 +101,9 @@ function fromIssue(issue: Z.core.$ZodIssue, prefix: readonly PathSegment[], sche
     case 'invalid_value': {
       if (input === undefined) return [missing(path)];
       const values = issue.values.map(String);
-      return [{ path, code: 'invalid-value', message: `expected ${listOr(values)}, got ${describeValue(input)}${suggestion(input, values)}` }];
+      return [
+        { path, code: 'invalid-value', message: `expected ${listOr(values)}, got ${describeValue(input)}${suggestion(input, values)}` },
+      ];
     }
     case 'invalid_union': {
       if (input === undefined) return [missing(path)];
@@ -120,7 +126,12 @@ function fromIssue(issue: Z.core.$ZodIssue, prefix: readonly PathSegment[], sche
 
 function missing(path: readonly PathSegment[]): Problem {
   const key = path[path.length - 1];
-  return { path: path.slice(0, -1), code: 'missing-key', message: `missing required key ${JSON.stringify(String(key))}`, at: { path, part: 'key' } };
+  return {
+    path: path.slice(0, -1),
+    code: 'missing-key',
+    message: `missing required key ${JSON.stringify(String(key))}`,
+    at: { path, part: 'key' },
+  };
 }
 
 function toSegment(key: PropertyKey): PathSegment {
@@ -173,9 +184,7 @@ function unwrapped(node: Z.core.$ZodType | undefined): Z.core.$ZodType[] {
 /** Problems in the config file first, then others (env files); within a file by position. */
 export function sortDiagnostics(list: readonly Diagnostic[], mainFile?: string): Diagnostic[] {
   const rank = (d: Diagnostic) => (d.file === mainFile ? 0 : 1);
-  return [...list].sort(
-    (a, b) => rank(a) - rank(b) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column,
-  );
+  return [...list].sort((a, b) => rank(a) - rank(b) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
 
 export { formatDiagnostic, formatDiagnostics } from './format.js';

@@ -31,7 +31,13 @@ test('findConfigFile: explicit file, TEND_FILE, then the nearest directory', () 
     { name: 'finds toml', cwd: '.', expected: 'tend.toml' },
     { name: 'a directory named tend.yaml is skipped', cwd: 'dir', expected: 'tend.toml' },
     { name: '-f relative to cwd', file: '../other/custom.yaml', cwd: 'a', expected: 'other/custom.yaml' },
-    { name: '-f wins over TEND_FILE', file: 'custom.yaml', cwd: 'other', env: { TEND_FILE: at('tend.toml') }, expected: 'other/custom.yaml' },
+    {
+      name: '-f wins over TEND_FILE',
+      file: 'custom.yaml',
+      cwd: 'other',
+      env: { TEND_FILE: at('tend.toml') },
+      expected: 'other/custom.yaml',
+    },
     { name: 'TEND_FILE wins over the walk', cwd: 'a', env: { TEND_FILE: '../other/custom.yaml' }, expected: 'other/custom.yaml' },
     { name: 'an empty TEND_FILE is ignored', cwd: 'a', env: { TEND_FILE: '' }, expected: 'a/tend.yml' },
   ];

@@ -36,7 +36,12 @@ test('interpolate reports every problem', () => {
   for (const [input, expected] of table) {
     const result = interpolate(input, env);
     assert.equal(result.ok, false, input);
-    if (!result.ok) assert.deepEqual(result.issues.map((i) => `${i.code}: ${i.message}`), expected, input);
+    if (!result.ok)
+      assert.deepEqual(
+        result.issues.map((i) => `${i.code}: ${i.message}`),
+        expected,
+        input,
+      );
   }
 });
 
@@ -77,18 +82,28 @@ test('interpolateConfig touches only the templated settings, and copies', () => 
 
 test('interpolateConfig names the path of each problem', () => {
   const { problems } = interpolateConfig({ services: { web: { command: ['x', '${NOPE}'], env: { A: '${ALSO_NOPE}' } } } }, {});
-  assert.deepEqual(problems.map((p) => [p.path.join('.'), p.code]), [
-    ['services.web.command.1', 'undefined-variable'],
-    ['services.web.env.A', 'undefined-variable'],
-  ]);
+  assert.deepEqual(
+    problems.map((p) => [p.path.join('.'), p.code]),
+    [
+      ['services.web.command.1', 'undefined-variable'],
+      ['services.web.env.A', 'undefined-variable'],
+    ],
+  );
 });
 
 test('a string command keeps its references for the shell: values are never parsed as shell code', () => {
   // $$ is a $ for the shell, as it always was: "$$HOME" reaches it as "$HOME".
   assert.deepEqual(shellCommand('echo ${A} ${B:-x} $$HOME ${C}'), {
     text: 'echo ${A} ${B:-x} $HOME ${C}',
-    references: [{ name: 'A', hasDefault: false }, { name: 'B', hasDefault: true }, { name: 'C', hasDefault: false }],
+    references: [
+      { name: 'A', hasDefault: false },
+      { name: 'B', hasDefault: true },
+      { name: 'C', hasDefault: false },
+    ],
     issues: [],
   });
-  assert.deepEqual(shellCommand('echo ${1}').issues.map((i) => i.code), ['invalid-interpolation']);
+  assert.deepEqual(
+    shellCommand('echo ${1}').issues.map((i) => i.code),
+    ['invalid-interpolation'],
+  );
 });

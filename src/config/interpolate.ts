@@ -33,7 +33,11 @@ function substitute(text: string, issues: Issue[], reference: (inner: string, wh
     } else {
       const close = text.indexOf('}', i + 2);
       if (close === -1) {
-        issues.push({ code: 'invalid-interpolation', message: `"\${" without a closing "}" in ${JSON.stringify(text)}`, hint: 'write $$ for a literal $' });
+        issues.push({
+          code: 'invalid-interpolation',
+          message: `"\${" without a closing "}" in ${JSON.stringify(text)}`,
+          hint: 'write $$ for a literal $',
+        });
         break;
       }
       out += reference(text.slice(i + 2, close), text.slice(i, close + 1));
@@ -63,7 +67,11 @@ export interface ShellReference {
  * A string command as its shell gets it: `$$` → `$`, every ${...} left for the shell to expand
  * (checked to be a plain ${NAME} or ${NAME:-default}), and the names it refers to.
  */
-export function shellCommand(text: string): { readonly text: string; readonly references: readonly ShellReference[]; readonly issues: readonly Issue[] } {
+export function shellCommand(text: string): {
+  readonly text: string;
+  readonly references: readonly ShellReference[];
+  readonly issues: readonly Issue[];
+} {
   const issues: Issue[] = [];
   const references: ShellReference[] = [];
   const out = substitute(text, issues, (inner, whole) => {

@@ -38,7 +38,8 @@ export function parseListen(input: string | number): ListenParse {
   } else if (plain) {
     host = plain[1] ?? '';
     portText = plain[2] ?? '';
-    if (!isHost(host)) return { ok: false, problem: `expected an IP address or host name before ":${portText}", got ${JSON.stringify(host)}` };
+    if (!isHost(host))
+      return { ok: false, problem: `expected an IP address or host name before ":${portText}", got ${JSON.stringify(host)}` };
   } else if (isIPv6WithPort(text)) {
     return { ok: false, problem: `expected an IPv6 address in brackets, as in "[::1]:7070", got ${JSON.stringify(text)}` };
   } else if (!/^\d+$/.test(text)) {

@@ -44,27 +44,31 @@ services:
   worker:
     command: echo $HOME | tr a-z A-Z
 `,
-  json: JSON.stringify({
-    version: 1,
-    log_dir: 'logs',
-    api: { listen: '127.0.0.1:${API_PORT:-7070}' },
-    services: {
-      web: {
-        restart: 'always',
-        command: ['node', 'server.js', '--port', '${APP_PORT}'],
-        cwd: './app',
-        env: { SHARED: 'from-config', PORT: '${APP_PORT}', DEBUG: true },
-        env_file: ['.env', '.env.local'],
-        instances: 2,
-        backoff: { initial: '1s', max: '1m', reset_after: '2m' },
-        start_limit: { burst: 3, interval: '30s' },
-        stop: { signal: 'INT', timeout: '5s' },
-        max_memory: '512M',
-        logs: { file: 'web-out.log', max_size: '1M', keep: 2 },
+  json: JSON.stringify(
+    {
+      version: 1,
+      log_dir: 'logs',
+      api: { listen: '127.0.0.1:${API_PORT:-7070}' },
+      services: {
+        web: {
+          restart: 'always',
+          command: ['node', 'server.js', '--port', '${APP_PORT}'],
+          cwd: './app',
+          env: { SHARED: 'from-config', PORT: '${APP_PORT}', DEBUG: true },
+          env_file: ['.env', '.env.local'],
+          instances: 2,
+          backoff: { initial: '1s', max: '1m', reset_after: '2m' },
+          start_limit: { burst: 3, interval: '30s' },
+          stop: { signal: 'INT', timeout: '5s' },
+          max_memory: '512M',
+          logs: { file: 'web-out.log', max_size: '1M', keep: 2 },
+        },
+        worker: { command: 'echo $HOME | tr a-z A-Z' },
       },
-      worker: { command: 'echo $HOME | tr a-z A-Z' },
     },
-  }, null, 2),
+    null,
+    2,
+  ),
   toml: `
 version = 1
 log_dir = "logs"
@@ -156,7 +160,11 @@ test('loadConfig finds the file by walking up and applies every default', () => 
   const { config } = mustLoad(loadConfig({ cwd: nodePath.join(root, 'walk/deep/er'), env: {} }));
   assert.equal(config.file, nodePath.join(root, 'walk/tend.yaml'));
   assert.equal(config.logDir, nodePath.join(root, 'walk/.tend/logs'));
-  assert.deepEqual(config.services.map((s) => s.name), ['2', '1'], 'file order, even for integer-like names');
+  assert.deepEqual(
+    config.services.map((s) => s.name),
+    ['2', '1'],
+    'file order, even for integer-like names',
+  );
   assert.deepEqual(config.services[1]?.argv, ['a']);
   assert.equal(config.api, null, 'no TCP listener unless asked for');
   assert.equal(config.services[0]?.max_memory, undefined);
@@ -182,8 +190,14 @@ test('loadConfig: api.listen forms', () => {
 });
 
 test('loadConfig: warnings do not make a config invalid', () => {
-  const result = loadConfigText({ text: 'services:\n  web:\n    command: x\n    cwd: not-yet\n', file: nodePath.join(root, 'w.yaml'), env: {} });
-  assert.deepEqual(mustLoad(result).warnings, [`w.yaml:4:10: services.web.cwd: ${nodePath.join(root, 'not-yet')} is not a directory (yet); starts fail until it is`]);
+  const result = loadConfigText({
+    text: 'services:\n  web:\n    command: x\n    cwd: not-yet\n',
+    file: nodePath.join(root, 'w.yaml'),
+    env: {},
+  });
+  assert.deepEqual(mustLoad(result).warnings, [
+    `w.yaml:4:10: services.web.cwd: ${nodePath.join(root, 'not-yet')} is not a directory (yet); starts fail until it is`,
+  ]);
   const empty = loadConfigText({ text: 'services: {}\n', file: nodePath.join(root, 'e.yaml'), env: {} });
   assert.deepEqual(mustLoad(empty).warnings, ['e.yaml:1:11: services: no services are defined']);
 });
@@ -194,15 +208,21 @@ test('loadConfig: a bad line in an env_file is reported in that file, with the c
   const result = loadConfigText({ text, file: nodePath.join(root, 'tend.yaml'), env: {} });
   assert.equal(result.ok, false);
   if (result.ok) return;
-  assert.deepEqual(result.diagnostics.map((d) => formatDiagnostic(d, { cwd: root })), [
-    'tend.yaml:5:14: services.web.restart: expected always, on-failure or never, got "sometimes"',
-    'bad.env:2:1: expected NAME=value, got "not a pair"',
-  ]);
+  assert.deepEqual(
+    result.diagnostics.map((d) => formatDiagnostic(d, { cwd: root })),
+    [
+      'tend.yaml:5:14: services.web.restart: expected always, on-failure or never, got "sometimes"',
+      'bad.env:2:1: expected NAME=value, got "not a pair"',
+    ],
+  );
   assert.equal(result.diagnostics[1]?.code, 'env-file');
 });
 
 test('loadConfig throws a TendError only when there is no file to read', () => {
-  assert.throws(() => loadConfig({ file: 'missing.yaml', cwd: root, env: {} }), (e: unknown) => e instanceof TendError && e.code === 'TEND_CONFIG_UNREADABLE');
+  assert.throws(
+    () => loadConfig({ file: 'missing.yaml', cwd: root, env: {} }),
+    (e: unknown) => e instanceof TendError && e.code === 'TEND_CONFIG_UNREADABLE',
+  );
 });
 
 test('invalidConfigError: the first problem and a count, for callers that cannot show a list', () => {
@@ -216,9 +236,13 @@ test('invalidConfigError: the first problem and a count, for callers that cannot
 });
 
 test('diagnostics use stable codes', () => {
-  const text = 'services:\n  web:\n    comand: x\n    command: ""\n    instances: two\n    stop: { timeout: 5 }\n    env: { A: "${NOPE}" }\n';
+  const text =
+    'services:\n  web:\n    comand: x\n    command: ""\n    instances: two\n    stop: { timeout: 5 }\n    env: { A: "${NOPE}" }\n';
   const result = loadConfigText({ text, file: nodePath.join(root, 'tend.yaml'), env: {} });
   assert.equal(result.ok, false);
   if (result.ok) return;
-  assert.deepEqual(result.diagnostics.map((d) => d.code), ['unknown-key', 'empty-command', 'invalid-type', 'invalid-duration', 'undefined-variable']);
+  assert.deepEqual(
+    result.diagnostics.map((d) => d.code),
+    ['unknown-key', 'empty-command', 'invalid-type', 'invalid-duration', 'undefined-variable'],
+  );
 });

@@ -98,7 +98,11 @@ function normalise(ctx: NormaliseContext): Config {
   if (services.length === 0) ctx.warnings.push({ path: ['services'], code: 'no-services', message: 'no services are defined' });
   const processes = services.reduce((sum, service) => sum + service.instances, 0);
   if (processes > MAX_PROCESSES) {
-    ctx.problems.push({ path: ['services'], code: 'too-many', message: `these services run ${processes} processes in all; tend runs at most ${MAX_PROCESSES}` });
+    ctx.problems.push({
+      path: ['services'],
+      code: 'too-many',
+      message: `these services run ${processes} processes in all; tend runs at most ${MAX_PROCESSES}`,
+    });
   }
   const owners = new Map<string, string>();
   for (const service of services) {
@@ -144,7 +148,11 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     stop: spec.stop,
     max_memory: spec.max_memory,
     runAs: runAsOf(ctx, name, spec.user, spec.group),
-    logs: { ...logs, file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file), ...logGroup(ctx, name, logs.group) },
+    logs: {
+      ...logs,
+      file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file),
+      ...logGroup(ctx, name, logs.group),
+    },
   };
 }
 
@@ -177,19 +185,33 @@ function runAsOf(ctx: Context, name: string, user: string | number | undefined, 
   const euid = process.geteuid?.() ?? 0;
   const account = user === undefined ? findUser(euid) : findUser(user);
   if (account === null) {
-    ctx.problems.push({ path: [...base, 'user'], code: 'unknown-user', message: `there is no user named ${JSON.stringify(user)} in /etc/passwd`, hint: 'give the uid instead if the account comes from a directory service' });
+    ctx.problems.push({
+      path: [...base, 'user'],
+      code: 'unknown-user',
+      message: `there is no user named ${JSON.stringify(user)} in /etc/passwd`,
+      hint: 'give the uid instead if the account comes from a directory service',
+    });
     return null;
   }
   const primary = group === undefined ? { gid: account.gid } : findGroup(group);
   if (primary === null) {
-    ctx.problems.push({ path: [...base, 'group'], code: 'unknown-group', message: `there is no group named ${JSON.stringify(group)} in /etc/group` });
+    ctx.problems.push({
+      path: [...base, 'group'],
+      code: 'unknown-group',
+      message: `there is no group named ${JSON.stringify(group)} in /etc/group`,
+    });
     return null;
   }
   const runAs: RunAs = { uid: account.uid, gid: primary.gid, name: account.name, home: account.home, known: account.known };
   const foreign = runAs.uid !== euid || runAs.gid !== (process.getegid?.() ?? 0);
   if (foreign && euid !== 0) {
     const key = user !== undefined && runAs.uid !== euid ? 'user' : 'group';
-    ctx.problems.push({ path: [...base, key], code: 'needs-root', message: `tend runs as uid ${euid}: only root can run a service as another ${key === 'user' ? 'user' : 'group'}`, hint: 'leave it out to run the service as tend\'s own user, or run tend as root' });
+    ctx.problems.push({
+      path: [...base, key],
+      code: 'needs-root',
+      message: `tend runs as uid ${euid}: only root can run a service as another ${key === 'user' ? 'user' : 'group'}`,
+      hint: "leave it out to run the service as tend's own user, or run tend as root",
+    });
   }
   return runAs;
 }
@@ -204,7 +226,12 @@ function logGroup(ctx: Context, name: string, group: string | number | undefined
     return {};
   }
   const mine = process.getegid?.() === found.gid || process.geteuid?.() === 0 || (process.getgroups?.() ?? []).includes(found.gid);
-  if (!mine) ctx.problems.push({ path, code: 'foreign-group', message: `tend runs as uid ${process.geteuid?.()}, which is not in group ${found.name}: it cannot give the log files that group` });
+  if (!mine)
+    ctx.problems.push({
+      path,
+      code: 'foreign-group',
+      message: `tend runs as uid ${process.geteuid?.()}, which is not in group ${found.name}: it cannot give the log files that group`,
+    });
   return { gid: found.gid };
 }
 
@@ -236,14 +263,16 @@ function readEnvFiles(ctx: Context, entries: readonly [unknown, PathSegment[]][]
       text = readBounded(absolute);
     } catch (error) {
       ctx.problems.push({
-        path, code: 'env-file',
+        path,
+        code: 'env-file',
         message: `cannot read ${JSON.stringify(relative)}: ${reasonOf(error)}`,
         hint: `env_file paths are relative to the config file's directory (${dir})`,
       });
       continue;
     }
     const parsed = parseEnvFile(text);
-    for (const problem of parsed.problems) ctx.diagnostics.push({ file: absolute, line: problem.line, column: problem.column, code: 'env-file', message: problem.message });
+    for (const problem of parsed.problems)
+      ctx.diagnostics.push({ file: absolute, line: problem.line, column: problem.column, code: 'env-file', message: problem.message });
     Object.assign(merged, parsed.vars);
   }
   return merged;
@@ -278,7 +307,8 @@ function readBounded(file: string): string {
     if (stat.size > MAX_FILE_BYTES) throw new Error(`it is ${stat.size} bytes; tend reads at most ${MAX_FILE_BYTES} (1 MiB)`);
     const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
     let length = 0;
-    for (let read = -1; read !== 0 && length <= MAX_FILE_BYTES; length += read) read = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    for (let read = -1; read !== 0 && length <= MAX_FILE_BYTES; length += read)
+      read = fs.readSync(fd, buffer, length, buffer.length - length, null);
     if (length > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES} bytes (1 MiB), the most tend reads`);
     return buffer.toString('utf8', 0, length);
   } finally {
@@ -295,9 +325,12 @@ function reasonOf(error: unknown): string {
 }
 
 /** One TendError for callers that cannot show a list (reload over the API): first problem + count. */
-export function invalidConfigError(failure: { file: string; diagnostics: readonly Diagnostic[] }, options: { cwd?: string } = {}): TendError {
+export function invalidConfigError(
+  failure: { file: string; diagnostics: readonly Diagnostic[] },
+  options: { cwd?: string } = {},
+): TendError {
   const [first] = failure.diagnostics;
   const more = failure.diagnostics.length - 1;
-  const detail = first === undefined ? failure.file : formatDiagnostic(first, options).split('\n')[0] ?? '';
+  const detail = first === undefined ? failure.file : (formatDiagnostic(first, options).split('\n')[0] ?? '');
   return new TendError('TEND_CONFIG_INVALID', more > 0 ? `${detail} (and ${more} more)` : detail);
 }

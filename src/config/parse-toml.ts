@@ -40,14 +40,18 @@ function tomlSyntax(file: string, text: string, error: TomlError): Diagnostic {
  * Names what line `line` redefines: a [table] header or a `key =` in the current table, and the
  * line of the first definition. Best effort over plain headers and keys; undefined otherwise.
  */
-function findRedefinition(lines: readonly string[], line: number): { path: PathSegment[]; name: string; column: number; firstLine: number } | undefined {
+function findRedefinition(
+  lines: readonly string[],
+  line: number,
+): { path: PathSegment[]; name: string; column: number; firstLine: number } | undefined {
   const target = lines[line - 1] ?? '';
   const header = (text: string) => /^\s*\[([^\[\]]+)\]\s*(#.*)?$/.exec(text)?.[1];
   const keyOf = (text: string) => /^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*[.=]/.exec(text)?.[1];
   const own = header(target);
   if (own !== undefined) {
     const parts = splitKey(own);
-    const firstLine = lines.findIndex((text) => header(text) !== undefined && splitKey(header(text) ?? '').join('.') === parts.join('.')) + 1;
+    const firstLine =
+      lines.findIndex((text) => header(text) !== undefined && splitKey(header(text) ?? '').join('.') === parts.join('.')) + 1;
     const name = parts.pop();
     // First header of that name is this one: it clashes with a key (services = 1), say it plainly.
     if (name === undefined || firstLine === line) return undefined;

@@ -5,14 +5,14 @@ import type { PathSegment } from './phrasing.js';
 
 // One config in three formats; each row: a path, and where its key and its value start.
 const yaml = [
-  'services:',                              // 1
-  '  web:',                                 // 2
-  '    command: [node, server.js]',         // 3
-  '    backoff: { initial: 1s }',           // 4
-  '    env:',                               // 5
-  '      PORT: "3000"',                     // 6
-  '  "1":',                                 // 7
-  '    command: x',                         // 8
+  'services:', // 1
+  '  web:', // 2
+  '    command: [node, server.js]', // 3
+  '    backoff: { initial: 1s }', // 4
+  '    env:', // 5
+  '      PORT: "3000"', // 6
+  '  "1":', // 7
+  '    command: x', // 8
 ].join('\n');
 const json = [
   '{',
@@ -101,7 +101,13 @@ for (const { format, text, rows } of cases) {
 }
 
 test('formatOf goes by extension; unknown ones are YAML', () => {
-  const table: [string, Format][] = [['tend.yaml', 'yaml'], ['tend.yml', 'yaml'], ['x.JSON', 'json'], ['tend.toml', 'toml'], ['tend.conf', 'yaml']];
+  const table: [string, Format][] = [
+    ['tend.yaml', 'yaml'],
+    ['tend.yml', 'yaml'],
+    ['x.JSON', 'json'],
+    ['tend.toml', 'toml'],
+    ['tend.conf', 'yaml'],
+  ];
   for (const [file, format] of table) assert.equal(formatOf(file), format, file);
 });
 

@@ -38,7 +38,10 @@ function parseYaml({ text, file, format }: { text: string; file: string; format:
     return { line, column: col };
   };
   const syntax = (position: Position, message: string): Diagnostic => ({
-    file, ...position, code: 'syntax', message: `syntax error: ${lowerFirst(message)}`,
+    file,
+    ...position,
+    code: 'syntax',
+    message: `syntax error: ${lowerFirst(message)}`,
   });
   const diagnostics: Diagnostic[] = [];
   const jsonError = format === 'json' ? strictJsonError(text) : undefined;
@@ -115,12 +118,19 @@ function strictJsonError(text: string): { message: string; offset: number } | un
     return undefined;
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);
-    const message = raw.replace(/^(Unexpected token '.+?'), [\s\S]*$/, '$1').replace(/ in JSON[\s\S]*$/, '').replace(/\s*\(line \d+ column \d+\)/, '');
+    const message = raw
+      .replace(/^(Unexpected token '.+?'), [\s\S]*$/, '$1')
+      .replace(/ in JSON[\s\S]*$/, '')
+      .replace(/\s*\(line \d+ column \d+\)/, '');
     const position = /at position (\d+)/.exec(raw);
     const lineColumn = /\(line (\d+) column (\d+)\)/.exec(raw);
-    const offset = position ? Number(position[1])
-      : lineColumn ? offsetOf(text, Number(lineColumn[1]), Number(lineColumn[2]))
-      : /Unexpected end/.test(raw) ? text.length : firstBadOffset(text);
+    const offset = position
+      ? Number(position[1])
+      : lineColumn
+        ? offsetOf(text, Number(lineColumn[1]), Number(lineColumn[2]))
+        : /Unexpected end/.test(raw)
+          ? text.length
+          : firstBadOffset(text);
     return explainJsonError(text, message, offset);
   }
 }
@@ -128,7 +138,11 @@ function strictJsonError(text: string): { message: string; offset: number } | un
 /** Two cases JSON.parse words poorly: a bare word ("unexpected token 'o'" for node) and an early end. */
 function explainJsonError(text: string, message: string, offset: number): { message: string; offset: number } {
   const end = text.trimEnd().length;
-  if (offset >= end) return { message: `unexpected end of file (${lowerFirst(message).replace(/^unexpected end of JSON input$/, 'a value is not finished')})`, offset: end };
+  if (offset >= end)
+    return {
+      message: `unexpected end of file (${lowerFirst(message).replace(/^unexpected end of JSON input$/, 'a value is not finished')})`,
+      offset: end,
+    };
   let start = offset;
   while (start > 0 && /[A-Za-z0-9_.-]/.test(text[start - 1] ?? '')) start--;
   const word = /^[A-Za-z_][A-Za-z0-9_.-]*/.exec(text.slice(start))?.[0];

@@ -32,7 +32,15 @@ function config(services: ServiceConfig[], changes: Partial<Config> = {}): Confi
 type Expected = Partial<Omit<ReloadPlan, 'inForce'>>;
 
 const nothing: Omit<ReloadPlan, 'inForce'> = {
-  start: [], stop: [], restart: [], scale: [], update: [], reopenLogs: [], keep: [], reopenEvents: false, notes: [],
+  start: [],
+  stop: [],
+  restart: [],
+  scale: [],
+  update: [],
+  reopenLogs: [],
+  keep: [],
+  reopenEvents: false,
+  notes: [],
 };
 
 const web = service('web');
@@ -40,28 +48,123 @@ const db = service('db');
 
 const table: { name: string; running: Config; next: Config; expected: Expected }[] = [
   { name: 'unchanged', running: config([web, db]), next: config([service('web'), service('db')]), expected: { keep: ['web', 'db'] } },
-  { name: 'env changed', running: config([web]), next: config([service('web', { env: { PORT: '3001' } })]), expected: { restart: ['web'] } },
-  { name: 'env variable added (from env_file or env)', running: config([web]), next: config([service('web', { env: { PORT: '3000', DEBUG: '1' } })]), expected: { restart: ['web'] } },
-  { name: 'command changed', running: config([web]), next: config([service('web', { argv: ['node', 'web.js', '--verbose'] })]), expected: { restart: ['web'] } },
-  { name: 'command became a shell string', running: config([web]), next: config([service('web', { argv: ['/bin/sh', '-c', 'node web.js'], shell: true })]), expected: { restart: ['web'] } },
+  {
+    name: 'env changed',
+    running: config([web]),
+    next: config([service('web', { env: { PORT: '3001' } })]),
+    expected: { restart: ['web'] },
+  },
+  {
+    name: 'env variable added (from env_file or env)',
+    running: config([web]),
+    next: config([service('web', { env: { PORT: '3000', DEBUG: '1' } })]),
+    expected: { restart: ['web'] },
+  },
+  {
+    name: 'command changed',
+    running: config([web]),
+    next: config([service('web', { argv: ['node', 'web.js', '--verbose'] })]),
+    expected: { restart: ['web'] },
+  },
+  {
+    name: 'command became a shell string',
+    running: config([web]),
+    next: config([service('web', { argv: ['/bin/sh', '-c', 'node web.js'], shell: true })]),
+    expected: { restart: ['web'] },
+  },
   { name: 'cwd changed', running: config([web]), next: config([service('web', { cwd: `${dir}/app` })]), expected: { restart: ['web'] } },
-  { name: 'instances only', running: config([web]), next: config([service('web', { instances: 3 })]), expected: { scale: [{ service: 'web', from: 1, to: 3 }] } },
-  { name: 'instances down to 0', running: config([service('web', { instances: 2 })]), next: config([service('web', { instances: 0 })]), expected: { scale: [{ service: 'web', from: 2, to: 0 }] } },
-  { name: 'instances + env: restart (with the new count)', running: config([web]), next: config([service('web', { instances: 2, env: {} })]), expected: { restart: ['web'] } },
-  { name: 'instances + stop.timeout: scale and update, no restart', running: config([web]), next: config([service('web', { instances: 2, stop: { signal: 'SIGTERM', timeout: 30_000 } })]), expected: { scale: [{ service: 'web', from: 1, to: 2 }], update: ['web'] } },
+  {
+    name: 'instances only',
+    running: config([web]),
+    next: config([service('web', { instances: 3 })]),
+    expected: { scale: [{ service: 'web', from: 1, to: 3 }] },
+  },
+  {
+    name: 'instances down to 0',
+    running: config([service('web', { instances: 2 })]),
+    next: config([service('web', { instances: 0 })]),
+    expected: { scale: [{ service: 'web', from: 2, to: 0 }] },
+  },
+  {
+    name: 'instances + env: restart (with the new count)',
+    running: config([web]),
+    next: config([service('web', { instances: 2, env: {} })]),
+    expected: { restart: ['web'] },
+  },
+  {
+    name: 'instances + stop.timeout: scale and update, no restart',
+    running: config([web]),
+    next: config([service('web', { instances: 2, stop: { signal: 'SIGTERM', timeout: 30_000 } })]),
+    expected: { scale: [{ service: 'web', from: 1, to: 2 }], update: ['web'] },
+  },
   { name: 'added', running: config([web]), next: config([web, db]), expected: { keep: ['web'], start: ['db'] } },
   { name: 'removed', running: config([web, db]), next: config([db]), expected: { keep: ['db'], stop: ['web'] } },
-  { name: 'renamed: stop + start', running: config([web]), next: config([service('www', { argv: web.argv, logs: web.logs })]), expected: { start: ['www'], stop: ['web'] } },
-  { name: 'logs.max_size changed: in place, reopen the log', running: config([web]), next: config([service('web', { logs: { ...web.logs, max_size: 1024 } })]), expected: { update: ['web'], reopenLogs: ['web'] } },
-  { name: 'logs.file changed: in place, reopen the log', running: config([web]), next: config([service('web', { logs: { ...web.logs, file: `${dir}/web.log` } })]), expected: { update: ['web'], reopenLogs: ['web'] } },
-  { name: 'user changed: restart as the new user', running: config([web]), next: config([service('web', { runAs: { uid: 1000, gid: 1000, name: 'app', home: '/home/app', known: true } })]), expected: { restart: ['web'] } },
-  { name: 'max_memory set', running: config([web]), next: config([service('web', { max_memory: 512 * 1024 ** 2 })]), expected: { update: ['web'] } },
-  { name: 'max_memory changed', running: config([service('web', { max_memory: 1024 })]), next: config([service('web', { max_memory: 2048 })]), expected: { update: ['web'] } },
-  { name: 'restart policy changed', running: config([web]), next: config([service('web', { restart: 'always' })]), expected: { update: ['web'] } },
-  { name: 'backoff changed', running: config([web]), next: config([service('web', { backoff: { ...web.backoff, max: 5000 } })]), expected: { update: ['web'] } },
-  { name: 'start_limit changed', running: config([web]), next: config([service('web', { start_limit: { burst: 3, interval: 60_000 } })]), expected: { update: ['web'] } },
-  { name: 'stop.signal changed', running: config([web]), next: config([service('web', { stop: { signal: 'SIGINT', timeout: 10_000 } })]), expected: { update: ['web'] } },
-  { name: 'env + logs: restart, and the log is reopened too', running: config([web]), next: config([service('web', { env: {}, logs: { ...web.logs, keep: 1 } })]), expected: { restart: ['web'], reopenLogs: ['web'] } },
+  {
+    name: 'renamed: stop + start',
+    running: config([web]),
+    next: config([service('www', { argv: web.argv, logs: web.logs })]),
+    expected: { start: ['www'], stop: ['web'] },
+  },
+  {
+    name: 'logs.max_size changed: in place, reopen the log',
+    running: config([web]),
+    next: config([service('web', { logs: { ...web.logs, max_size: 1024 } })]),
+    expected: { update: ['web'], reopenLogs: ['web'] },
+  },
+  {
+    name: 'logs.file changed: in place, reopen the log',
+    running: config([web]),
+    next: config([service('web', { logs: { ...web.logs, file: `${dir}/web.log` } })]),
+    expected: { update: ['web'], reopenLogs: ['web'] },
+  },
+  {
+    name: 'user changed: restart as the new user',
+    running: config([web]),
+    next: config([service('web', { runAs: { uid: 1000, gid: 1000, name: 'app', home: '/home/app', known: true } })]),
+    expected: { restart: ['web'] },
+  },
+  {
+    name: 'max_memory set',
+    running: config([web]),
+    next: config([service('web', { max_memory: 512 * 1024 ** 2 })]),
+    expected: { update: ['web'] },
+  },
+  {
+    name: 'max_memory changed',
+    running: config([service('web', { max_memory: 1024 })]),
+    next: config([service('web', { max_memory: 2048 })]),
+    expected: { update: ['web'] },
+  },
+  {
+    name: 'restart policy changed',
+    running: config([web]),
+    next: config([service('web', { restart: 'always' })]),
+    expected: { update: ['web'] },
+  },
+  {
+    name: 'backoff changed',
+    running: config([web]),
+    next: config([service('web', { backoff: { ...web.backoff, max: 5000 } })]),
+    expected: { update: ['web'] },
+  },
+  {
+    name: 'start_limit changed',
+    running: config([web]),
+    next: config([service('web', { start_limit: { burst: 3, interval: 60_000 } })]),
+    expected: { update: ['web'] },
+  },
+  {
+    name: 'stop.signal changed',
+    running: config([web]),
+    next: config([service('web', { stop: { signal: 'SIGINT', timeout: 10_000 } })]),
+    expected: { update: ['web'] },
+  },
+  {
+    name: 'env + logs: restart, and the log is reopened too',
+    running: config([web]),
+    next: config([service('web', { env: {}, logs: { ...web.logs, keep: 1 } })]),
+    expected: { restart: ['web'], reopenLogs: ['web'] },
+  },
   {
     name: 'order: the file order of next, then the removed ones in their old order',
     running: config([service('a'), service('b'), service('c'), service('d'), service('e')]),
@@ -71,9 +174,18 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
   {
     name: 'log_dir changed: events move, services on the default log file reopen it',
     running: config([web, service('db', { logs: { ...db.logs, file: `${dir}/db.log` } })]),
-    next: config([service('web', { logs: { ...web.logs, file: `${dir}/logs/web.log` } }), service('db', { logs: { ...db.logs, file: `${dir}/db.log` } })], { logDir: `${dir}/logs` }),
+    next: config(
+      [
+        service('web', { logs: { ...web.logs, file: `${dir}/logs/web.log` } }),
+        service('db', { logs: { ...db.logs, file: `${dir}/db.log` } }),
+      ],
+      { logDir: `${dir}/logs` },
+    ),
     expected: {
-      update: ['web'], reopenLogs: ['web'], keep: ['db'], reopenEvents: true,
+      update: ['web'],
+      reopenLogs: ['web'],
+      keep: ['db'],
+      reopenEvents: true,
       notes: [`log_dir changed: new files are written to ${dir}/logs; old ones stay in ${dir}/.tend/logs`],
     },
   },
@@ -81,19 +193,34 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
     name: 'api added: a note, nothing else',
     running: config([web]),
     next: config([web], { api: { host: '127.0.0.1', port: 7070 } }),
-    expected: { keep: ['web'], notes: ['api added: the TCP listener on 127.0.0.1:7070 opens only when the engine starts; run `tend down && tend up -d` to apply it (this stops and starts every service)'] },
+    expected: {
+      keep: ['web'],
+      notes: [
+        'api added: the TCP listener on 127.0.0.1:7070 opens only when the engine starts; run `tend down && tend up -d` to apply it (this stops and starts every service)',
+      ],
+    },
   },
   {
     name: 'api.listen changed',
     running: config([web], { api: { host: '127.0.0.1', port: 7070 } }),
     next: config([web], { api: { host: '::1', port: 0 } }),
-    expected: { keep: ['web'], notes: ['api.listen changed from 127.0.0.1:7070 to [::1]:0: the listener stays on 127.0.0.1:7070 until the engine restarts; run `tend down && tend up -d` to apply it (this stops and starts every service)'] },
+    expected: {
+      keep: ['web'],
+      notes: [
+        'api.listen changed from 127.0.0.1:7070 to [::1]:0: the listener stays on 127.0.0.1:7070 until the engine restarts; run `tend down && tend up -d` to apply it (this stops and starts every service)',
+      ],
+    },
   },
   {
     name: 'api removed',
     running: config([web], { api: { host: '127.0.0.1', port: 7070 } }),
     next: config([web]),
-    expected: { keep: ['web'], notes: ['api removed: the TCP listener on 127.0.0.1:7070 stays open until the engine restarts; run `tend down && tend up -d` to apply it (this stops and starts every service)'] },
+    expected: {
+      keep: ['web'],
+      notes: [
+        'api removed: the TCP listener on 127.0.0.1:7070 stays open until the engine restarts; run `tend down && tend up -d` to apply it (this stops and starts every service)',
+      ],
+    },
   },
   { name: 'an empty config stops everything', running: config([web, db]), next: config([]), expected: { stop: ['web', 'db'] } },
 ];
@@ -111,7 +238,11 @@ test('planReload: every service in both configs lands in exactly one of keep, re
     const plan = planReload(row.running, row.next);
     const inBoth = row.next.services.map((s) => s.name).filter((name) => row.running.services.some((s) => s.name === name));
     for (const name of inBoth) {
-      const kinds = [plan.keep.includes(name), plan.restart.includes(name), plan.scale.some((s) => s.service === name) || plan.update.includes(name)];
+      const kinds = [
+        plan.keep.includes(name),
+        plan.restart.includes(name),
+        plan.scale.some((s) => s.service === name) || plan.update.includes(name),
+      ];
       assert.equal(kinds.filter(Boolean).length, 1, `${row.name}: ${name}`);
     }
   }
@@ -126,7 +257,8 @@ test('planReload is pure: it changes neither config', () => {
 });
 
 test('reloadRules covers every key load.ts produces, and the same file twice plans nothing', () => {
-  const text = 'log_dir: logs\napi: { listen: 7070 }\nservices:\n  web:\n    command: node web.js\n    max_memory: 1G\n    env: { A: "1" }\n';
+  const text =
+    'log_dir: logs\napi: { listen: 7070 }\nservices:\n  web:\n    command: node web.js\n    max_memory: 1G\n    env: { A: "1" }\n';
   const load = () => {
     const result = loadConfigText({ text, file: `${dir}/tend.yaml`, env: {} });
     if (!result.ok) return assert.fail(result.diagnostics.map((d) => d.message).join('\n'));
@@ -141,10 +273,19 @@ test('reloadRules covers every key load.ts produces, and the same file twice pla
 
 test('isDeepEqual', () => {
   const table: [unknown, unknown, boolean][] = [
-    [1, 1, true], ['a', 'b', false], [null, null, true], [null, {}, false], [undefined, undefined, true],
-    [[1, 2], [1, 2], true], [[1, 2], [2, 1], false], [[1], { 0: 1 }, false],
-    [{ a: 1, b: [1] }, { b: [1], a: 1 }, true], [{ a: 1 }, { a: 2 }, false], [{ a: 1 }, { a: 1, b: 2 }, false],
-    [{ a: 1, b: undefined }, { a: 1 }, true], [Number.NaN, Number.NaN, true],
+    [1, 1, true],
+    ['a', 'b', false],
+    [null, null, true],
+    [null, {}, false],
+    [undefined, undefined, true],
+    [[1, 2], [1, 2], true],
+    [[1, 2], [2, 1], false],
+    [[1], { 0: 1 }, false],
+    [{ a: 1, b: [1] }, { b: [1], a: 1 }, true],
+    [{ a: 1 }, { a: 2 }, false],
+    [{ a: 1 }, { a: 1, b: 2 }, false],
+    [{ a: 1, b: undefined }, { a: 1 }, true],
+    [Number.NaN, Number.NaN, true],
   ];
   for (const [a, b, expected] of table) assert.equal(isDeepEqual(a, b), expected, `${JSON.stringify(a)} / ${JSON.stringify(b)}`);
 });

@@ -67,7 +67,14 @@ export interface ReloadPlan {
 export function planReload(running: Config, next: Config): ReloadPlan {
   const before = new Map(running.services.map((service) => [service.name, service]));
   const after = new Set(next.services.map((service) => service.name));
-  const plan = { start: [] as string[], restart: [] as string[], scale: [] as ScaleChange[], update: [] as string[], reopenLogs: [] as string[], keep: [] as string[] };
+  const plan = {
+    start: [] as string[],
+    restart: [] as string[],
+    scale: [] as ScaleChange[],
+    update: [] as string[],
+    reopenLogs: [] as string[],
+    keep: [] as string[],
+  };
   for (const service of next.services) {
     const old = before.get(service.name);
     if (old === undefined) {

@@ -7,14 +7,10 @@ import { z } from './zod.js';
 import { formatHost, isLoopback, listenPattern, parseListen, type ListenAddress } from './listen.js';
 import { MAX_DURATION_MS, MAX_INSTANCES } from './limits.js';
 import { describeValue, suggestion } from './phrasing.js';
-import {
-  durationPattern, formatDuration, isBareNumber, parseDuration, parseSignal, parseSize, sizePattern, stopSignals,
-} from './units.js';
-
+import { durationPattern, formatDuration, isBareNumber, parseDuration, parseSignal, parseSize, sizePattern, stopSignals } from './units.js';
 
 /** Every message here is "expected WHAT, got VALUE"; diagnostics.ts prefixes the key path. */
-const expecting = (what: string) => (issue: { readonly input?: unknown }) =>
-  `expected ${what}, got ${describeValue(issue.input)}`;
+const expecting = (what: string) => (issue: { readonly input?: unknown }) => `expected ${what}, got ${describeValue(issue.input)}`;
 
 /** A custom issue with a stable diagnostic code in params (diagnostics.ts reads params.code). */
 function report(ctx: Z.RefinementCtx, code: string, input: unknown, message: string, path?: PropertyKey[]): void {
@@ -76,7 +72,11 @@ diagnosticCodes.add(signal, { code: 'invalid-signal' });
 
 const count = (min: number, max: number) => {
   const words = `an integer from ${min} to ${max}`;
-  return z.number({ error: expecting(words) }).int({ error: expecting(words) }).min(min, { error: expecting(words) }).max(max, { error: expecting(words) });
+  return z
+    .number({ error: expecting(words) })
+    .int({ error: expecting(words) })
+    .min(min, { error: expecting(words) })
+    .max(max, { error: expecting(words) });
 };
 const path = (what: string) => z.string({ error: expecting(what) }).min(1, { error: expecting(what) });
 
@@ -92,8 +92,7 @@ const command = z
     }
   })
   .meta({
-    description:
-      'An argv array runs the program directly, with no shell. A string runs under /bin/sh -c (so pipes and $VARS work).',
+    description: 'An argv array runs the program directly, with no shell. A string runs under /bin/sh -c (so pipes and $VARS work).',
   });
 
 const restart = z.enum(['always', 'on-failure', 'never']).meta({
@@ -111,7 +110,13 @@ const backoff = z
   )
   .superRefine((value, ctx) => {
     if (value.max < value.initial) {
-      report(ctx, 'invalid-value', value.max, `must be at least initial (${formatDuration(value.initial)}), got ${formatDuration(value.max)}`, ['max']);
+      report(
+        ctx,
+        'invalid-value',
+        value.max,
+        `must be at least initial (${formatDuration(value.initial)}), got ${formatDuration(value.max)}`,
+        ['max'],
+      );
     }
   });
 
@@ -132,16 +137,14 @@ const stop = z.strictObject(
 );
 
 const logModeWords = '"0600", "0640" or "0644" (log files may be made readable, never writable by others)';
-const logMode = z
-  .union([z.string(), z.number()], { error: expecting(logModeWords) })
-  .transform((value, ctx) => {
-    // 640 as a YAML number means the octal digits the user wrote, as chmod reads them.
-    const text = String(value).replace(/^0o?/, '');
-    const mode = /^[0-7]{3}$/.test(text) ? Number.parseInt(text, 8) : NaN;
-    if (mode === 0o600 || mode === 0o640 || mode === 0o644) return mode;
-    report(ctx, 'invalid-value', value, expecting(logModeWords)({ input: value }));
-    return z.NEVER;
-  });
+const logMode = z.union([z.string(), z.number()], { error: expecting(logModeWords) }).transform((value, ctx) => {
+  // 640 as a YAML number means the octal digits the user wrote, as chmod reads them.
+  const text = String(value).replace(/^0o?/, '');
+  const mode = /^[0-7]{3}$/.test(text) ? Number.parseInt(text, 8) : NaN;
+  if (mode === 0o600 || mode === 0o640 || mode === 0o644) return mode;
+  report(ctx, 'invalid-value', value, expecting(logModeWords)({ input: value }));
+  return z.NEVER;
+});
 
 const logs = z.strictObject(
   {
@@ -155,7 +158,11 @@ const logs = z.strictObject(
       .optional()
       .meta({ default: false })
       .describe('Gzip rotated files other than the newest, in the background (file.2.gz …; file.1 stays plain). Default false.'),
-    mode: logMode.optional().describe('Who may read the log files: "0600" (default: only tend\'s user), "0640" (also `group`) or "0644" (everyone). Never writable by others.'),
+    mode: logMode
+      .optional()
+      .describe(
+        'Who may read the log files: "0600" (default: only tend\'s user), "0640" (also `group`) or "0644" (everyone). Never writable by others.',
+      ),
     group: z
       .union([z.string().min(1), count(0, 2 ** 31 - 1)], { error: expecting('a group name or number') })
       .optional()
@@ -167,9 +174,7 @@ const logs = z.strictObject(
 const envName = z.string().refine((name) => name !== '' && !name.includes('=') && !name.includes('\0'), {
   error: (issue) => `bad variable name ${describeValue(issue.input)}: a name must not be empty or hold "="`,
 });
-const envValue = z
-  .union([z.string(), z.number(), z.boolean()], { error: expecting('a string, number or boolean') })
-  .transform(String);
+const envValue = z.union([z.string(), z.number(), z.boolean()], { error: expecting('a string, number or boolean') }).transform(String);
 
 export const serviceSchema = z.strictObject(
   {
@@ -191,14 +196,18 @@ export const serviceSchema = z.strictObject(
     user: z
       .union([z.string().min(1), count(0, 2 ** 31 - 1)], { error: expecting('a user name or number') })
       .optional()
-      .describe("Run the service as this user (name or uid), with its groups, HOME, USER and LOGNAME. tend must be root. Default: tend's own user."),
+      .describe(
+        "Run the service as this user (name or uid), with its groups, HOME, USER and LOGNAME. tend must be root. Default: tend's own user.",
+      ),
     group: z
       .union([z.string().min(1), count(0, 2 ** 31 - 1)], { error: expecting('a group name or number') })
       .optional()
       .describe("The service's primary group (name or gid). Default: the user's primary group."),
     max_memory: size
       .optional()
-      .describe('Restart an instance when its whole process group uses more memory (RSS, sampled from /proc) than this. Default: no limit.'),
+      .describe(
+        'Restart an instance when its whole process group uses more memory (RSS, sampled from /proc) than this. Default: no limit.',
+      ),
     logs: logs.prefault({}),
   },
   { error: expecting('a map of settings (command, env, restart, ...)') },
@@ -233,23 +242,31 @@ const api = z
   .transform(({ listen: address, allow_remote }, ctx): ListenAddress => {
     if (allow_remote || isLoopback(address.host)) return address;
     const host = formatHost(address.host);
-    report(ctx, 'remote-api', address, `binding ${host} exposes the control API to the network; set api.allow_remote: true if you mean it`, ['listen']);
+    report(
+      ctx,
+      'remote-api',
+      address,
+      `binding ${host} exposes the control API to the network; set api.allow_remote: true if you mean it`,
+      ['listen'],
+    );
     return z.NEVER;
   })
   .meta({
-    description: 'A TCP listener for the control API, besides the unix socket. Off when absent. The token is not in the config: TEND_API_TOKEN or a generated file.',
+    description:
+      'A TCP listener for the control API, besides the unix socket. Off when absent. The token is not in the config: TEND_API_TOKEN or a generated file.',
   });
 
 const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
-  error: (issue) =>
-    `bad service name ${describeValue(issue.input)}: use letters, digits, - and _, starting with a letter or digit`,
+  error: (issue) => `bad service name ${describeValue(issue.input)}: use letters, digits, - and _, starting with a letter or digit`,
 });
 
 export const configSchema = z
   .strictObject(
     {
       version: z.literal(1).optional().describe('Config format version; only 1 exists.'),
-      log_dir: path('a directory path').optional().describe('Where log and event files go, relative to the config file. Default .tend/logs.'),
+      log_dir: path('a directory path')
+        .optional()
+        .describe('Where log and event files go, relative to the config file. Default .tend/logs.'),
       services: z
         .record(serviceName, serviceSchema, { error: expecting('a map of service names to services') })
         .describe('The services to run, by name.'),
@@ -286,7 +303,8 @@ export interface RunAs {
   readonly known: boolean;
 }
 
-export interface ServiceConfig extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group'> {
+export interface ServiceConfig
+  extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group'> {
   readonly name: string;
   readonly argv: readonly string[];
   readonly shell: boolean;

@@ -52,8 +52,20 @@ export function parseSize(input: string | number): number | null {
 
 /** Signals a stop may use. Names are POSIX; numbers are not accepted because they differ by platform. */
 export const stopSignals = [
-  'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGABRT',
-  'SIGALRM', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGPWR',
+  'SIGTERM',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGHUP',
+  'SIGKILL',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+  'SIGABRT',
+  'SIGALRM',
+  'SIGCONT',
+  'SIGSTOP',
+  'SIGTSTP',
+  'SIGPWR',
 ] as const;
 export type SignalName = (typeof stopSignals)[number];
 

@@ -22,7 +22,10 @@ export interface DirProblem {
  * null when safe. With `ifMissing`, a directory that does not exist yet is judged by what exists
  * above it (tend would create the rest, as its own).
  */
-export function dirProblem(dir: string, { ifMissing = false, uid = process.geteuid?.() }: { ifMissing?: boolean; uid?: number | undefined } = {}): DirProblem | null {
+export function dirProblem(
+  dir: string,
+  { ifMissing = false, uid = process.geteuid?.() }: { ifMissing?: boolean; uid?: number | undefined } = {},
+): DirProblem | null {
   if (uid === undefined) return null; // no uids on this platform: nothing to compare
   return checkChain(path.resolve(dir), uid, 0, true, ifMissing);
 }
@@ -53,10 +56,14 @@ function checkChain(target: string, uid: number, depth: number, isFinal: boolean
     if (!stat.isDirectory()) return unusable(`${at} is not a directory`);
     if (last && isFinal) {
       if (stat.uid !== uid) return unsafe(`${at} belongs to uid ${stat.uid}, not to uid ${uid}`);
-      if ((stat.mode & 0o022) !== 0) return unsafe(`${at} can be written by ${(stat.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(stat.mode & 0o7777).toString(8)})`);
+      if ((stat.mode & 0o022) !== 0)
+        return unsafe(
+          `${at} can be written by ${(stat.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(stat.mode & 0o7777).toString(8)})`,
+        );
     } else {
       if (stat.uid !== 0 && stat.uid !== uid) return unsafe(`${at} belongs to uid ${stat.uid}`);
-      if ((stat.mode & 0o022) !== 0 && (stat.mode & STICKY) === 0) return unsafe(`${at} can be written by other users (mode ${(stat.mode & 0o7777).toString(8)})`);
+      if ((stat.mode & 0o022) !== 0 && (stat.mode & STICKY) === 0)
+        return unsafe(`${at} can be written by other users (mode ${(stat.mode & 0o7777).toString(8)})`);
     }
   }
   return null;

@@ -53,7 +53,8 @@ function chainNumbers(file: string, keep: number): number[] {
 
 function assertRun(numbers: readonly number[], from: number, to: number): void {
   assert.equal(numbers.length, to - from, `expected lines ${from}…${to - 1}, got ${numbers.length} lines`);
-  for (let i = 0; i < numbers.length; i++) if (numbers[i] !== from + i) assert.fail(`line ${i} of the chain is ${numbers[i]}, expected ${from + i}`);
+  for (let i = 0; i < numbers.length; i++)
+    if (numbers[i] !== from + i) assert.fail(`line ${i} of the chain is ${numbers[i]}, expected ${from + i}`);
 }
 
 test('compress: 300,000 lines at full speed, every kept line exactly once and in order', async (t) => {

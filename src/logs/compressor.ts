@@ -32,7 +32,17 @@ interface Job {
   readonly abort: AbortController;
 }
 
-export function createCompressor({ file, keep, access, onError }: { file: string; keep: number; access: LogAccess; onError: (error: TendError) => void }): Compressor {
+export function createCompressor({
+  file,
+  keep,
+  access,
+  onError,
+}: {
+  file: string;
+  keep: number;
+  access: LogAccess;
+  onError: (error: TendError) => void;
+}): Compressor {
   const temp = compressTempName(file);
   let job: Job | null = null;
   let isClosed = false;

@@ -22,7 +22,10 @@ test('events file: one JSON line per record, appended across opens, directory cr
   again.close();
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   assert.equal(lines.pop(), '');
-  assert.deepEqual(lines.map((line) => JSON.parse(line) as unknown), records);
+  assert.deepEqual(
+    lines.map((line) => JSON.parse(line) as unknown),
+    records,
+  );
 });
 
 test('events file: an unusable path is a TendError TEND_LOG_DIR', (t) => {

@@ -71,7 +71,10 @@ test('file sink: what it writes, parseLogLine reads back', (t) => {
   sink.write(texts.map(b), { time: T0, instance: 7, stream: 'err' });
   sink.close();
   const parsed = read(file).split('\n').slice(0, -1).map(parseLogLine);
-  assert.deepEqual(parsed.map((line) => line?.text), texts);
+  assert.deepEqual(
+    parsed.map((line) => line?.text),
+    texts,
+  );
   assert.ok(parsed.every((line) => line?.instance === 7 && line.stream === 'err' && line.time === '2026-11-24T07:57:23.123Z'));
 });
 
@@ -83,7 +86,11 @@ test('file sink: rotates between whole lines, shifts .1 → .2 and drops the old
   for (let i = 0; i < 7; i++) sink.write([b(`line-${String(i).padStart(5, '0')}`)], { time: T0, instance: 0, stream: 'out' });
   sink.close();
   assert.deepEqual(fs.readdirSync(dir).sort(), ['r.log', 'r.log.1', 'r.log.2']);
-  const texts = (name: string): string[] => read(path.join(dir, name)).split('\n').slice(0, -1).map((line) => parseLogLine(line)?.text ?? '?');
+  const texts = (name: string): string[] =>
+    read(path.join(dir, name))
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => parseLogLine(line)?.text ?? '?');
   assert.deepEqual(texts('r.log.2'), ['line-00002', 'line-00003']);
   assert.deepEqual(texts('r.log.1'), ['line-00004', 'line-00005']);
   assert.deepEqual(texts('r.log'), ['line-00006']);
@@ -95,7 +102,11 @@ test('file sink: rotation inside one batch, and a line bigger than maxSize goes 
   const sink = openFileSink({ file, maxSize: 50, keep: 5 });
   sink.write([b('a'), b('x'.repeat(200)), b('b')], { time: T0, instance: 0, stream: 'out' });
   sink.close();
-  const lines = (name: string): string[] => read(path.join(dir, name)).split('\n').slice(0, -1).map((line) => parseLogLine(line)?.text ?? '?');
+  const lines = (name: string): string[] =>
+    read(path.join(dir, name))
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => parseLogLine(line)?.text ?? '?');
   assert.deepEqual(lines('big.log.2'), ['a']);
   assert.deepEqual(lines('big.log.1'), ['x'.repeat(200)]);
   assert.deepEqual(lines('big.log'), ['b']);
@@ -133,7 +144,13 @@ test('file sink: a failed rotation keeps every line in the current file and is r
   sink.close();
   assert.equal(errors.length, 1);
   assert.equal(errors[0]?.code, 'TEND_LOG_DIR');
-  assert.deepEqual(read(file).split('\n').slice(0, -1).map((line) => parseLogLine(line)?.text), ['n0', 'n1', 'n2', 'n3']);
+  assert.deepEqual(
+    read(file)
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => parseLogLine(line)?.text),
+    ['n0', 'n1', 'n2', 'n3'],
+  );
 });
 
 test('file sink: an unusable path is a TendError TEND_LOG_DIR', (t) => {

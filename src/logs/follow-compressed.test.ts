@@ -87,7 +87,10 @@ test('followLogs: 200,000 lines across compressed rotations, each exactly once a
   const total = 200_000;
   const burst = 2_000;
   for (let i = 0; i < total; i += burst) {
-    sink.write(range(i, i + burst).map((n) => Buffer.from(`line ${n}`)), { time: T0 + i, instance: 0, stream: 'out' });
+    sink.write(
+      range(i, i + burst).map((n) => Buffer.from(`line ${n}`)),
+      { time: T0 + i, instance: 0, stream: 'out' },
+    );
     await tick();
   }
   await got.until(total);

@@ -114,7 +114,10 @@ test('readLastLines: foreign lines skipped, a trailing partial line left to the 
   const dir = tempDir(t);
   const file = path.join(dir, 'web.log');
   const good = (i: number): string => `${iso(T0 + i)} 0 out line ${i}\n`;
-  fs.writeFileSync(`${file}.1`, `${good(1)}garbage\n\n${good(2)}not a log ${'x'.repeat(200_000)}\n${good(3)}no newline at the end of a finished file`);
+  fs.writeFileSync(
+    `${file}.1`,
+    `${good(1)}garbage\n\n${good(2)}not a log ${'x'.repeat(200_000)}\n${good(3)}no newline at the end of a finished file`,
+  );
   const partial = `${iso(T0 + 6)} 0 out line 6 is being writ`;
   fs.writeFileSync(file, `\u0000\u0001 binary\n${good(4)}{"json":true}\n${good(5)}${partial}`);
   const files = [{ service: 'web', file, keep: 1 }];
@@ -255,10 +258,16 @@ test('followLogs: three services, a file that appears later, stop() releases eve
   const sinks = files.map(({ file }) => openFileSink({ file, maxSize: 0, keep: 2 }));
   sinks.forEach((sink, index) => writeNumbered(sink, index * 10, index * 10 + 10));
   await got.until(30);
-  assert.deepEqual(numbers(got.items).sort((x, y) => x - y), range(0, 30));
+  assert.deepEqual(
+    numbers(got.items).sort((x, y) => x - y),
+    range(0, 30),
+  );
   for (const service of ['a', 'b', 'c']) {
     const mine = got.items.filter((r) => r.service === service);
-    assert.deepEqual(numbers(mine), [...numbers(mine)].sort((x, y) => x - y));
+    assert.deepEqual(
+      numbers(mine),
+      [...numbers(mine)].sort((x, y) => x - y),
+    );
   }
   follower.stop();
   follower.stop();

@@ -66,7 +66,8 @@ export function readLastLines({ files, lines, since }: ReadLastLinesOptions): Lo
     }
   };
   try {
-    for (const { service, file, keep } of files) sources.push({ service, file, reader: reading(file, () => openChainBackward(file, keep)) });
+    for (const { service, file, keep } of files)
+      sources.push({ service, file, reader: reading(file, () => openChainBackward(file, keep)) });
     const heads = sources.map((source) => (wanted > 0 ? pull(source) : undefined));
     const merged: LogRecord[] = [];
     while (merged.length < wanted) {
@@ -100,7 +101,9 @@ export function followLogs(
         const record = toLogRecord(service, line);
         if (record !== null) push(record);
       };
-      tailers.push(reading(file, () => createTailer({ path: file, keep, onLine, ...(start ? { from: start } : {}), ...(onError ? { onError } : {}) })));
+      tailers.push(
+        reading(file, () => createTailer({ path: file, keep, onLine, ...(start ? { from: start } : {}), ...(onError ? { onError } : {}) })),
+      );
     }
   } catch (error) {
     for (const tailer of tailers) tailer.stop();

@@ -43,7 +43,10 @@ test('framer: table', async (t) => {
 
 test('framer: invalid UTF-8 is cut at exactly max', () => {
   const input = Buffer.concat([Buffer.alloc(10, 0x80), b('\n')]);
-  assert.deepEqual(frame([input], 4).map((line) => line.length), [4, 4, 2]);
+  assert.deepEqual(
+    frame([input], 4).map((line) => line.length),
+    [4, 4, 2],
+  );
 });
 
 test('framer: the same lines whatever the chunk boundaries (every split pair)', () => {
@@ -94,7 +97,10 @@ test('framer: huge line with the default max is split, never dropped', () => {
   const huge = Buffer.alloc(100_000, 'z');
   const framer = createFramer();
   const lines = [...framer.push(huge.subarray(0, 65_536)), ...framer.push(huge.subarray(65_536)), ...framer.push(b('\n'))];
-  assert.deepEqual(lines.map((line) => line.length), [16384, 16384, 16384, 16384, 16384, 16384, 1696]);
+  assert.deepEqual(
+    lines.map((line) => line.length),
+    [16384, 16384, 16384, 16384, 16384, 16384, 1696],
+  );
 });
 
 test('framer: the partial tail is copied, so the caller may reuse its chunk', () => {

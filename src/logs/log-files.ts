@@ -40,7 +40,10 @@ export function prepareLogDir(dir: string, access: LogAccess = privateAccess): v
 }
 
 /** Every directory the config's logs go to (log_dir and each service's file), for a check up front. */
-export function logDirsOf(config: { readonly logDir: string; readonly services: readonly { readonly logs: { readonly file: string; readonly mode?: number | undefined } }[] }): Array<{ dir: string; access: LogAccess }> {
+export function logDirsOf(config: {
+  readonly logDir: string;
+  readonly services: readonly { readonly logs: { readonly file: string; readonly mode?: number | undefined } }[];
+}): Array<{ dir: string; access: LogAccess }> {
   const dirs = new Map<string, LogAccess>([[path.resolve(config.logDir), privateAccess]]);
   for (const { logs } of config.services) {
     const dir = path.dirname(path.resolve(logs.file));

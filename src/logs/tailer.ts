@@ -95,7 +95,11 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
       const next = openSuccessor(file, keep, newest);
       if (next === 'busy') return;
       if (next === 'lost') {
-        report(new Error(`lost track of ${file} (rotated more than ${keep} times between two reads, or replaced): following the new file from its start, lines in between may be missing`));
+        report(
+          new Error(
+            `lost track of ${file} (rotated more than ${keep} times between two reads, or replaced): following the new file from its start, lines in between may be missing`,
+          ),
+        );
         const opened = tryOpen(file);
         if (opened !== null) queue.push(opened);
         return;
@@ -158,7 +162,11 @@ export function createTailer({ path: file, keep, from, onLine, onError, pollMs =
       } catch (error) {
         // Damaged: it will not heal. Said once; its lines are skipped, the next file follows.
         unpacked = Buffer.alloc(0);
-        report(new Error(`${file}: a compressed rotation could not be read, its lines were skipped: ${error instanceof Error ? error.message : String(error)}`));
+        report(
+          new Error(
+            `${file}: a compressed rotation could not be read, its lines were skipped: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
       }
     }
     return offset >= unpacked.length ? 0 : unpacked.copy(buffer, 0, offset, Math.min(unpacked.length, offset + length));

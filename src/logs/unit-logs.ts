@@ -71,7 +71,10 @@ export function createUnitLogs({ warn, onLoss = () => {}, now = Date.now }: Unit
       if (sink === null) throw new Error(`${target.file} cannot be opened`);
       const loss = losses.get(unit);
       if (loss !== undefined) {
-        sink.write([Buffer.from(`[tend] ${loss.lines} lines (${loss.bytes} bytes) of output lost: ${loss.reason}`)], { ...meta, stream: 'err' });
+        sink.write([Buffer.from(`[tend] ${loss.lines} lines (${loss.bytes} bytes) of output lost: ${loss.reason}`)], {
+          ...meta,
+          stream: 'err',
+        });
         losses.delete(unit);
         onLoss(unit, { ...loss, ended: true });
       }

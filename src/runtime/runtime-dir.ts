@@ -80,8 +80,10 @@ export function isOwnSocket(file: string): boolean {
   }
   const uid = process.geteuid?.();
   if (!stat.isSocket()) throw new TendError('TEND_RUNTIME_DIR', `${file} is not a socket`);
-  if (uid !== undefined && stat.uid !== uid) throw new TendError('TEND_RUNTIME_DIR', `${file} belongs to uid ${stat.uid}, not to you (${uid})`);
-  if ((stat.mode & 0o077) !== 0) throw new TendError('TEND_RUNTIME_DIR', `${file} has mode ${(stat.mode & 0o777).toString(8)}; it must be 600`);
+  if (uid !== undefined && stat.uid !== uid)
+    throw new TendError('TEND_RUNTIME_DIR', `${file} belongs to uid ${stat.uid}, not to you (${uid})`);
+  if ((stat.mode & 0o077) !== 0)
+    throw new TendError('TEND_RUNTIME_DIR', `${file} has mode ${(stat.mode & 0o777).toString(8)}; it must be 600`);
   return true;
 }
 
@@ -91,5 +93,6 @@ function checkPrivate(dir: string): void {
   if (problem !== null) throw new TendError('TEND_RUNTIME_DIR', problem.reason);
   const stat = fs.lstatSync(dir);
   // Someone else could plant a socket or read state in a group- or world-readable directory.
-  if ((stat.mode & 0o077) !== 0) throw new TendError('TEND_RUNTIME_DIR', `${dir} has mode ${(stat.mode & 0o777).toString(8)}; it must be 700`);
+  if ((stat.mode & 0o077) !== 0)
+    throw new TendError('TEND_RUNTIME_DIR', `${dir} has mode ${(stat.mode & 0o777).toString(8)}; it must be 700`);
 }

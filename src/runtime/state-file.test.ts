@@ -13,8 +13,10 @@ function tempFile(t: { after: (fn: () => void) => void }): string {
 
 const holder = { pid: 1, startTime: 10 };
 // spawned() records the window the child started in; this process stands in for a child.
-const record = (units: Record<string, unknown> | undefined, unit: string) => units?.[unit] as { pid: number; startTime: number; until: number } | undefined;
-const inWindow = (value: { pid: number; startTime: number; until: number } | undefined) => value !== undefined && value.pid === process.pid && value.until >= value.startTime && value.until - value.startTime < 100;
+const record = (units: Record<string, unknown> | undefined, unit: string) =>
+  units?.[unit] as { pid: number; startTime: number; until: number } | undefined;
+const inWindow = (value: { pid: number; startTime: number; until: number } | undefined) =>
+  value !== undefined && value.pid === process.pid && value.until >= value.startTime && value.until - value.startTime < 100;
 
 test('the journal reads back as the latest map: snapshot, then one appended line per change', (t) => {
   const file = tempFile(t);
@@ -86,7 +88,10 @@ test('remove() deletes the journal; a missing, foreign or linked file reads as n
 test('the journal of tend 0.1 (engine, process lines) still reads', (t) => {
   const file = tempFile(t);
   const one = { pid: 7, startTime: 70 };
-  fs.writeFileSync(file, `${JSON.stringify({ engine: holder, units: { a: one } })}\n${JSON.stringify({ unit: 'b', process: one })}\n${JSON.stringify({ unit: 'a', process: null })}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ engine: holder, units: { a: one } })}\n${JSON.stringify({ unit: 'b', process: one })}\n${JSON.stringify({ unit: 'a', process: null })}\n`,
+  );
   assert.deepEqual(readState(file), { holder, units: { b: one } });
 });
 

@@ -77,7 +77,12 @@ export interface StateJournal extends SpawnJournal {
  * A refused write (disk full) is reported once through `warn` and never stops a spawn: the
  * service running matters more than the record of it.
  */
-export function createStateJournal(file: string, holder: RecordedProcess, warn: (text: string) => void = () => {}, cgroupRoot?: string): StateJournal {
+export function createStateJournal(
+  file: string,
+  holder: RecordedProcess,
+  warn: (text: string) => void = () => {},
+  cgroupRoot?: string,
+): StateJournal {
   const units = new Map<string, UnitRecord>();
   let fd = -1;
   let appended = COMPACT_AFTER;
@@ -93,7 +98,10 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
     fs.rmSync(temp, { force: true });
     const tempFd = openOwnFile(temp, 'create-new');
     try {
-      writeAll(tempFd, `${JSON.stringify({ holder, units: Object.fromEntries(units), ...(cgroupRoot === undefined ? {} : { cgroupRoot }) })}\n`);
+      writeAll(
+        tempFd,
+        `${JSON.stringify({ holder, units: Object.fromEntries(units), ...(cgroupRoot === undefined ? {} : { cgroupRoot }) })}\n`,
+      );
     } finally {
       fs.closeSync(tempFd);
     }
@@ -126,7 +134,10 @@ export function createStateJournal(file: string, holder: RecordedProcess, warn: 
       writeAll(fd, lines.join(''));
       appended += lines.length;
     } catch (error) {
-      if (!warned) warn(`the PID journal ${file} could not be written (${error instanceof Error ? error.message : String(error)}); a crash now could leave services behind`);
+      if (!warned)
+        warn(
+          `the PID journal ${file} could not be written (${error instanceof Error ? error.message : String(error)}); a crash now could leave services behind`,
+        );
       warned = true;
       appended = COMPACT_AFTER; // try a full snapshot next time
     }
@@ -179,7 +190,12 @@ export function readState(file: string): StateFile | null {
   }
   const [head = '', ...changes] = text.split('\n').filter(Boolean);
   try {
-    const snapshot = JSON.parse(head) as { holder?: RecordedProcess; engine?: RecordedProcess; units?: Record<string, UnitRecord>; cgroupRoot?: unknown };
+    const snapshot = JSON.parse(head) as {
+      holder?: RecordedProcess;
+      engine?: RecordedProcess;
+      units?: Record<string, UnitRecord>;
+      cgroupRoot?: unknown;
+    };
     const holder = snapshot?.holder ?? snapshot?.engine; // `engine`: the journal of tend 0.1's engine
     if (!snapshot || typeof snapshot !== 'object' || !snapshot.units || !holder) return null;
     const units: Record<string, UnitRecord> = {};
@@ -211,6 +227,7 @@ function parseLine(raw: string): JournalLine | null {
 function isRecord(value: unknown): value is UnitRecord {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as { pid?: unknown; startTime?: unknown; until?: unknown; spawning?: { since?: unknown; cwd?: unknown } };
-  if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.startTime === 'number') return v.until === undefined || typeof v.until === 'number';
+  if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.startTime === 'number')
+    return v.until === undefined || typeof v.until === 'number';
   return typeof v.spawning?.since === 'number' && typeof v.spawning.cwd === 'string';
 }

@@ -31,10 +31,15 @@ export interface Daemon {
 
 export function runCli(args: readonly string[], { cwd, env }: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [tendBin(), ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [tendBin(), ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -49,7 +54,8 @@ export function daemonProject(t: TestContext, files: Record<string, string>): Da
   const env = { TEND_RUNTIME_DIR: runtime };
   const seenGroups = new Set<number>();
   const seenEngines = new Set<number>();
-  const tend = (args: readonly string[], options: { env?: Record<string, string> } = {}) => runCli(args, { cwd: dir, env: { ...env, ...options.env } });
+  const tend = (args: readonly string[], options: { env?: Record<string, string> } = {}) =>
+    runCli(args, { cwd: dir, env: { ...env, ...options.env } });
 
   const status = async (): Promise<StatusResponse> => {
     const result = await tend(['ps', '--json']);
@@ -82,7 +88,8 @@ export function daemonProject(t: TestContext, files: Record<string, string>): Da
     const home = cgroupsPossible();
     if (home !== null) {
       const root = path.join(home, `tend-${projectPaths(path.join(fs.realpathSync(dir), 'tend.yaml'), env).id}`);
-      for (const unit of fs.existsSync(root) ? fs.readdirSync(root, { withFileTypes: true }) : []) if (unit.isDirectory()) removeCgroup(path.join(root, unit.name));
+      for (const unit of fs.existsSync(root) ? fs.readdirSync(root, { withFileTypes: true }) : [])
+        if (unit.isDirectory()) removeCgroup(path.join(root, unit.name));
       removeCgroup(root);
     }
     fs.rmSync(dir, { recursive: true, force: true });

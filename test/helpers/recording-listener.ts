@@ -94,8 +94,7 @@ export class RecordingListener implements HostListener {
     type: T,
     { nth = 1, ...options }: WaitOptions & { nth?: number } = {},
   ): Promise<EventOf<T>> {
-    const find = (): EventOf<T> | undefined =>
-      this.eventsOf(unit).filter((e): e is EventOf<T> => e.type === type)[nth - 1];
+    const find = (): EventOf<T> | undefined => this.eventsOf(unit).filter((e): e is EventOf<T> => e.type === type)[nth - 1];
     return waitForChange(this.onChange, find, { what: `${type} #${nth} of ${unit}`, seen: () => this.describe(unit), ...options });
   }
 

@@ -24,8 +24,7 @@ function timeoutError(options: WaitOptions, timeoutMs: number, failure?: unknown
   const seen = options.seen?.() ?? '';
   const last = failure === undefined ? '' : `\nlast check threw: ${String(failure)}`;
   return new Error(
-    `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${last}` +
-      (seen === '' ? '' : `\n--- seen ---\n${seen}`),
+    `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${last}` + (seen === '' ? '' : `\n--- seen ---\n${seen}`),
   );
 }
 

@@ -37,7 +37,10 @@ function keyPaths(node: Record<string, unknown>, prefix = ''): string[] {
 test('docs/config.md has a row for every key of the schema, top level and per service', () => {
   const doc = fs.readFileSync(path.join(repoRoot(), 'docs', 'config.md'), 'utf8');
   const schema = toJsonSchema();
-  const service = ((schema.properties as Record<string, Record<string, unknown>>).services?.additionalProperties ?? {}) as Record<string, unknown>;
+  const service = ((schema.properties as Record<string, Record<string, unknown>>).services?.additionalProperties ?? {}) as Record<
+    string,
+    unknown
+  >;
   const missing = [...keyPaths(schema), ...keyPaths(service)].filter((key) => !doc.includes(`| \`${key}\` |`));
   assert.deepEqual(missing, []);
 });

@@ -22,7 +22,10 @@ const rules: Record<string, Rule> = {
   runtime: { value: [...base, 'host/proc', 'host/cgroup'], type: ['host/host'] },
   engine: { value: [...base, 'core', 'config', 'host', 'logs', 'probes', 'api', 'runtime'], type: [] },
   // cli reads /proc (host/proc) only to see that a process has exited; it never drives processes.
-  cli: { value: [...base, 'api', 'config', 'engine', 'logs/terminal', 'logs/log-files', 'host/proc', 'host/cgroup', 'runtime'], type: ['host/keeper-protocol'] },
+  cli: {
+    value: [...base, 'api', 'config', 'engine', 'logs/terminal', 'logs/log-files', 'host/proc', 'host/cgroup', 'runtime'],
+    type: ['host/keeper-protocol'],
+  },
   // The keeper must keep working across engine upgrades: mechanism only (processes, log files,
   // the runtime dir), never engine, config or core.
   keeper: { value: [...base, 'host', 'logs/unit-logs', 'runtime'], type: [] },

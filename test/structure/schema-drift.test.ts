@@ -9,5 +9,8 @@ import { packageRoot, schemaFileText } from '../../src/config/write-schema.js';
 test('schema/tend.schema.json matches the schema in src/config/schema.ts', () => {
   const file = nodePath.join(packageRoot(), 'schema', 'tend.schema.json');
   const committed = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  assert.ok(committed === schemaFileText(), `${file} is out of date with src/config/schema.ts: run \`npm run schema\` and commit the result`);
+  assert.ok(
+    committed === schemaFileText(),
+    `${file} is out of date with src/config/schema.ts: run \`npm run schema\` and commit the result`,
+  );
 });

@@ -8,7 +8,9 @@ import { renderTable } from './table.js';
 function lastExit(unit: UnitInfo): string {
   if (unit.lastExit === null) return unit.lastResult === 'spawn-failed' ? 'spawn failed' : '-';
   const how = unit.lastExit.signal ?? `code ${unit.lastExit.code}`;
-  return unit.lastResult && unit.lastResult !== 'success' && unit.lastResult !== 'exit-code' && unit.lastResult !== 'signal' ? `${how} (${unit.lastResult})` : how;
+  return unit.lastResult && unit.lastResult !== 'success' && unit.lastResult !== 'exit-code' && unit.lastResult !== 'signal'
+    ? `${how} (${unit.lastResult})`
+    : how;
 }
 
 /** Which containment is in force, in one line under the table. */
@@ -19,7 +21,8 @@ export function describeContainment(containment: 'cgroup' | 'process-group', roo
 }
 
 export function renderStatus(status: StatusResponse): string {
-  const footer = status.engine.containment === undefined ? '' : `${describeContainment(status.engine.containment, status.engine.cgroupRoot)}\n`;
+  const footer =
+    status.engine.containment === undefined ? '' : `${describeContainment(status.engine.containment, status.engine.cgroupRoot)}\n`;
   if (status.units.length === 0) return `no services\n${footer}`;
   const rows = status.units.map((unit) => [
     unit.unit,
@@ -37,15 +40,25 @@ export function renderStatus(status: StatusResponse): string {
 /** One line per unit an action touched: "web.0  started (pid 123)". */
 export function renderResults(results: readonly ActionResult[]): string {
   if (results.length === 0) return 'nothing to do\n';
-  return renderTable(['NAME', 'RESULT'], results.map((r) => [r.unit, r.message])).split('\n').slice(1).join('\n');
+  return renderTable(
+    ['NAME', 'RESULT'],
+    results.map((r) => [r.unit, r.message]),
+  )
+    .split('\n')
+    .slice(1)
+    .join('\n');
 }
 
 /** No engine answers, but the keeper holds services: what it holds, why the engine is down, what next. */
 export function renderKeeperStatus(keeper: KeeperStatus): string {
   const why = keeper.lastFailure === null ? '' : ` Its last failure (${keeper.lastFailure.at}): ${keeper.lastFailure.reason}.`;
   const next = keeper.nextEngineAt === null ? '' : ` The keeper tries again at ${keeper.nextEngineAt}.`;
-  const head = `The engine is not running; the keeper (pid ${keeper.keeperPid}) still holds the services.${why}${next}\n` +
+  const head =
+    `The engine is not running; the keeper (pid ${keeper.keeperPid}) still holds the services.${why}${next}\n` +
     'tend down stops them all through the keeper.\n';
   if (keeper.units.length === 0) return head;
-  return `${head}${renderTable(['NAME', 'PID'], keeper.units.map((u) => [u.unit, u.pid === null ? '-' : String(u.pid)]))}`;
+  return `${head}${renderTable(
+    ['NAME', 'PID'],
+    keeper.units.map((u) => [u.unit, u.pid === null ? '-' : String(u.pid)]),
+  )}`;
 }

@@ -42,7 +42,8 @@ const actionVerb = (name: 'start' | 'stop' | 'restart', summary: string): Verb =
   summary,
   args: '[NAME...]',
   options: { all, json },
-  details: 'NAME is a service (every instance) or one instance such as web.1. Waits until each has reached the new state and prints how it went; exits 1 if any did not.',
+  details:
+    'NAME is a service (every instance) or one instance such as web.1. Waits until each has reached the new state and prints how it went; exits 1 if any did not.',
   async run(input) {
     const request = namesOrAll(input, name);
     const { client } = await connect(input);
@@ -70,7 +71,8 @@ export const scaleVerb: Verb = {
   summary: 'Run N instances of a service: tend scale NAME=N.',
   args: 'NAME=N',
   options: { json },
-  details: 'New instances start at once; surplus ones (the highest numbers) are stopped. The config file is not changed: a reload brings back its count.',
+  details:
+    'New instances start at once; surplus ones (the highest numbers) are stopped. The config file is not changed: a reload brings back its count.',
   async run(input) {
     const match = /^([^=]+)=(\d+)$/.exec(input.positionals[0] ?? '');
     if (!match || input.positionals.length !== 1) throw new TendError('TEND_USAGE', 'usage: tend scale NAME=N, e.g. tend scale web=3');
@@ -84,14 +86,19 @@ export const reloadVerb: Verb = {
   summary: 'Re-read the config and apply only the difference; an invalid config changes nothing.',
   args: '',
   options: { json },
-  details: 'Unchanged services keep running untouched (same PID); changed ones restart, instances one at a time; removed ones stop; new ones start. SIGHUP to the engine does the same.',
+  details:
+    'Unchanged services keep running untouched (same PID); changed ones restart, instances one at a time; removed ones stop; new ones start. SIGHUP to the engine does the same.',
   async run(input) {
     const { client } = await connect(input);
     const result = await client.reload();
     if (input.values.json) input.io.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       const line = (label: string, names: readonly string[]) => (names.length > 0 ? `${label}: ${names.join(', ')}\n` : '');
-      const text = line('started', result.started) + line('stopped', result.stopped) + line('restarted', result.restarted) + line('unchanged', result.unchanged);
+      const text =
+        line('started', result.started) +
+        line('stopped', result.stopped) +
+        line('restarted', result.restarted) +
+        line('unchanged', result.unchanged);
       input.io.stdout.write(text || 'nothing to do\n');
       for (const note of result.notes ?? []) input.io.stdout.write(`note: ${note}\n`);
     }
@@ -116,8 +123,13 @@ export const downVerb: Verb = {
       const keeper = isTendError(error) && error.code === 'TEND_NO_ENGINE' ? await askKeeper(paths, 'down') : null;
       if (keeper === null) throw error;
       await waitForExit(isAlive, keeper.keeperPid, 60_000);
-      if (isAlive(keeper.keeperPid)) throw new TendError('TEND_ENGINE_UNREACHABLE', `the keeper (pid ${keeper.keeperPid}) is still stopping services after 60 s`);
-      input.io.stdout.write(input.values.json ? `${JSON.stringify({ results: [], keeper: keeper.keeperPid })}\n` : 'stopped every service through the keeper (no engine was running)\n');
+      if (isAlive(keeper.keeperPid))
+        throw new TendError('TEND_ENGINE_UNREACHABLE', `the keeper (pid ${keeper.keeperPid}) is still stopping services after 60 s`);
+      input.io.stdout.write(
+        input.values.json
+          ? `${JSON.stringify({ results: [], keeper: keeper.keeperPid })}\n`
+          : 'stopped every service through the keeper (no engine was running)\n',
+      );
       return 0;
     }
     // Under `up -d` the keeper exits right after the engine: wait for both (an engine too old to

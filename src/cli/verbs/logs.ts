@@ -24,7 +24,8 @@ async function since(input: VerbInput): Promise<number | undefined> {
   const ago = parseDuration(raw);
   if (ago !== null) return Date.now() - ago;
   const at = Date.parse(raw);
-  if (Number.isNaN(at)) throw new TendError('TEND_USAGE', `--since expects a duration like 10m or a date like 2026-11-24T08:00:00Z, got "${raw}"`);
+  if (Number.isNaN(at))
+    throw new TendError('TEND_USAGE', `--since expects a duration like 10m or a date like 2026-11-24T08:00:00Z, got "${raw}"`);
   return at;
 }
 
@@ -69,7 +70,16 @@ export const logsVerb: Verb = {
     };
     const controller = interruptible(io.stdout);
     const sinceMs = await since(input);
-    await client.logs({ services: [...input.positionals], lines: count(input, 100), follow: values.follow === true, ...(sinceMs === undefined ? {} : { since: sinceMs }) }, print, controller.signal);
+    await client.logs(
+      {
+        services: [...input.positionals],
+        lines: count(input, 100),
+        follow: values.follow === true,
+        ...(sinceMs === undefined ? {} : { since: sinceMs }),
+      },
+      print,
+      controller.signal,
+    );
     controller.abort();
     return 0;
   },

@@ -24,7 +24,9 @@ export const upgradeVerb: Verb = {
       try {
         const now = await client.status();
         if (now.engine.pid !== before.engine.pid) {
-          input.io.stdout.write(`engine replaced: tend ${before.engine.version} (pid ${before.engine.pid}) → tend ${now.engine.version} (pid ${now.engine.pid}); ${now.units.length} services untouched\n`);
+          input.io.stdout.write(
+            `engine replaced: tend ${before.engine.version} (pid ${before.engine.pid}) → tend ${now.engine.version} (pid ${now.engine.pid}); ${now.units.length} services untouched\n`,
+          );
           return 0;
         }
       } catch (error) {
