@@ -9,5 +9,5 @@ const [socket, bodyFile] = process.argv.slice(2);
 const body = fs.readFileSync(bodyFile);
 fs.rmSync(socket, { force: true });
 http
-  .createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body))
+  .createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body))
   .listen(socket);

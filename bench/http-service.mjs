@@ -6,4 +6,4 @@ import http from 'node:http';
 
 const [port, marker] = process.argv.slice(2);
 fs.appendFileSync(marker, `${process.pid}\n`);
-http.createServer((req, res) => res.end('ok\n')).listen(Number(port), '127.0.0.1');
+http.createServer((_req, res) => res.end('ok\n')).listen(Number(port), '127.0.0.1');

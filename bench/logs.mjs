@@ -136,6 +136,7 @@ async function viaSupervisor(dir, lines, timeoutMs, kind) {
   } finally {
     await sleep(200); // anything written after the last line (a duplicate) would land now
     const stop = await stopProc(proc);
+    // biome-ignore lint/correctness/noUnsafeFinally: a supervisor that cannot be stopped spoils every later measure
     if (stop.error) throw new Error(`${kind} stop: ${stop.error}`);
   }
 }

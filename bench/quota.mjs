@@ -133,7 +133,6 @@ async function oneRun({ group, n, run, sampleMs, upTimeoutMs }) {
   };
   const dupSeen = new Map(); // service -> max live copies seen
   let keeper = null,
-    lastSample = null,
     allRunningAt = null,
     noKeeperOrphans = 0;
   const note = (s) => {
@@ -142,7 +141,6 @@ async function oneRun({ group, n, run, sampleMs, upTimeoutMs }) {
   };
   const sample = () => {
     const m = copies(token);
-    lastSample = m;
     for (const [svc, ps] of m) if (ps.length > 1) dupSeen.set(svc, Math.max(dupSeen.get(svc) ?? 0, ps.length));
     for (const [svc, ps] of m)
       for (const p of ps)

@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { BENCH_DIR, REPO, TEND, QUICK, RUN_ID, RUN_DIR, knob, knobList, median, table, sweep, log } from './lib.mjs';
+import { BENCH_DIR, TEND, QUICK, RUN_ID, RUN_DIR, knob, knobList, median, table, sweep, log } from './lib.mjs';
 import { respawn } from './respawn.mjs';
 import { logs } from './logs.mjs';
 import { scale } from './scale.mjs';
@@ -588,7 +588,7 @@ const out = path.join(
     .replace(/[:.]/g, '')
     .replace(/\d{3}Z$/, 'Z')}.json`,
 );
-fs.writeFileSync(out, JSON.stringify(doc, null, 1) + '\n');
+fs.writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`);
 if (process.env.KEEP_TMP !== '1') fs.rmSync(RUN_DIR, { recursive: true, force: true });
 
 const m = doc.machine;

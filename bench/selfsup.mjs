@@ -117,8 +117,8 @@ async function engineKills(ctx, kills, res) {
     const differ = status.units.filter((u) => initial.get(u.unit) !== u.pid);
     const pidsChanged = differ.filter((u) => u.pid !== null && u.pid !== undefined);
     const noPid = differ.filter((u) => u.pid === null || u.pid === undefined);
-    pidsChanged.forEach((u) => changed.add(u.unit));
-    noPid.forEach((u) => missing.add(u.unit));
+    for (const u of pidsChanged) changed.add(u.unit);
+    for (const u of noPid) missing.add(u.unit);
     const row = {
       ms: +(answer.at - t0).toFixed(1),
       old_pid: e.pid,

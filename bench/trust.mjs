@@ -493,8 +493,7 @@ async function flood({ trustFloodConns, trustFloodProcs, trustPsRuns }, res) {
     res.flood_ramp_ms = r1(nowMs() - tStart);
     await sleep(1000);
     const cpu0 = { engine: ticks(d.engine), flood: floods.map(ticks) },
-      tw0 = nowMs(),
-      wall0 = Date.now();
+      tw0 = nowMs();
     res.ps_flood = await timePs(cfg, dir, trustPsRuns);
     const tw1 = nowMs();
     const cpu1 = { engine: ticks(d.engine), flood: floods.map(ticks) };
@@ -504,7 +503,7 @@ async function flood({ trustFloodConns, trustFloodProcs, trustPsRuns }, res) {
     res.window_s = r1(winS);
     res.engine_fds = { max: fds.length ? Math.max(...fds) : null, p50: summary(fds).p50, samples: fds.length };
     res.engine_cpu_pct = cpu0.engine !== null && cpu1.engine !== null ? r1(((cpu1.engine - cpu0.engine) / 100 / winS) * 100) : null;
-    res.flood_cpu_pct = r1((floods.reduce((a, f, i) => a + ((cpu1.flood[i] ?? 0) - (cpu0.flood[i] ?? 0)), 0) / 100 / winS) * 100);
+    res.flood_cpu_pct = r1((floods.reduce((a, _f, i) => a + ((cpu1.flood[i] ?? 0) - (cpu0.flood[i] ?? 0)), 0) / 100 / winS) * 100);
     res.engine_same_pid_throughout = alive(d.engine.pid, d.engine.starttime);
     if (!res.engine_same_pid_throughout)
       res.errors.push(`the engine ${d.engine.pid} was replaced during the flood (engine.log: ${engineLogTrouble(engineLog).join(' | ')})`);

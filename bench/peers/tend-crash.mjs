@@ -15,7 +15,7 @@ import { waitFor, sleep, alive, readStat, safeKill, nowMs, run, descendants } fr
 const WAIT_S = knob('CRASH_WAIT_S', 3);
 const REPS = knob('TEND_CRASH_REPS', 3);
 const chattyScript = (marks, name) =>
-  `#!/bin/sh\necho $$ >> '${path.join(marks, name)}'\n` + 'i=0\nwhile [ $i -lt 100000 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done\n';
+  `#!/bin/sh\necho $$ >> '${path.join(marks, name)}'\ni=0\nwhile [ $i -lt 100000 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done\n`;
 
 async function once({ adapter, version }) {
   const dir = workdir('tendcrash');

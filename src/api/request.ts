@@ -6,7 +6,7 @@ import { TendError } from '../errors.js';
 import type { ActionRequest, EventQuery, LogQuery, ScaleRequest, SignalRequest } from './protocol.js';
 
 /** A control request is a few names; anything bigger is a mistake or an attack. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -78,7 +78,7 @@ export function toScaleRequest(body: Json): ScaleRequest {
 }
 
 /** Lines a read-back may ask for: past this the answer would be a file dump, not a tail. */
-export const MAX_LINES = 100_000;
+const MAX_LINES = 100_000;
 
 function wholeNumber(params: URLSearchParams, key: string, fallback: number): number {
   const raw = params.get(key);

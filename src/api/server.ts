@@ -10,7 +10,7 @@ import { readJsonBody, toActionRequest, toEventQuery, toLogQuery, toScaleRequest
 import { admitFollower, createFollowBudget, writeFeed, type FollowBudget } from './stream.js';
 import { createTcpGuard, type TcpGuard } from './tcp-guard.js';
 
-export interface TcpListenOptions {
+interface TcpListenOptions {
   /** Bound exactly as given; the engine passes 127.0.0.1 unless the config says otherwise. */
   readonly host: string;
   /** 0 picks a free port; `tcpAddress` reports it. */
@@ -50,7 +50,7 @@ export interface ApiServer {
 }
 
 /** The one code outside the catalogue, for bugs: see docs/api.md. */
-export const INTERNAL_CODE = 'TEND_INTERNAL';
+const INTERNAL_CODE = 'TEND_INTERNAL';
 
 type RouteName = keyof typeof routes;
 const STREAMED = Symbol('streamed');

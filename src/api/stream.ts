@@ -10,12 +10,12 @@ import { TendError } from '../errors.js';
 import type { ErrorBody, Feed, Subscription } from './protocol.js';
 
 /** Bytes of live items all followers together may owe their readers. */
-export const DEFAULT_FOLLOW_BUDGET = 32 * 1024 * 1024;
+const DEFAULT_FOLLOW_BUDGET = 32 * 1024 * 1024;
 /** Follow streams open at once; one more is refused (TEND_API_BUSY). */
-export const DEFAULT_MAX_FOLLOWERS = 128;
+const DEFAULT_MAX_FOLLOWERS = 128;
 
 /** Not in the catalogue: it never reaches a CLI exit, it only ends a stream. See docs/api.md. */
-export const SLOW_READER_CODE = 'TEND_API_SLOW_READER';
+const SLOW_READER_CODE = 'TEND_API_SLOW_READER';
 
 /** The follow streams of one server, and what they owe their readers together. */
 export interface FollowBudget {

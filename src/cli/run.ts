@@ -92,7 +92,7 @@ function optionLines(options: Record<string, OptionSpec>): string {
     .join('\n');
 }
 
-export function mainHelp(): string {
+function mainHelp(): string {
   const width = Math.max(...verbs.map((verb) => verb.name.length));
   const list = verbs
     .filter((verb) => !verb.hidden)
@@ -113,7 +113,7 @@ Run \`tend COMMAND --help\` for the options of one command.
 `;
 }
 
-export function verbHelp(verb: Verb): string {
+function verbHelp(verb: Verb): string {
   const usage = `tend ${verb.name}${verb.args ? ` ${verb.args}` : ''} [options]`;
   const own = Object.keys(verb.options).length > 0 ? `\nOptions:\n${optionLines(verb.options)}\n` : '';
   return `Usage: ${usage}\n\n${verb.summary}\n\n${verb.details}\n${own}\nGlobal options:\n${optionLines(globalOptions)}\n`;

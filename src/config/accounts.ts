@@ -15,7 +15,6 @@ export interface Account {
 export interface Group {
   readonly name: string;
   readonly gid: number;
-  readonly members: readonly string[];
 }
 
 const MAX_BYTES = 4 * 1024 * 1024;
@@ -45,9 +44,7 @@ function load(): { users: Account[]; groups: Group[] } {
     users: table('/etc/passwd').flatMap(([name = '', , uid = '', gid = '', , home = '']) =>
       /^\d+$/.test(uid) && /^\d+$/.test(gid) ? [{ name, uid: Number(uid), gid: Number(gid), home, known: true }] : [],
     ),
-    groups: table('/etc/group').flatMap(([name = '', , gid = '', members = '']) =>
-      /^\d+$/.test(gid) ? [{ name, gid: Number(gid), members: members.split(',').filter(Boolean) }] : [],
-    ),
+    groups: table('/etc/group').flatMap(([name = '', , gid = '']) => (/^\d+$/.test(gid) ? [{ name, gid: Number(gid) }] : [])),
   };
   return cache;
 }
@@ -65,12 +62,5 @@ export function findUser(user: string | number): Account | null {
 export function findGroup(group: string | number): Group | null {
   const found = load().groups.find((g) => (isId(group) ? g.gid === Number(group) : g.name === group));
   if (found) return found;
-  return isId(group) ? { name: String(group), gid: Number(group), members: [] } : null;
-}
-
-/** The groups a user belongs to besides its primary one (the member lists of /etc/group). */
-export function supplementaryGids(user: Account): number[] {
-  return load()
-    .groups.filter((g) => g.gid !== user.gid && g.members.includes(user.name))
-    .map((g) => g.gid);
+  return isId(group) ? { name: String(group), gid: Number(group) } : null;
 }

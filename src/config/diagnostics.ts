@@ -139,7 +139,7 @@ function toSegment(key: PropertyKey): PathSegment {
 }
 
 /** The keys an object in `schema` allows at `path` (through records, wrappers and pipes). */
-export function keysAt(schema: Z.ZodType, path: readonly PathSegment[]): string[] {
+function keysAt(schema: Z.ZodType, path: readonly PathSegment[]): string[] {
   const object = unwrapped(schemaAt(schema, path)).find((node) => node instanceof z.ZodObject);
   return object instanceof z.ZodObject ? Object.keys(object.shape) : [];
 }
@@ -187,4 +187,4 @@ export function sortDiagnostics(list: readonly Diagnostic[], mainFile?: string):
   return [...list].sort((a, b) => rank(a) - rank(b) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
 
-export { formatDiagnostic, formatDiagnostics } from './format.js';
+export { formatDiagnostic } from './format.js';

@@ -2,7 +2,7 @@
 // 'single' (literal) and "double" quoted values (\n \t \" \\ escapes, may span lines). No shell
 // expansion of any kind: "$HOME" stays "$HOME". Pure: text in, variables and problems out.
 
-export interface EnvFileProblem {
+interface EnvFileProblem {
   readonly line: number;
   readonly column: number;
   readonly message: string;

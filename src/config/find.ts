@@ -6,7 +6,7 @@ import * as nodePath from 'node:path';
 import { TendError } from '../errors.js';
 
 /** Looked for in this order in each directory; the nearest directory wins over the order. */
-export const configFileNames = ['tend.yaml', 'tend.yml', 'tend.json', 'tend.toml'] as const;
+const configFileNames = ['tend.yaml', 'tend.yml', 'tend.json', 'tend.toml'] as const;
 
 export interface FindOptions {
   /** From -f; relative to cwd. */

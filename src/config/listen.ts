@@ -14,7 +14,7 @@ export interface ListenAddress {
 export type ListenParse = { readonly ok: true; readonly address: ListenAddress } | { readonly ok: false; readonly problem: string };
 
 /** The host when only a port is given: the control API is local unless asked otherwise. */
-export const defaultListenHost = '127.0.0.1';
+const defaultListenHost = '127.0.0.1';
 
 /** What parseListen accepts in a string, loosely (also published in the JSON Schema, for editors). */
 export const listenPattern = /^\s*(\d+|[^\s:[\]]+:\d+|\[[^\]\s]+\]:\d+)\s*$/;

@@ -5,7 +5,7 @@ import * as nodePath from 'node:path';
 import { after, test } from 'node:test';
 import { TendError } from '../errors.js';
 import { formatDiagnostic } from './diagnostics.js';
-import { invalidConfigError, loadConfig, loadConfigText, type LoadResult } from './load.js';
+import { loadConfig, loadConfigText, type LoadResult } from './load.js';
 import type { Config } from './schema.js';
 
 const root = fs.realpathSync(fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tend-load-')));
@@ -223,16 +223,6 @@ test('loadConfig throws a TendError only when there is no file to read', () => {
     () => loadConfig({ file: 'missing.yaml', cwd: root, env: {} }),
     (e: unknown) => e instanceof TendError && e.code === 'TEND_CONFIG_UNREADABLE',
   );
-});
-
-test('invalidConfigError: the first problem and a count, for callers that cannot show a list', () => {
-  const result = loadConfigText({ text: 'services:\n  web:\n    restart: x\n', file: nodePath.join(root, 'tend.yaml'), env: {} });
-  assert.equal(result.ok, false);
-  if (result.ok) return;
-  const error = invalidConfigError(result, { cwd: root });
-  assert.equal(error.code, 'TEND_CONFIG_INVALID');
-  assert.equal(error.exitCode, 2);
-  assert.equal(error.message, 'the config is invalid: tend.yaml:2:3: services.web: missing required key "command" (and 1 more)');
 });
 
 test('diagnostics use stable codes', () => {

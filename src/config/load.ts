@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { TendError } from '../errors.js';
-import { formatDiagnostic, placeProblems, problemsFromIssues, sortDiagnostics, type Diagnostic, type Problem } from './diagnostics.js';
+import { placeProblems, problemsFromIssues, sortDiagnostics, type Diagnostic, type Problem } from './diagnostics.js';
 import { parseEnvFile } from './env-file.js';
 import { findGroup, findUser } from './accounts.js';
 import { findConfigFile } from './find.js';
@@ -322,15 +322,4 @@ function reasonOf(error: unknown): string {
   if (code === 'EISDIR') return 'it is a directory';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   return error instanceof Error ? error.message : String(error);
-}
-
-/** One TendError for callers that cannot show a list (reload over the API): first problem + count. */
-export function invalidConfigError(
-  failure: { file: string; diagnostics: readonly Diagnostic[] },
-  options: { cwd?: string } = {},
-): TendError {
-  const [first] = failure.diagnostics;
-  const more = failure.diagnostics.length - 1;
-  const detail = first === undefined ? failure.file : (formatDiagnostic(first, options).split('\n')[0] ?? '');
-  return new TendError('TEND_CONFIG_INVALID', more > 0 ? `${detail} (and ${more} more)` : detail);
 }

@@ -45,7 +45,7 @@ function findRedefinition(
   line: number,
 ): { path: PathSegment[]; name: string; column: number; firstLine: number } | undefined {
   const target = lines[line - 1] ?? '';
-  const header = (text: string) => /^\s*\[([^\[\]]+)\]\s*(#.*)?$/.exec(text)?.[1];
+  const header = (text: string) => /^\s*\[([^[\]]+)\]\s*(#.*)?$/.exec(text)?.[1];
   const keyOf = (text: string) => /^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*[.=]/.exec(text)?.[1];
   const own = header(target);
   if (own !== undefined) {

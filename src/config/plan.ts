@@ -28,9 +28,9 @@ export const reloadRules = {
   max_memory: 'update',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
-export type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];
+type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];
 
-export interface ScaleChange {
+interface ScaleChange {
   readonly service: string;
   readonly from: number;
   readonly to: number;

@@ -176,7 +176,7 @@ const envName = z.string().refine((name) => name !== '' && !name.includes('=') &
 });
 const envValue = z.union([z.string(), z.number(), z.boolean()], { error: expecting('a string, number or boolean') }).transform(String);
 
-export const serviceSchema = z.strictObject(
+const serviceSchema = z.strictObject(
   {
     command,
     cwd: path('a directory path').optional().describe('Working directory, relative to the config file. Default: its directory.'),
@@ -316,8 +316,6 @@ export interface ServiceConfig
   /** Another user to run as; null = tend's own. Always present, so configs compare by value. */
   readonly runAs: RunAs | null;
 }
-
-export type { ListenAddress } from './listen.js';
 
 export interface Config {
   /** Absolute path of the file this came from. */

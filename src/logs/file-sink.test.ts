@@ -125,11 +125,11 @@ test('file sink: keep 0 starts the file over', (t) => {
 test('file sink: counts what an existing file already holds', (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'old.log');
-  fs.writeFileSync(file, 'x'.repeat(90) + '\n');
+  fs.writeFileSync(file, `${'x'.repeat(90)}\n`);
   const sink = openFileSink({ file, maxSize: 100, keep: 1 });
   sink.write([b('new')], { time: T0, instance: 0, stream: 'out' });
   sink.close();
-  assert.equal(read(`${file}.1`), 'x'.repeat(90) + '\n');
+  assert.equal(read(`${file}.1`), `${'x'.repeat(90)}\n`);
   assert.equal(parseLogLine(read(file))?.text, 'new');
 });
 

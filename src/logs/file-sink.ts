@@ -34,7 +34,7 @@ export interface FileSinkOptions {
   readonly access?: LogAccess;
 }
 
-export interface LineMeta {
+interface LineMeta {
   /** Epoch ms at which the chunk was read; one timestamp for all its lines. */
   readonly time: number;
   readonly instance: number;

@@ -256,7 +256,7 @@ test('followLogs: three services, a file that appears later, stop() releases eve
   // No directory yet: the follower polls until it appears, then starts at the top of each file.
   const follower = followLogs({ files, from: readLastLines({ files, lines: 10 }).positions }, got.push);
   const sinks = files.map(({ file }) => openFileSink({ file, maxSize: 0, keep: 2 }));
-  sinks.forEach((sink, index) => writeNumbered(sink, index * 10, index * 10 + 10));
+  for (const [index, sink] of sinks.entries()) writeNumbered(sink, index * 10, index * 10 + 10);
   await got.until(30);
   assert.deepEqual(
     numbers(got.items).sort((x, y) => x - y),

@@ -110,9 +110,15 @@ export function followLogs(
     throw error;
   }
   return {
-    stop: () => tailers.forEach((tailer) => tailer.stop()),
-    pause: () => tailers.forEach((tailer) => tailer.pause()),
-    resume: () => tailers.forEach((tailer) => tailer.resume()),
+    stop: () => {
+      for (const tailer of tailers) tailer.stop();
+    },
+    pause: () => {
+      for (const tailer of tailers) tailer.pause();
+    },
+    resume: () => {
+      for (const tailer of tailers) tailer.resume();
+    },
   };
 }
 

@@ -21,7 +21,7 @@ export interface ProjectPaths {
   readonly id: string;
 }
 
-export function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
+function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
   if (env.TEND_RUNTIME_DIR) return path.resolve(env.TEND_RUNTIME_DIR);
   const uid = process.getuid?.();
   if (uid === 0 && fs.existsSync('/run')) return '/run/tend';

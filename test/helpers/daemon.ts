@@ -14,7 +14,7 @@ import { endGroup, trackGroup, trackPid } from './leak-guard.js';
 import { tendBin } from './spawn-tend.js';
 import { waitFor } from './wait-for.js';
 
-export interface CliResult {
+interface CliResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -29,7 +29,7 @@ export interface Daemon {
   pids(): Promise<Record<string, number | null>>;
 }
 
-export function runCli(args: readonly string[], { cwd, env }: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
+function runCli(args: readonly string[], { cwd, env }: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -38,12 +38,12 @@ function isOurGroup(pgid: number): boolean {
 }
 
 /** Tracked groups that still have a live member (one /proc scan). */
-export function liveTrackedGroups(): number[] {
+function liveTrackedGroups(): number[] {
   return [...liveGroups(new Set([...groups.keys()].filter(isOurGroup)))];
 }
 
 /** Tracked pids that are still the same live process. */
-export function liveTrackedPids(): number[] {
+function liveTrackedPids(): number[] {
   return [...pids].filter(([pid, startTime]) => isAlive(pid, startTime)).map(([pid]) => pid);
 }
 

@@ -11,7 +11,7 @@ export interface WaitOptions {
   readonly seen?: () => string;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** A value counts as "met" unless it is false, null or undefined. */
 export type Met<T> = Exclude<T, false | null | undefined>;
@@ -24,7 +24,7 @@ function timeoutError(options: WaitOptions, timeoutMs: number, failure?: unknown
   const seen = options.seen?.() ?? '';
   const last = failure === undefined ? '' : `\nlast check threw: ${String(failure)}`;
   return new Error(
-    `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${last}` + (seen === '' ? '' : `\n--- seen ---\n${seen}`),
+    `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}${last}${seen === '' ? '' : `\n--- seen ---\n${seen}`}`,
   );
 }
 

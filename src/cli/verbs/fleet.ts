@@ -51,7 +51,7 @@ const actionVerb = (name: 'start' | 'stop' | 'restart', summary: string): Verb =
   },
 });
 
-export const signalVerb: Verb = {
+const signalVerb: Verb = {
   name: 'signal',
   summary: 'Send a signal to the whole process group of services: tend signal NAME... SIGNAL.',
   args: 'NAME... SIGNAL',
@@ -66,7 +66,7 @@ export const signalVerb: Verb = {
   },
 };
 
-export const scaleVerb: Verb = {
+const scaleVerb: Verb = {
   name: 'scale',
   summary: 'Run N instances of a service: tend scale NAME=N.',
   args: 'NAME=N',
@@ -81,7 +81,7 @@ export const scaleVerb: Verb = {
   },
 };
 
-export const reloadVerb: Verb = {
+const reloadVerb: Verb = {
   name: 'reload',
   summary: 'Re-read the config and apply only the difference; an invalid config changes nothing.',
   args: '',
@@ -106,7 +106,7 @@ export const reloadVerb: Verb = {
   },
 };
 
-export const downVerb: Verb = {
+const downVerb: Verb = {
   name: 'down',
   summary: 'Stop every service (stop signal, then SIGKILL after the timeout) and then the engine.',
   args: '',
