@@ -7,7 +7,6 @@ import { setImmediate as tick } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { compressTempName } from './chain-names.js';
 import { openFileSink, parseLogLine, type FileSink } from './file-sink.js';
-import { readGzipOrigin } from './gzip-origin.js';
 
 const T0 = Date.parse('2026-11-24T07:57:23.000Z');
 // "line 0000123": every line is 24 + " 0 out " (7) + 12 + "\n" = 44 bytes.
@@ -56,46 +55,6 @@ function assertRun(numbers: readonly number[], from: number, to: number): void {
   for (let i = 0; i < numbers.length; i++)
     if (numbers[i] !== from + i) assert.fail(`line ${i} of the chain is ${numbers[i]}, expected ${from + i}`);
 }
-
-test('compress: 300,000 lines at full speed, every kept line exactly once and in order', async (t) => {
-  const file = path.join(tempDir(t), 'flood.log');
-  const keep = 30;
-  const maxSize = 512 * 1024; // ~26 rotations: everything stays within keep
-  const sink = openFileSink({ file, maxSize, keep, compress: true });
-  t.after(() => sink.close());
-  const total = 300_000;
-  for (let i = 0; i < total; i += 1000) {
-    writeNumbered(sink, i, i + 1000);
-    // One turn of the event loop per batch: compressions progress while rotations keep coming.
-    if (i % 10_000 === 0) await tick();
-  }
-  await sink.settled();
-  const kinds = layout(file, keep);
-  const last = kinds.lastIndexOf('gz');
-  assert.ok(last >= 20, `expected many compressed rotations: ${kinds.join(' ')}`);
-  assert.deepEqual(kinds.slice(0, last + 1), ['plain', 'plain', ...Array<string>(last - 1).fill('gz')]);
-  assert.ok(!fs.existsSync(compressTempName(file)), 'the temp file is gone');
-  assertRun(chainNumbers(file, keep), 0, total);
-  // Each .gz remembers the inode of the plain file it replaced (rotation-chain.ts finds it by that).
-  const fd = fs.openSync(`${file}.2.gz`, 'r');
-  t.after(() => fs.closeSync(fd));
-  assert.ok((readGzipOrigin(fd) ?? 0) > 0);
-});
-
-test('compress: many rotations past keep, compressions dropped in flight, nothing doubled', async (t) => {
-  const file = path.join(tempDir(t), 'drop.log');
-  const keep = 4;
-  const sink = openFileSink({ file, maxSize: 20 * LINE_BYTES, keep, compress: true });
-  t.after(() => sink.close());
-  const total = 20_000;
-  for (let i = 0; i < total; i += 30) {
-    writeNumbered(sink, i, Math.min(total, i + 30));
-    if (i % 300 === 0) await tick();
-  }
-  await sink.settled();
-  assert.deepEqual(layout(file, keep), ['plain', 'plain', 'gz', 'gz', 'gz', '-']);
-  assertRun(chainNumbers(file, keep), total - 4 * 20 - 20, total);
-});
 
 test('compress: a rotation while a compression is in flight moves its source; the .gz lands where it went', async (t) => {
   const file = path.join(tempDir(t), 'flight.log');

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openFileSink, parseLogLine } from './file-sink.js';
-import { createFramer } from './framer.js';
 import { TendError } from '../errors.js';
 
 const T0 = Date.parse('2026-11-24T07:57:23.123Z');
@@ -160,59 +159,4 @@ test('file sink: an unusable path is a TendError TEND_LOG_DIR', (t) => {
     () => openFileSink({ file: path.join(dir, 'plain-file', 'web.log'), maxSize: 0, keep: 0 }),
     (error: unknown) => error instanceof TendError && error.code === 'TEND_LOG_DIR' && error.message.includes('plain-file'),
   );
-});
-
-test('file sink: 1,000,000 lines through framer and rotation, each exactly once and in order', (t) => {
-  const dir = tempDir(t);
-  const file = path.join(dir, 'flood.log');
-  const count = 1_000_000;
-  const lineBytes = 100;
-  // "00000042 xxx…x\n": the number first, padded to 100 bytes with its newline.
-  const input = Buffer.alloc(count * lineBytes, 'x');
-  for (let i = 0; i < count; i++) {
-    const at = i * lineBytes;
-    input.write(String(i).padStart(8, '0'), at, 'latin1');
-    input[at + 8] = 0x20;
-    input[at + lineBytes - 1] = 0x0a;
-  }
-  const maxSize = 1024 * 1024;
-  const sink = openFileSink({ file, maxSize, keep: 1000 });
-  const framer = createFramer();
-  let seed = 42;
-  const random = (): number => {
-    // mulberry32: deterministic chunk sizes, so a failure reproduces.
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  let time = T0;
-  for (let at = 0; at < input.length; ) {
-    const size = 1 + Math.floor(random() * 65536);
-    const chunk = input.subarray(at, at + size);
-    at += chunk.length;
-    sink.write(framer.push(chunk), { time: time++, instance: 0, stream: 'out' });
-  }
-  sink.write(framer.end(), { time, instance: 0, stream: 'out' });
-  sink.close();
-
-  const rotated = fs.readdirSync(dir).length - 1;
-  assert.ok(rotated > 100, `expected many rotations, got ${rotated}`);
-  let next = 0;
-  for (let i = rotated; i >= 0; i--) {
-    const name = i === 0 ? file : `${file}.${i}`;
-    const bytes = fs.readFileSync(name);
-    assert.ok(bytes.length <= maxSize, `${name} is ${bytes.length} bytes`);
-    assert.equal(bytes[bytes.length - 1], 0x0a, `${name} ends inside a line`);
-    // Prefix "2026-11-24T07:57:23.123Z 0 out " is 31 bytes; the number follows.
-    for (let start = 0; start < bytes.length; ) {
-      const end = bytes.indexOf(0x0a, start);
-      assert.equal(end - start, 31 + lineBytes - 1, `line length in ${name} at ${start}`);
-      const number = Number(bytes.toString('latin1', start + 31, start + 39));
-      if (number !== next) assert.fail(`expected line ${next}, found ${number} in ${name}`);
-      next++;
-      start = end + 1;
-    }
-  }
-  assert.equal(next, count);
 });
