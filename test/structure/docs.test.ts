@@ -1,6 +1,6 @@
 // Docs kept honest by tests (fastify's errors.test.js): docs/cli.md is the verb table's
-// rendering, docs/errors.md lists exactly the codes of the error catalogue, and docs/config.md
-// has a row for every key of the schema.
+// rendering, docs/errors.md lists exactly the codes of the error catalogue with the exit code
+// each has there, and docs/config.md has a row for every key of the schema.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,10 +15,14 @@ test('docs/cli.md matches the verb table (run `npm run docs` after changing verb
   assert.equal(doc, cliReference());
 });
 
-test('docs/errors.md lists every error code, and only those', () => {
+test('docs/errors.md lists every error code with its exit code, and only those', () => {
   const doc = fs.readFileSync(path.join(repoRoot(), 'docs', 'errors.md'), 'utf8');
-  const documented = [...doc.matchAll(/^\| `(TEND_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
-  assert.deepEqual(documented, Object.keys(catalogue).sort());
+  // A row is "| `CODE` | exit | when | how to fix |": "CODE exit" per row, sorted (a duplicate row shows).
+  const documented = [...doc.matchAll(/^\| `(TEND_[A-Z_]+)` \| *([^|]*?) *\|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+  const expected = Object.entries(catalogue)
+    .map(([code, entry]) => `${code} ${entry.exitCode}`)
+    .sort();
+  assert.deepEqual(documented, expected);
 });
 
 /** Every key path of the schema: "log_dir", "api.listen", and for a service "logs.mode". */
