@@ -5,7 +5,7 @@
 export const protocolVersion = 1;
 
 /** Where a unit is (the core's phase) — repeated as strings so api/ does not import core/. */
-export type PhaseName = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' | 'exited' | 'fatal';
+type PhaseName = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' | 'exited' | 'fatal';
 
 export interface EngineInfo {
   readonly pid: number;

@@ -7,7 +7,7 @@ export interface BackoffSpec {
 }
 
 /** Fraction of the delay that jitter may take off, so a fleet that crashed together spreads out. */
-export const jitterFraction = 0.2;
+const jitterFraction = 0.2;
 
 /**
  * Delay before restart number `failures` (1 for the first failure in a row):

@@ -10,7 +10,13 @@ export type UnitEvent =
   | { readonly type: 'spawned'; readonly pid: number }
   | { readonly type: 'spawn-failed'; readonly error: string }
   /** groupEmpty: the host saw no process left in the group, so there is nothing to clean up. */
-  | { readonly type: 'exited'; readonly pid: number; readonly code: number | null; readonly signal: string | null; readonly groupEmpty?: boolean }
+  | {
+      readonly type: 'exited';
+      readonly pid: number;
+      readonly code: number | null;
+      readonly signal: string | null;
+      readonly groupEmpty?: boolean;
+    }
   | { readonly type: 'group-gone'; readonly forced: boolean }
   | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number }
   /** The engine's /proc sample found the whole group above max_memory. */

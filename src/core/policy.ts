@@ -13,15 +13,15 @@ export function classifyExit(code: number | null, signal: string | null): ExitCa
   return code === 0 ? 'clean-exit' : 'failed-exit';
 }
 
-export const restartTable: Readonly<Record<ExitCause, Readonly<Record<RestartPolicy, boolean>>>> = {
+const restartTable: Readonly<Record<ExitCause, Readonly<Record<RestartPolicy, boolean>>>> = {
   //                 always  on-failure  never
-  'clean-exit':     { always: true, 'on-failure': false, never: false },
-  'failed-exit':    { always: true, 'on-failure': true, never: false },
-  'clean-signal':   { always: true, 'on-failure': false, never: false },
+  'clean-exit': { always: true, 'on-failure': false, never: false },
+  'failed-exit': { always: true, 'on-failure': true, never: false },
+  'clean-signal': { always: true, 'on-failure': false, never: false },
   'unclean-signal': { always: true, 'on-failure': true, never: false },
-  'spawn-failed':   { always: true, 'on-failure': true, never: false },
+  'spawn-failed': { always: true, 'on-failure': true, never: false },
   // Killed by tend for exceeding max_memory: a failure, like systemd's OOM result.
-  memory:           { always: true, 'on-failure': true, never: false },
+  memory: { always: true, 'on-failure': true, never: false },
 };
 
 export function shouldRestart(cause: ExitCause, policy: RestartPolicy): boolean {

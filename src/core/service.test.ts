@@ -10,7 +10,12 @@ const spec: UnitContext['spec'] = {
   start_limit: { burst: 5, interval: 10_000 },
   stop: { signal: 'SIGTERM', timeout: 10_000 },
 };
-const at = (now: number, over: Partial<UnitContext['spec']> = {}): UnitContext => ({ now, random: 0, spec: { ...spec, ...over } });
+const at = (now: number, over: Partial<UnitContext['spec']> = {}): UnitContext => ({
+  now,
+  wall: 1_800_000_000_000 + now,
+  random: 0,
+  spec: { ...spec, ...over },
+});
 
 /** A representative state for each phase: pid 42 of generation 3, started at t=1000. */
 function inPhase(phase: Phase): UnitState {
@@ -151,11 +156,7 @@ const crash = (now: number, pid: number, code: number | null = 1, signal: string
 ];
 
 test('a crash under always goes to backoff with the initial delay, then respawns on the timer', () => {
-  const { state, effects } = run([
-    [0, { type: 'start-requested' }],
-    [1, { type: 'spawned', pid: 10 }],
-    ...crash(500, 10),
-  ]);
+  const { state, effects } = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }], ...crash(500, 10)]);
   assert.equal(state.phase, 'backoff');
   assert.equal(state.lastResult, 'exit-code');
   assert.deepEqual(state.lastExit, { code: 1, signal: null });
@@ -168,12 +169,22 @@ test('a crash under always goes to backoff with the initial delay, then respawns
 
 test('an exit that left the group empty skips the cleanup stop and respawns at once', () => {
   const { state, effects } = run(
-    [[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }], [5, { type: 'exited', pid: 10, code: 1, signal: null, groupEmpty: true }]],
+    [
+      [0, { type: 'start-requested' }],
+      [1, { type: 'spawned', pid: 10 }],
+      [5, { type: 'exited', pid: 10, code: 1, signal: null, groupEmpty: true }],
+    ],
     { backoff: { initial: 0, max: 0, reset_after: 60_000 } },
   );
   assert.equal(state.phase, 'starting');
-  assert.equal(effects.some((e) => e.type === 'stop-group'), false);
-  assert.deepEqual(effects.map((e) => (e.type === 'emit' ? e.notice.kind : e.type)), ['spawn', 'spawned', 'exited', 'restarting', 'spawn']);
+  assert.equal(
+    effects.some((e) => e.type === 'stop-group'),
+    false,
+  );
+  assert.deepEqual(
+    effects.map((e) => (e.type === 'emit' ? e.notice.kind : e.type)),
+    ['spawn', 'spawned', 'exited', 'restarting', 'spawn'],
+  );
 });
 
 test('a timer from an earlier generation is ignored', () => {
@@ -184,13 +195,19 @@ test('a timer from an earlier generation is ignored', () => {
 });
 
 test('an exit of another pid (an earlier life) is ignored', () => {
-  const { state } = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }]]);
+  const { state } = run([
+    [0, { type: 'start-requested' }],
+    [1, { type: 'spawned', pid: 10 }],
+  ]);
   const out = transition(state, { type: 'exited', pid: 9, code: 1, signal: null }, at(5));
   assert.equal(out.state, state);
 });
 
 test('on-failure: a clean exit completes, a non-zero exit and SIGKILL restart, SIGTERM from outside does not', () => {
-  const up: Array<[number, UnitEvent]> = [[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }]];
+  const up: Array<[number, UnitEvent]> = [
+    [0, { type: 'start-requested' }],
+    [1, { type: 'spawned', pid: 10 }],
+  ];
   const cases: Array<[number | null, string | null, Phase, string]> = [
     [0, null, 'exited', 'success'],
     [3, null, 'backoff', 'exit-code'],
@@ -205,14 +222,22 @@ test('on-failure: a clean exit completes, a non-zero exit and SIGKILL restart, S
 });
 
 test('never: every exit rests in exited with its result', () => {
-  const { state, effects } = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }], ...crash(50, 10, 2)], { restart: 'never' });
+  const { state, effects } = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }], ...crash(50, 10, 2)], {
+    restart: 'never',
+  });
   assert.equal(state.phase, 'exited');
   assert.equal(state.lastResult, 'exit-code');
   assert.ok(effects.some((e) => e.type === 'emit' && e.notice.kind === 'completed'));
 });
 
 test('backoff grows while crashes come fast, and resets after a long run', () => {
-  let { state } = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 1 }]], { start_limit: { burst: 100, interval: 10_000 } });
+  let { state } = run(
+    [
+      [0, { type: 'start-requested' }],
+      [1, { type: 'spawned', pid: 1 }],
+    ],
+    { start_limit: { burst: 100, interval: 10_000 } },
+  );
   const delays: number[] = [];
   let now = 1;
   let pid = 1;
@@ -226,7 +251,10 @@ test('backoff grows while crashes come fast, and resets after a long run', () =>
     now += restarting.notice.delayMs;
     pid += 1;
     state = run(
-      [[now, { type: 'timer-fired', timer: 'backoff', generation: out.state.generation }], [now, { type: 'spawned', pid }]],
+      [
+        [now, { type: 'timer-fired', timer: 'backoff', generation: out.state.generation }],
+        [now, { type: 'spawned', pid }],
+      ],
       {},
       out.state,
     ).state;
@@ -240,7 +268,10 @@ test('initial 0 respawns at once, without a timer', () => {
   });
   assert.equal(state.phase, 'starting');
   assert.equal(effects.filter((e) => e.type === 'spawn').length, 2);
-  assert.equal(effects.some((e) => e.type === 'schedule'), false);
+  assert.equal(
+    effects.some((e) => e.type === 'schedule'),
+    false,
+  );
 });
 
 test('the start limit parks a crash loop in fatal, and an operator start clears it', () => {
@@ -259,16 +290,22 @@ test('the start limit parks a crash loop in fatal, and an operator start clears 
 });
 
 test('a program that cannot start loops through backoff into fatal', () => {
-  let events: Array<[number, UnitEvent]> = [[0, { type: 'start-requested' }]];
+  const events: Array<[number, UnitEvent]> = [[0, { type: 'start-requested' }]];
   for (let i = 0; i < 5; i++) events.push([i, { type: 'spawn-failed', error: 'program not found' }]);
   const { state } = run(events, { backoff: { initial: 0, max: 0, reset_after: 1000 } });
   assert.equal(state.phase, 'fatal');
 });
 
 test('operator stop: stopping until the group is gone; forced stop records stop-timeout', () => {
-  const up = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }]]).state;
+  const up = run([
+    [0, { type: 'start-requested' }],
+    [1, { type: 'spawned', pid: 10 }],
+  ]).state;
   const stopping = transition(up, { type: 'stop-requested', reason: 'operator' }, at(100));
-  assert.deepEqual(stopping.effects.find((e) => e.type === 'stop-group'), { type: 'stop-group', signal: 'SIGTERM', timeoutMs: 10_000 });
+  assert.deepEqual(
+    stopping.effects.find((e) => e.type === 'stop-group'),
+    { type: 'stop-group', signal: 'SIGTERM', timeoutMs: 10_000 },
+  );
   const exited = transition(stopping.state, { type: 'exited', pid: 10, code: null, signal: 'SIGKILL' }, at(200));
   assert.equal(exited.state.phase, 'stopping', 'the group may still have members');
   const clean = transition(exited.state, { type: 'group-gone', forced: false }, at(201));
@@ -279,23 +316,43 @@ test('operator stop: stopping until the group is gone; forced stop records stop-
 });
 
 test('an operator stop during the cleanup after a crash wins over the respawn and keeps the crash result', () => {
-  const up = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }]]).state;
+  const up = run([
+    [0, { type: 'start-requested' }],
+    [1, { type: 'spawned', pid: 10 }],
+  ]).state;
   const crashed = transition(up, { type: 'exited', pid: 10, code: 7, signal: null }, at(50)).state;
-  const stopped = run([[51, { type: 'stop-requested', reason: 'shutdown' }], [52, { type: 'group-gone', forced: false }]], {}, crashed).state;
+  const stopped = run(
+    [
+      [51, { type: 'stop-requested', reason: 'shutdown' }],
+      [52, { type: 'group-gone', forced: false }],
+    ],
+    {},
+    crashed,
+  ).state;
   assert.equal(stopped.phase, 'stopped');
   assert.equal(stopped.lastResult, 'exit-code');
 });
 
 test('operator restart: stop then start at once, no backoff, counted as a restart', () => {
-  const up = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }]]).state;
+  const up = run([
+    [0, { type: 'start-requested' }],
+    [1, { type: 'spawned', pid: 10 }],
+  ]).state;
   const { state, effects } = run(
-    [[100, { type: 'restart-requested' }], [101, { type: 'exited', pid: 10, code: null, signal: 'SIGTERM' }], [102, { type: 'group-gone', forced: false }]],
+    [
+      [100, { type: 'restart-requested' }],
+      [101, { type: 'exited', pid: 10, code: null, signal: 'SIGTERM' }],
+      [102, { type: 'group-gone', forced: false }],
+    ],
     {},
     up,
   );
   assert.equal(state.phase, 'starting');
   assert.equal(state.restarts, 1);
-  assert.equal(effects.some((e) => e.type === 'schedule'), false);
+  assert.equal(
+    effects.some((e) => e.type === 'schedule'),
+    false,
+  );
 });
 
 test('stop in backoff cancels the timer', () => {
@@ -306,7 +363,10 @@ test('stop in backoff cancels the timer', () => {
 });
 
 test('over max_memory: stop the group, then restart by policy with result memory', () => {
-  const up = run([[0, { type: 'start-requested' }], [1, { type: 'spawned', pid: 10 }]]).state;
+  const up = run([
+    [0, { type: 'start-requested' }],
+    [1, { type: 'spawned', pid: 10 }],
+  ]).state;
   const { state, effects } = run(
     [
       [100, { type: 'memory-exceeded', rssBytes: 600, limitBytes: 500 }],
@@ -319,7 +379,14 @@ test('over max_memory: stop the group, then restart by policy with result memory
   assert.equal(state.phase, 'backoff');
   assert.equal(state.lastResult, 'memory');
   assert.ok(effects.some((e) => e.type === 'emit' && e.notice.kind === 'memory-exceeded'));
-  const never = run([[100, { type: 'memory-exceeded', rssBytes: 600, limitBytes: 500 }], [102, { type: 'group-gone', forced: false }]], { restart: 'never' }, up).state;
+  const never = run(
+    [
+      [100, { type: 'memory-exceeded', rssBytes: 600, limitBytes: 500 }],
+      [102, { type: 'group-gone', forced: false }],
+    ],
+    { restart: 'never' },
+    up,
+  ).state;
   assert.equal(never.phase, 'exited');
   assert.equal(never.lastResult, 'memory');
 });

@@ -28,7 +28,7 @@ export type Result =
  * What to do once the group is gone. `restart` is an operator restart (no backoff);
  * `respawn` is a restart by policy after `delayMs`; `rest` ends in a terminal phase.
  */
-export type AfterStop =
+type AfterStop =
   | { readonly kind: 'stop' }
   | { readonly kind: 'restart' }
   | { readonly kind: 'respawn'; readonly delayMs: number }
@@ -39,8 +39,10 @@ export interface UnitState {
   readonly pid: number | null;
   /** Bumped on every spawn and every backoff; a timer from an older generation is ignored. */
   readonly generation: number;
-  /** When the current (or last) run was spawned. */
+  /** When the current (or last) run was spawned: monotonic ms, for uptimes and policy. */
   readonly startedAt: number | null;
+  /** The same instant in epoch ms, for display only (a wall clock may jump; policy never reads it). */
+  readonly startedWall: number | null;
   /** Failed runs in a row, for the backoff exponent. */
   readonly failures: number;
   /** Start times inside the start-limit window. */
@@ -55,7 +57,10 @@ export interface UnitState {
 }
 
 export interface UnitContext {
+  /** Monotonic ms: every interval and deadline. */
   readonly now: number;
+  /** Epoch ms, recorded for display. */
+  readonly wall: number;
   /** A draw in [0, 1) for jitter. */
   readonly random: number;
   readonly spec: Pick<ServiceSpec, 'restart' | 'backoff' | 'start_limit' | 'stop'>;
@@ -71,6 +76,7 @@ export const initialUnitState: UnitState = {
   pid: null,
   generation: 0,
   startedAt: null,
+  startedWall: null,
   failures: 0,
   starts: [],
   restarts: 0,
@@ -129,7 +135,12 @@ const resultOf: Record<ExitCause, Result> = {
 };
 
 /** Decide what follows a run that ended by itself: respawn after a delay, fatal, or rest in exited. */
-function decideAfterRun(state: UnitState, cause: ExitCause, uptimeMs: number, ctx: UnitContext): { state: UnitState; afterStop: AfterStop } {
+function decideAfterRun(
+  state: UnitState,
+  cause: ExitCause,
+  uptimeMs: number,
+  ctx: UnitContext,
+): { state: UnitState; afterStop: AfterStop } {
   const lastResult = resultOf[cause];
   if (!shouldRestart(cause, ctx.spec.restart)) {
     return { state: { ...state, lastResult }, afterStop: { kind: 'rest', phase: 'exited' } };
@@ -173,7 +184,10 @@ const memoryExceeded: Handler<Extract<UnitEvent, { type: 'memory-exceeded' }>> =
   const uptimeMs = state.startedAt === null ? 0 : ctx.now - state.startedAt;
   const decided = decideAfterRun(state, 'memory', uptimeMs, ctx);
   const stop = beginStop(decided.state, ctx, decided.afterStop, 'memory');
-  return { state: stop.state, effects: [emit({ kind: 'memory-exceeded', rssBytes: event.rssBytes, limitBytes: event.limitBytes }), ...stop.effects] };
+  return {
+    state: stop.state,
+    effects: [emit({ kind: 'memory-exceeded', rssBytes: event.rssBytes, limitBytes: event.limitBytes }), ...stop.effects],
+  };
 };
 
 const spawnFailed: Handler<Extract<UnitEvent, { type: 'spawn-failed' }>> = (state, event, ctx) => {
@@ -235,11 +249,12 @@ const table: Table = {
     'stop-requested': stopRequested,
     'restart-requested': restartRequested,
     spawned: (state, event, ctx) => ({
-      state: { ...state, phase: 'running', pid: event.pid, startedAt: ctx.now },
+      state: { ...state, phase: 'running', pid: event.pid, startedAt: ctx.now, startedWall: ctx.wall },
       effects: [emit({ kind: 'spawned', pid: event.pid, restarts: state.restarts })],
     }),
     'spawn-failed': spawnFailed,
-    exited: exitedWhileUp,
+    // The host reports spawned before any exit of the process, so no exit can name our pid yet.
+    exited: ignore,
     'group-gone': ignore,
     'timer-fired': ignore,
     'memory-exceeded': ignore,
@@ -265,8 +280,11 @@ const table: Table = {
     }),
     'restart-requested': (state) => ({ state: { ...state, afterStop: { kind: 'restart' } }, effects: [] }),
     // Spawned late (stop was asked while starting): remember the pid so its exit is recognised.
-    spawned: (state, event, ctx) => ({ state: { ...state, pid: event.pid, startedAt: ctx.now }, effects: [] }),
-    'spawn-failed': (state, event) => ({ state: { ...state, lastResult: 'spawn-failed' }, effects: [emit({ kind: 'spawn-failed', error: event.error })] }),
+    spawned: (state, event, ctx) => ({ state: { ...state, pid: event.pid, startedAt: ctx.now, startedWall: ctx.wall }, effects: [] }),
+    'spawn-failed': (state, event) => ({
+      state: { ...state, lastResult: 'spawn-failed' },
+      effects: [emit({ kind: 'spawn-failed', error: event.error })],
+    }),
     exited: (state, event, ctx) => {
       if (event.pid !== state.pid) return ignore(state, event, ctx);
       const uptimeMs = state.startedAt === null ? 0 : ctx.now - state.startedAt;
@@ -294,8 +312,7 @@ const table: Table = {
     'spawn-failed': ignore,
     exited: ignore,
     'group-gone': ignore,
-    'timer-fired': (state, event, ctx) =>
-      event.generation === state.generation ? spawnNow(state, ctx, false) : ignore(state, event, ctx),
+    'timer-fired': (state, event, ctx) => (event.generation === state.generation ? spawnNow(state, ctx, false) : ignore(state, event, ctx)),
     'memory-exceeded': ignore,
   },
   exited: {

@@ -21,8 +21,8 @@ import { MAX_INSTANCES, MAX_PROCESSES } from '../config/limits.js';
 import { TendError } from '../errors.js';
 import { followEvents, followLogs, readLastEvents, readLastLines } from '../logs/follow.js';
 import type { Engine } from './engine.js';
-import { eventsFileOf } from './log-router.js';
-import { labelOf, unitRef } from './units.js';
+import { eventsFileOf } from './recorder.js';
+import { labelOf, unitRef } from './unit-ids.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 
 export interface ControlOptions {
@@ -38,7 +38,8 @@ const validSignal = /^SIG[A-Z0-9]+$/;
 
 export function createControl({ engine, info, reload, down, upgrade }: ControlOptions): Control {
   const act = async (kind: CommandKind, request: ActionRequest): Promise<ActionResponse> => {
-    if (!request.all && request.services.length === 0) throw new TendError('TEND_USAGE', `name at least one service to ${kind}, or pass --all`);
+    if (!request.all && request.services.length === 0)
+      throw new TendError('TEND_USAGE', `name at least one service to ${kind}, or pass --all`);
     const refs = engine.select(request.all ? [] : request.services);
     return { results: shape(await engine.run(kind, refs)) };
   };
@@ -46,18 +47,16 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
   return {
     async status(): Promise<StatusResponse> {
       const usage = engine.usage();
-      const now = Date.now();
       const units: UnitInfo[] = engine.status().map((unit) => {
-        const use = usage.get(unit.id);
-        const running = unit.phase === 'running' || unit.phase === 'stopping';
+        const use = usage.get(unit.unit);
         return {
-          unit: unit.unit,
+          unit: unit.label,
           service: unit.service,
           instance: unit.instance,
           phase: unit.phase,
           pid: unit.pid,
           startedAt: unit.startedAt === null ? null : new Date(unit.startedAt).toISOString(),
-          uptimeMs: running && unit.startedAt !== null ? now - unit.startedAt : null,
+          uptimeMs: unit.uptimeMs,
           restarts: unit.restarts,
           lastExit: unit.lastExit,
           lastResult: unit.lastResult,
@@ -74,16 +73,23 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     restart: (request) => act('restart', request),
     async signal(request) {
       const signal = request.signal.toUpperCase().startsWith('SIG') ? request.signal.toUpperCase() : `SIG${request.signal.toUpperCase()}`;
-      if (!validSignal.test(signal) || !Object.hasOwn(os.constants.signals, signal)) throw new TendError('TEND_USAGE', `unknown signal "${request.signal}"`);
+      if (!validSignal.test(signal) || !Object.hasOwn(os.constants.signals, signal))
+        throw new TendError('TEND_USAGE', `unknown signal "${request.signal}"`);
       return { results: shape(engine.signal(engine.select(request.services), signal as NodeJS.Signals)) };
     },
     async scale(request) {
       if (!Number.isInteger(request.instances) || request.instances < 0 || request.instances > MAX_INSTANCES) {
         throw new TendError('TEND_USAGE', `instances must be a whole number from 0 to ${MAX_INSTANCES}, got ${request.instances}`);
       }
-      const others = engine.config().services.filter((s) => s.name !== request.service).reduce((sum, s) => sum + s.instances, 0);
+      const others = engine
+        .config()
+        .services.filter((s) => s.name !== request.service)
+        .reduce((sum, s) => sum + s.instances, 0);
       if (others + request.instances > MAX_PROCESSES) {
-        throw new TendError('TEND_USAGE', `${request.instances} instances would make ${others + request.instances} processes in all; tend runs at most ${MAX_PROCESSES}`);
+        throw new TendError(
+          'TEND_USAGE',
+          `${request.instances} instances would make ${others + request.instances} processes in all; tend runs at most ${MAX_PROCESSES}`,
+        );
       }
       return { results: shape(await engine.scale(request.service, request.instances)) };
     },
@@ -93,16 +99,22 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
 
     async logs(query: LogQuery): Promise<Feed<LogRecord>> {
       const config = engine.config();
-      const chosen = query.services.length === 0 ? config.services : query.services.map((name) => {
-        const service = config.services.find((s) => s.name === name);
-        if (!service) throw new TendError('TEND_UNKNOWN_SERVICE', name);
-        return service;
-      });
+      const chosen =
+        query.services.length === 0
+          ? config.services
+          : query.services.map((name) => {
+              const service = config.services.find((s) => s.name === name);
+              if (!service) throw new TendError('TEND_UNKNOWN_SERVICE', name);
+              return service;
+            });
       const files = chosen.map((service) => ({ service: service.name, file: service.logs.file, keep: service.logs.keep }));
       const snapshot = readLastLines({ files, lines: query.lines, ...(query.since === undefined ? {} : { since: query.since }) });
       // Records carry the label ps shows ("web" or "web.1"), so every client names instances alike.
       const instances = new Map(config.services.map((s) => [s.name, s.instances]));
-      const labelled = (r: LogRecord): LogRecord => ({ ...r, unit: labelOf(unitRef(r.service, r.instance), instances.get(r.service) ?? 1) });
+      const labelled = (r: LogRecord): LogRecord => ({
+        ...r,
+        unit: labelOf(unitRef(r.service, r.instance), instances.get(r.service) ?? 1),
+      });
       if (!query.follow) return { snapshot: snapshot.records.map(labelled) };
       return {
         snapshot: snapshot.records.map(labelled),

@@ -34,10 +34,14 @@ export function createSampler(now: () => number, cgroupRoot: string | null = nul
 
   return function sample(targets: readonly SampleTarget[]): Map<string, Usage> {
     const groups: Map<number | string, { cpuTicks: number; rssBytes: number }> =
-      cgroupRoot === null ? sampleGroups(new Set(targets.map((t) => t.pid))) : new Map(targets.flatMap((t) => {
-        const found = fromCgroup(`${cgroupRoot}/${t.id}`);
-        return found === undefined ? [] : [[t.pid, found] as const];
-      }));
+      cgroupRoot === null
+        ? sampleGroups(new Set(targets.map((t) => t.pid)))
+        : new Map(
+            targets.flatMap((t) => {
+              const found = fromCgroup(`${cgroupRoot}/${t.id}`);
+              return found === undefined ? [] : [[t.pid, found] as const];
+            }),
+          );
     const at = now();
     const usage = new Map<string, Usage>();
     for (const target of targets) {

@@ -27,10 +27,13 @@ export function createTimerTable(clock: Clock) {
     /** Arm (or re-arm) the unit's timer; `fire` runs once, after it has been forgotten. */
     arm(id: string, timer: SavedTimer, fire: (timer: SavedTimer) => void): void {
       cancel(id);
-      cancels.set(id, clock.setTimer(timer.at - clock.now(), () => {
-        cancel(id);
-        fire(timer);
-      }));
+      cancels.set(
+        id,
+        clock.setTimer(timer.at - clock.now(), () => {
+          cancel(id);
+          fire(timer);
+        }),
+      );
       saved.set(id, timer);
       changed.add(id);
     },

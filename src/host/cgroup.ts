@@ -35,7 +35,11 @@ function ownCgroup(): string | null {
         break;
       }
     }
-    own = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3);
+    own = fs
+      .readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'))
+      ?.slice(3);
   } catch {
     return null; // no /proc: not Linux
   }

@@ -1,21 +1,26 @@
-// The ProcessHost interface: processes as a mechanism, with no policy. The engine asks it to
-// spawn, signal and stop process groups and hears back facts (events). The first
-// implementation is in-process (local.ts); the keeper's will let services outlive the engine.
+// The ProcessHost interface: processes and their output as a mechanism, with no policy. The
+// engine asks it to spawn, signal and stop process groups and hears back facts (events); the
+// host writes each unit's output to its log file. Two implementations, one contract: the data
+// plane in this process (data-plane.ts, a foreground `tend up`) and the same data plane in the
+// keeper, reached over IPC (keeper-host.ts, `tend up -d`), so services outlive the engine.
 
 /** What to run. `unit` is the key every event about this process comes back with ("web.0"). */
-export interface SpawnSpec {
+export interface ProcessSpec {
   readonly unit: string;
   readonly argv: readonly string[];
   readonly cwd: string;
   /** The complete environment of the child (the host adds nothing). */
   readonly env: Readonly<Record<string, string>>;
-  /** Where the output goes, for a host that writes log files itself (the keeper). */
-  readonly log?: LogTarget;
   /** Run as this uid and gid, with the supplementary groups of the account (initGroups) or none. */
   readonly runAs?: { readonly uid: number; readonly gid: number; readonly initGroups: boolean };
 }
 
-/** A unit's log file and rotation, as the keeper needs it to frame, timestamp and rotate. */
+/** What to run, and where its output goes: the host frames, timestamps, writes and rotates it. */
+export interface SpawnSpec extends ProcessSpec {
+  readonly log: LogTarget;
+}
+
+/** A unit's log file and rotation, as the host needs it to frame, timestamp and rotate. */
 export interface LogTarget {
   readonly file: string;
   readonly maxSize: number;
@@ -58,14 +63,22 @@ export type HostEvent =
    * Output of the unit could not be written to its log (a full disk): said when the loss begins
    * and again, with the totals, once writing resumes (`ended`). From the log writer, not the host.
    */
-  | { readonly type: 'log-lost'; readonly unit: string; readonly lines: number; readonly bytes: number; readonly reason: string; readonly ended: boolean };
+  | {
+      readonly type: 'log-lost';
+      readonly unit: string;
+      readonly lines: number;
+      readonly bytes: number;
+      readonly reason: string;
+      readonly ended: boolean;
+    };
 
 export interface HostListener {
   event(event: HostEvent): void;
-  /** A chunk of raw bytes from the unit's stdout or stderr, in order. */
-  output(unit: string, stream: OutputStream, chunk: Buffer): void;
-  /** The stream reached EOF: no more output from this process on it. */
-  outputEnd(unit: string, stream: OutputStream): void;
+  /**
+   * Complete lines of a unit's output, once written to its log (a foreground `tend up` echoes
+   * them). Only a host in this process calls it: the keeper keeps the output in the files.
+   */
+  lines?(unit: string, stream: OutputStream, lines: readonly Buffer[]): void;
 }
 
 export interface StopOptions {
@@ -103,13 +116,14 @@ export interface ProcessHost {
   killAll(): void;
   /** Units whose group is still known to have members. */
   liveUnits(): string[];
-  /** True when the host writes the log files (from SpawnSpec.log); the engine then only reads them. */
-  readonly writesLogs?: boolean;
   /**
-   * Hosts that outlive the engine keep its state: called after each batch of events with what
-   * changed, together with the calls made meanwhile (which such a host may hold until then).
+   * The end of a turn of the engine: what changed in its state since the last commit. A host
+   * that outlives the engine (the keeper) keeps it, and carries out the calls made during the
+   * turn only now, in one message with it; the in-process host has nothing to keep.
    */
-  commit?(state: SavedState): void;
+  commit(state: SavedState): void;
+  /** Close the log files (after the last process is gone). */
+  close(): void;
 }
 
 /** Opaque engine state a host may keep across engine restarts (see keeper-protocol.ts). */

@@ -1,7 +1,7 @@
 // The messages between the keeper and the engine, over the Node IPC channel the keeper opens
 // when it spawns the engine. Versioned: the keeper outlives engine upgrades, so a new engine
 // must still speak the keeper's protocol — or say plainly that it cannot.
-import type { HostEvent, LogTarget, SavedState, SpawnSpec, StopOptions } from './host.js';
+import type { HostEvent, SavedState, SpawnSpec, StopOptions } from './host.js';
 
 export type { SavedState };
 
@@ -12,8 +12,23 @@ export type { SavedState };
  */
 export const KEEPER_PROTOCOL = 2;
 
+/** The keeper protocols this engine speaks: every one, not just the newest (`tend engine --capabilities`). */
+export const ENGINE_KEEPER_PROTOCOLS: readonly number[] = [2];
+
+/** What an engine tells `tend up -d` through its keeper, once: ready with the start outcomes, or why it could not start. */
+export type EngineAnnouncement =
+  /** results: the ActionResult[] of api/protocol.ts, one per unit started. */
+  | { readonly type: 'ready'; readonly results: readonly unknown[] }
+  | {
+      readonly type: 'error';
+      readonly code: string;
+      readonly message: string;
+      readonly hint?: string;
+      readonly details?: readonly string[];
+    };
+
 export type HostCall =
-  | { readonly op: 'spawn'; readonly spec: SpawnSpec & { readonly log: LogTarget } }
+  | { readonly op: 'spawn'; readonly spec: SpawnSpec }
   | { readonly op: 'stop-group'; readonly unit: string; readonly options: StopOptions }
   | { readonly op: 'signal-group'; readonly unit: string; readonly signal: NodeJS.Signals }
   | { readonly op: 'kill-all' };
@@ -66,7 +81,7 @@ export type EngineToKeeper =
   /** Every service is stopped: exit once I have. */
   | { readonly type: 'down' }
   /** For whoever started the keeper (`tend up -d`): the first engine's ready or failure message, relayed as is. */
-  | { readonly type: 'announce'; readonly message: unknown };
+  | { readonly type: 'announce'; readonly message: EngineAnnouncement };
 
 /** What `node <engine> keeper-protocols` prints: how the keeper checks a candidate before an upgrade. */
 export interface EngineCapabilities {

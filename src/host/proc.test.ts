@@ -11,7 +11,13 @@ const rest = 'S 1 4242 4242 0 -1 4194560 100 0 0 0 7 5 0 0 20 0 1 0 987654 12345
 test('parseStat takes the fields after the LAST ")" so odd comm names cannot shift them', () => {
   for (const comm of ['node', 'a b', 'x) S 9 9 9 (', '))', '(']) {
     assert.deepEqual(parseStat(`123 (${comm}) ${rest}`), {
-      state: 'S', ppid: 1, pgrp: 4242, session: 4242, startTime: 987654, cpuTicks: 12, rssPages: 321,
+      state: 'S',
+      ppid: 1,
+      pgrp: 4242,
+      session: 4242,
+      startTime: 987654,
+      cpuTicks: 12,
+      rssPages: 321,
     });
   }
 });

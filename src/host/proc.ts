@@ -90,16 +90,6 @@ export function liveGroups(pgids: ReadonlySet<number>): Set<number> {
   return live;
 }
 
-/** Live pids of the group. */
-export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  if (!groupExists(pgid)) return members;
-  scanLive((pid, stat) => {
-    if (stat.pgrp === pgid) members.push(pid);
-  });
-  return members;
-}
-
 export interface GroupSample {
   readonly members: number;
   readonly rssBytes: number;
@@ -136,8 +126,7 @@ export function pageSize(): number {
   cachedPageSize = 4096;
   try {
     const auxv = readFileSync('/proc/self/auxv');
-    const read = (at: number): bigint =>
-      endianness() === 'LE' ? auxv.readBigUInt64LE(at) : auxv.readBigUInt64BE(at);
+    const read = (at: number): bigint => (endianness() === 'LE' ? auxv.readBigUInt64LE(at) : auxv.readBigUInt64BE(at));
     for (let at = 0; at + 16 <= auxv.length; at += 16) {
       if (read(at) === 6n) cachedPageSize = Number(read(at + 8)); // AT_PAGESZ
     }

@@ -24,7 +24,10 @@ for (const [observation, verdict, why] of table) {
 test('heartbeat: a late tick (the keeper itself was starved) counts as two intervals at most', () => {
   let now = 0;
   let cpu = 0;
-  const beat = createHeartbeat(() => cpu, () => now);
+  const beat = createHeartbeat(
+    () => cpu,
+    () => now,
+  );
   beat.answer();
   now += 60_000; // the keeper slept through a minute
   cpu += 5_000;

@@ -1,7 +1,7 @@
 // The keeper: the data plane of a project, small and rarely changed. It is the parent of the
-// engine and of every service; it spawns, signals and reaps them (host/local), holds their
-// pipes and writes their log files, records every spawn ahead in the PID journal, and keeps the
-// engine alive — respawned after a crash or a hang, replaced on upgrade — handing each new
+// engine and of every service; it spawns, signals and reaps them and writes their log files
+// (host/data-plane.ts, driven by the engine's commits through relay.ts), records every spawn
+// ahead in the PID journal, and keeps the engine alive — respawned after a crash or a hang, replaced on upgrade — handing each new
 // engine the state and the events it has not seen. It decides nothing: every spawn and signal
 // is an order from the engine.
 //
@@ -15,25 +15,15 @@
 // - anything else that throws in the keeper is a bug of its own: keeper/main.ts SIGKILLs every
 //   service group (the emergency hook below) and exits, so a broken keeper orphans nothing.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import type { HostListener, OutputStream, SpawnJournal } from '../host/host.js';
-import {
-  KEEPER_PROTOCOL,
-  type EngineCapabilities,
-  type EngineToKeeper,
-  type HostCall,
-  type KeeperToEngine,
-  type KeeperStatus,
-  type NumberedEvent,
-  type SavedState,
-} from '../host/keeper-protocol.js';
 import type { Cgroups } from '../host/cgroup.js';
-import { createLocalHost } from '../host/local.js';
+import { DEFAULT_GRACE_MS } from '../host/end-groups.js';
+import type { SpawnJournal } from '../host/host.js';
+import { KEEPER_PROTOCOL, type EngineCapabilities, type KeeperStatus, type KeeperToEngine } from '../host/keeper-protocol.js';
 import { readStat } from '../host/proc.js';
 import { onEmergency } from '../lib/emergency.js';
-import { createUnitLogs } from '../logs/unit-logs.js';
-import { createCallQueue } from './call-queue.js';
 import { createHeartbeat, PING_MS } from './heartbeat.js';
 import { parseEngineMessage } from './messages.js';
+import { createRelay } from './relay.js';
 
 /**
  * When a dead engine is replaced. One that had become ready is replaced at once — the API must
@@ -83,14 +73,10 @@ export interface Keeper {
 export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig, cgroups }: KeeperOptions): Keeper {
   let engine: ChildProcess | null = null;
   let heartbeat: ReturnType<typeof createHeartbeat> | null = null;
-  let seq = 0;
-  let pending: NumberedEvent[] = [];
-  const saved: { config?: unknown; units: Record<string, unknown>; timers: Record<string, unknown> } = { units: {}, timers: {} };
-  let hasState = false;
   let respawns: number[] = [];
   let failedStarts = 0;
   let engineReady = false;
-  let lastFailure: KeeperStatus['lastFailure'] = null;
+  let lastFailure: { at: number; wall: string; reason: string } | null = null;
   let nextEngineAt: number | null = null;
   let nextReason: 'start' | 'respawn' | 'upgrade' = 'start';
   let stopping: 'down' | 'shutdown' | null = null;
@@ -100,10 +86,10 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   let finish: (code: number) => void = () => {};
   let respawnTimer: NodeJS.Timeout | undefined;
   const done = new Promise<number>((resolve) => (finish = resolve));
-  // A log that cannot take a unit's output (a full disk) is reported to the engine like any
-  // host event (numbered, replayed to a new engine), so it shows in `tend events` and `ps`.
-  const logs = createUnitLogs({ warn: (text) => log(`warning: ${text}`), onLoss: (unit, loss) => listener.event({ type: 'log-lost', unit, ...loss }) });
   let onGroupGone: ((unit: string) => void) | null = null;
+  // Pacing and give-up windows count on the monotonic clock: a wall clock set back must not stall them.
+  const now = () => performance.now();
+  const failure = (reason: string) => ({ at: now(), wall: new Date().toISOString(), reason });
 
   /** Best effort: a message to an engine that is gone is dropped (events stay pending until acknowledged). */
   const send = (message: KeeperToEngine): void => {
@@ -118,71 +104,15 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     }
   };
 
-  // Events go to the engine in one message per turn of the event loop: a stop of 1,000
-  // services is a few messages, not 2,000.
-  let outgoing: NumberedEvent[] = [];
-  const sendEvents = (): void => {
-    const events = outgoing;
-    outgoing = [];
-    if (events.length > 0) send({ type: 'events', events });
-  };
-  const listener: HostListener = {
-    event(event) {
-      seq += 1;
-      pending.push({ seq, event });
-      if (outgoing.push({ seq, event }) === 1) setImmediate(sendEvents);
-      if (event.type === 'group-gone') onGroupGone?.(event.unit);
-    },
-    output: (unit: string, stream: OutputStream, chunk: Buffer) => void logs.output(unit, stream, chunk),
-    outputEnd: (unit: string, stream: OutputStream) => void logs.end(unit, stream),
-  };
-  const host = createLocalHost(listener, { journal, cgroups });
-  const calls = createCallQueue(apply);
+  // A log that cannot take a unit's output (a full disk) is reported to the engine like any
+  // host event (numbered, replayed to a new engine), so it shows in `tend events` and `ps`.
+  const relay = createRelay({ journal, cgroups, log, send, onEvent: (event) => event.type === 'group-gone' && onGroupGone?.(event.unit) });
+  const host = relay.plane;
   // A bug of the keeper's own (keeper/main.ts): whatever it held dies with it, nothing is orphaned.
   onEmergency(() => {
-    calls.clear();
+    relay.dropQueued();
     host.killAll();
   });
-
-  function apply(call: HostCall): void {
-    try {
-      switch (call.op) {
-        case 'spawn':
-          logs.route(call.spec.unit, call.spec.log);
-          host.spawn(call.spec);
-          return;
-        case 'stop-group':
-          host.stopGroup(call.unit, call.options);
-          return;
-        case 'signal-group':
-          host.signalGroup(call.unit, call.signal);
-          return;
-        case 'kill-all':
-          host.killAll();
-          return;
-      }
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      log(`refused an order of the engine (${call.op} ${call.op === 'spawn' ? call.spec.unit : 'unit' in call ? call.unit : 'all'}): ${reason}`);
-      if (call.op === 'spawn') listener.event({ type: 'spawn-failed', unit: call.spec.unit, error: reason });
-    }
-  }
-
-  function commit(message: Extract<EngineToKeeper, { type: 'commit' }>): void {
-    pending = pending.filter((numbered) => numbered.seq > message.ackSeq);
-    const state: SavedState = message.state;
-    if (state.config !== undefined) saved.config = state.config;
-    for (const [key, value] of Object.entries(state.units ?? {})) value === null ? delete saved.units[key] : (saved.units[key] = value);
-    for (const [key, value] of Object.entries(state.timers ?? {})) value === null ? delete saved.timers[key] : (saved.timers[key] = value);
-    hasState ||= state.config !== undefined;
-    if (message.calls.some((call) => call.op === 'kill-all')) {
-      // The engine's emergency: nothing it ordered before matters any more.
-      calls.clear();
-      host.killAll();
-      return;
-    }
-    calls.push(message.calls);
-  }
 
   function onMessage(from: ChildProcess, raw: unknown): void {
     if (from !== engine) return; // a retired engine's last words
@@ -191,7 +121,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     const message = parsed.value;
     switch (message.type) {
       case 'commit':
-        return commit(message);
+        return relay.commit(message);
       case 'pong':
         heartbeat?.answer();
         return;
@@ -208,7 +138,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
           announced = true;
           engineReady = true;
           failedStarts = 0;
-        } else if (typeof said?.message === 'string') lastFailure = { at: new Date().toISOString(), reason: said.message };
+        } else if (typeof said?.message === 'string') lastFailure = failure(said.message);
         // The `up -d` waiting for this keeper hears how the first start went, then lets go.
         if (process.connected) process.send?.(message.message, () => (process.connected ? process.disconnect() : undefined));
         return;
@@ -255,7 +185,10 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     engineReady = false;
     nextEngineAt = null;
     const pid = child.pid;
-    heartbeat = createHeartbeat(() => engineCpuMs(pid), () => performance.now());
+    heartbeat = createHeartbeat(
+      () => engineCpuMs(pid),
+      () => performance.now(),
+    );
     child.on('message', (message) => onMessage(child, message));
     // EPIPE on a send, or a failed spawn (EAGAIN under a process limit): never thrown at us.
     child.on('error', (error) => {
@@ -263,9 +196,16 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       if (child.pid === undefined) onEngineExit(child, null, null);
     });
     child.once('spawn', () => {
-      const state: SavedState | null = hasState ? { config: saved.config, units: saved.units, timers: saved.timers } : null;
       const config = nextReason === 'start' && firstConfig !== undefined ? { config: firstConfig } : {};
-      send({ type: 'hello', protocol: KEEPER_PROTOCOL, keeperPid: process.pid, state, pending, liveUnits: host.liveUnits(), reason: nextReason, cgroupRoot: cgroups?.root ?? null, ...config });
+      send({
+        type: 'hello',
+        protocol: KEEPER_PROTOCOL,
+        keeperPid: process.pid,
+        ...relay.handover(),
+        reason: nextReason,
+        cgroupRoot: cgroups?.root ?? null,
+        ...config,
+      });
       log(`engine ${child.pid} started (${nextReason})`);
     });
     child.once('exit', (code, signal) => onEngineExit(child, code, signal));
@@ -280,7 +220,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
 
   function engineGone(pid: number | null, how: string): void {
     if (stopping !== null) {
-      if (host.liveUnits().length > 0 || calls.size > 0) return stopWithoutEngine(); // it died before finishing the stop
+      if (host.liveUnits().length > 0 || relay.queued > 0) return stopWithoutEngine(); // it died before finishing the stop
       log('engine exited after stopping every service; keeper exiting');
       return finishKeeper(0);
     }
@@ -297,22 +237,23 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     if (engineReady) failedStarts = 0;
     else {
       failedStarts += 1;
-      if (lastFailure === null || Date.now() - Date.parse(lastFailure.at) > 1000) lastFailure = { at: new Date().toISOString(), reason: `it exited before it was ready (${how}); see engine.log` };
+      if (lastFailure === null || now() - lastFailure.at > 1000)
+        lastFailure = failure(`it exited before it was ready (${how}); see engine.log`);
     }
-    if (engineReady) lastFailure = { at: new Date().toISOString(), reason: `it died (${how})` };
-    if (failedStarts >= GIVE_UP_AFTER && host.liveUnits().length === 0 && calls.size === 0) {
+    if (engineReady) lastFailure = failure(`it died (${how})`);
+    if (failedStarts >= GIVE_UP_AFTER && host.liveUnits().length === 0 && relay.queued === 0) {
       // Nothing left to keep, and no engine will start (its config gone, say): stop trying.
       log(`the engine failed to start ${failedStarts} times in a row and no service is left to keep: keeper exiting`);
       exitCode = 1;
       stopping = 'shutdown';
       return finishKeeper(1);
     }
-    respawns = respawns.filter((at) => Date.now() - at < 60_000);
+    respawns = respawns.filter((at) => now() - at < 60_000);
     const delay = respawnDelay({ recent: respawns.length, failedStarts });
-    respawns.push(Date.now());
+    respawns.push(now());
     log(`engine ${pid ?? '(none)'} ${engineReady ? 'died' : 'failed to start'} (${how}); starting a new one in ${delay} ms`);
     nextReason = 'respawn';
-    nextEngineAt = Date.now() + delay;
+    nextEngineAt = now() + delay;
     respawnTimer = setTimeout(startEngine, delay);
   }
 
@@ -333,7 +274,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   function finishKeeper(code: number): void {
     clearInterval(ticker);
     clearTimeout(respawnTimer);
-    logs.close();
+    relay.close();
     finish(Math.max(code, exitCode));
   }
 
@@ -352,9 +293,9 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => engine?.kill('SIGHUP')); // reload is the engine's business
 
-  /** No engine to order the stop: end every group ourselves (SIGTERM, then SIGKILL after 10 s). */
+  /** No engine to order the stop: end every group ourselves (tend's stop sequence, host/end-groups.ts). */
   function stopWithoutEngine(): void {
-    const dropped = calls.clear();
+    const dropped = relay.dropQueued();
     if (dropped > 0) log(`dropped ${dropped} orders not yet carried out`);
     const live = new Set(host.liveUnits());
     if (live.size === 0) return finishKeeper(0);
@@ -362,18 +303,21 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       live.delete(unit);
       if (live.size === 0) finishKeeper(0);
     };
-    for (const unit of live) host.stopGroup(unit, { signal: 'SIGTERM', timeoutMs: 10_000 });
+    for (const unit of live) host.stopGroup(unit, { signal: 'SIGTERM', timeoutMs: DEFAULT_GRACE_MS });
   }
 
   startEngine();
 
   function status(): KeeperStatus {
-    const units = [...journal.units].map(([unit, record]) => ({ unit, pid: 'pid' in record && typeof record.pid === 'number' ? record.pid : null }));
+    const units = [...journal.units].map(([unit, record]) => ({
+      unit,
+      pid: 'pid' in record && typeof record.pid === 'number' ? record.pid : null,
+    }));
     return {
       keeperPid: process.pid,
       enginePid: engine?.pid ?? null,
-      lastFailure,
-      nextEngineAt: nextEngineAt === null ? null : new Date(nextEngineAt).toISOString(),
+      lastFailure: lastFailure === null ? null : { at: lastFailure.wall, reason: lastFailure.reason },
+      nextEngineAt: nextEngineAt === null ? null : new Date(Date.now() + (nextEngineAt - now())).toISOString(),
       units,
     };
   }

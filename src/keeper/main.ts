@@ -37,9 +37,11 @@ process.on('uncaughtException', die);
 process.on('unhandledRejection', die);
 // Test-only: a bug of the keeper's own, on demand, so a test sees what it takes down with it.
 if (process.env.TEND_TEST_FAULT === 'keeper-throw-on-usr2') {
-  process.on('SIGUSR2', () => setImmediate(() => {
-    throw new Error('injected fault (TEND_TEST_FAULT)');
-  }));
+  process.on('SIGUSR2', () =>
+    setImmediate(() => {
+      throw new Error('injected fault (TEND_TEST_FAULT)');
+    }),
+  );
 }
 
 const { values } = parseArgs({ options: { file: { type: 'string' }, engine: { type: 'string' } }, allowPositionals: true });
@@ -82,11 +84,21 @@ try {
   ensurePrivateDir(paths);
   const lock = await acquireLock(paths, file);
   const previous = readState(paths.state);
-  if (previous) for (const ended of await endLeftovers(previous)) log(`ended ${ended.unit} (pid ${ended.pid}), left running by a keeper that died`);
+  if (previous)
+    for (const ended of await endLeftovers(previous)) log(`ended ${ended.unit} (pid ${ended.pid}), left running by a keeper that died`);
   // A cgroup per service where the system lets us make them; process groups otherwise.
   const cgroups = openCgroups(`tend-${paths.id}`);
-  log(cgroups === null ? 'containment: process groups (no writable cgroup v2 hierarchy)' : `containment: a cgroup per service below ${cgroups.root}`);
-  const journal = createStateJournal(paths.state, recordOf(process.pid) ?? { pid: process.pid, startTime: 0 }, (text) => log(`warning: ${text}`), cgroups?.root);
+  log(
+    cgroups === null
+      ? 'containment: process groups (no writable cgroup v2 hierarchy)'
+      : `containment: a cgroup per service below ${cgroups.root}`,
+  );
+  const journal = createStateJournal(
+    paths.state,
+    recordOf(process.pid) ?? { pid: process.pid, startTime: 0 },
+    (text) => log(`warning: ${text}`),
+    cgroups?.root,
+  );
   const node = [process.execPath, ...process.execArgv];
   const keeper = runKeeper({
     engineArgv: [...node, engineMain, 'engine', '--keeper', '--file', file],
@@ -110,6 +122,11 @@ try {
   // Tell the `up -d` that started us why (e.g. TEND_ALREADY_RUNNING), then go.
   const code = (error as { code?: unknown }).code;
   const hint = (error as { hint?: unknown }).hint;
-  const reply = { type: 'error', code: typeof code === 'string' ? code : 'TEND_ENGINE_START_FAILED', message, ...(typeof hint === 'string' ? { hint } : {}) };
+  const reply = {
+    type: 'error',
+    code: typeof code === 'string' ? code : 'TEND_ENGINE_START_FAILED',
+    message,
+    ...(typeof hint === 'string' ? { hint } : {}),
+  };
   tellStarter(reply, () => process.exit(1));
 }

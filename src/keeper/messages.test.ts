@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import { parseEngineMessage } from './messages.js';
 
 const log = { file: '/tmp/x.log', maxSize: 10, keep: 1, instance: 0 };
-const spawn = (spec: object) => ({ type: 'commit', ackSeq: 0, state: {}, calls: [{ op: 'spawn', spec: { unit: 'web.0', cwd: '/', argv: ['true'], env: {}, log, ...spec } }] });
+const spawn = (spec: object) => ({
+  type: 'commit',
+  ackSeq: 0,
+  state: {},
+  calls: [{ op: 'spawn', spec: { unit: 'web.0', cwd: '/', argv: ['true'], env: {}, log, ...spec } }],
+});
 
 const refused: Array<[unknown, RegExp]> = [
   [null, /without a type/],
@@ -16,7 +21,10 @@ const refused: Array<[unknown, RegExp]> = [
   [{ type: 'commit', ackSeq: 1, calls: [], state: { units: [] } }, /state.units is not an object/],
   [{ type: 'commit', ackSeq: 1, calls: [{ op: 'fork-bomb' }], state: {} }, /unknown call "fork-bomb"/],
   [{ type: 'commit', ackSeq: 1, calls: [{ op: 'signal-group', unit: 'web.0', signal: 'SIGNOPE' }], state: {} }, /known signal/],
-  [{ type: 'commit', ackSeq: 1, calls: [{ op: 'stop-group', unit: 'web.0', options: { signal: 'SIGTERM', timeoutMs: -5 } }], state: {} }, /a timeout/],
+  [
+    { type: 'commit', ackSeq: 1, calls: [{ op: 'stop-group', unit: 'web.0', options: { signal: 'SIGTERM', timeoutMs: -5 } }], state: {} },
+    /a timeout/,
+  ],
   [spawn({ argv: [] }), /spawn of web.0 without an argv/],
   [spawn({ argv: ['ls', 3] }), /spawn of web.0 without an argv/],
   [spawn({ env: { A: 1 } }), /env is not strings/],

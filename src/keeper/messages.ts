@@ -2,7 +2,7 @@
 // engine, so a message that is malformed (a bug, a half-upgraded engine, a foreign process on
 // the channel) is refused here with one sentence, never acted on and never thrown.
 import { constants } from 'node:os';
-import type { EngineToKeeper, HostCall } from '../host/keeper-protocol.js';
+import type { EngineAnnouncement, EngineToKeeper, HostCall } from '../host/keeper-protocol.js';
 
 type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -25,7 +25,7 @@ export function parseEngineMessage(raw: unknown): Parsed<EngineToKeeper> {
     case 'down':
       return ok({ type: raw.type });
     case 'announce':
-      return ok({ type: 'announce', message: raw.message });
+      return ok({ type: 'announce', message: raw.message as EngineAnnouncement }); // relayed as is to `up -d`, which reads it
     case 'commit':
       return parseCommit(raw);
     default:
@@ -74,15 +74,26 @@ function parseCall(call: unknown): Parsed<HostCall> {
 function parseSpawn(spec: unknown): Parsed<HostCall> {
   if (!isObject(spec) || !isString(spec.unit) || !isString(spec.cwd)) return refuse('a spawn call without a unit and a cwd');
   const { argv, env, log } = spec;
-  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) return refuse(`a spawn of ${spec.unit} without an argv`);
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
+    return refuse(`a spawn of ${spec.unit} without an argv`);
   if (!isStringRecord(env)) return refuse(`a spawn of ${spec.unit} whose env is not strings`);
   if (!isObject(log) || !isString(log.file) || !isCount(log.maxSize) || !isCount(log.keep) || !isCount(log.instance)) {
     return refuse(`a spawn of ${spec.unit} without a log target`);
   }
   const mode = log.mode === 0o640 || log.mode === 0o644 ? log.mode : 0o600; // never anything wider
-  const target = { file: log.file, maxSize: log.maxSize, keep: log.keep, instance: log.instance, compress: log.compress === true, mode, ...(isCount(log.gid) ? { gid: log.gid } : {}) };
+  const target = {
+    file: log.file,
+    maxSize: log.maxSize,
+    keep: log.keep,
+    instance: log.instance,
+    compress: log.compress === true,
+    mode,
+    ...(isCount(log.gid) ? { gid: log.gid } : {}),
+  };
   const runAs = spec.runAs;
-  if (runAs !== undefined && (!isObject(runAs) || !isCount(runAs.uid) || !isCount(runAs.gid))) return refuse(`a spawn of ${spec.unit} with a bad runAs`);
-  const identity = runAs === undefined ? {} : { runAs: { uid: runAs.uid as number, gid: runAs.gid as number, initGroups: runAs.initGroups === true } };
+  if (runAs !== undefined && (!isObject(runAs) || !isCount(runAs.uid) || !isCount(runAs.gid)))
+    return refuse(`a spawn of ${spec.unit} with a bad runAs`);
+  const identity =
+    runAs === undefined ? {} : { runAs: { uid: runAs.uid as number, gid: runAs.gid as number, initGroups: runAs.initGroups === true } };
   return ok({ op: 'spawn', spec: { unit: spec.unit, argv: argv as string[], cwd: spec.cwd, env, log: target, ...identity } });
 }

@@ -7,7 +7,7 @@ import { openFileSink, type FileSink } from './file-sink.js';
 import { createFramer, type Framer } from './framer.js';
 
 /** Output a unit lost while its log could not be written, so far. */
-export interface LogLoss {
+interface LogLoss {
   readonly lines: number;
   readonly bytes: number;
   readonly reason: string;

@@ -9,11 +9,9 @@
 //   instance (TEND_SERVICE, TEND_INSTANCE) and whose working directory is the unit's.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isPopulated, killCgroup, removeCgroup, signalCgroup } from '../host/cgroup.js';
-import { liveGroups, scanLive, type ProcStat } from '../host/proc.js';
+import { endGroups, type Group } from '../host/end-groups.js';
+import { scanLive, type ProcStat } from '../host/proc.js';
 import { isIntent, startedAsRecorded, type StateFile } from './state-file.js';
-
-const GRACE_MS = 5000;
 
 export interface Leftover {
   readonly unit: string;
@@ -58,28 +56,21 @@ export function findLeftovers(state: StateFile): Leftover[] {
 }
 
 /**
- * SIGTERM (and SIGCONT) every leftover group — and every process in the units' cgroups, when
- * tend had them (processes that left their group included) — then SIGKILL what is still there
- * after 5 s; emptied unit cgroups are removed.
+ * Ends every leftover group — and every process in the units' cgroups, when tend had them
+ * (processes that left their group included) — with tend's one stop sequence
+ * (host/end-groups.ts: SIGTERM, SIGCONT, SIGKILL after DEFAULT_GRACE_MS); emptied unit cgroups
+ * are removed.
  */
 export async function endLeftovers(state: StateFile): Promise<Leftover[]> {
   const found = findLeftovers(state);
-  const groups = new Set(found.map((f) => f.pid));
-  const cgroups = unitCgroups(state.cgroupRoot);
-  for (const pgid of groups) signal(-pgid, 'SIGTERM');
-  for (const dir of cgroups) signalCgroup(dir, 'SIGTERM');
-  for (const pgid of groups) signal(-pgid, 'SIGCONT');
-  for (const dir of cgroups) signalCgroup(dir, 'SIGCONT');
-  const deadline = Date.now() + GRACE_MS;
-  const anyLeft = () => liveGroups(groups).size > 0 || cgroups.some(isPopulated);
-  while (anyLeft() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  for (const pgid of liveGroups(groups)) signal(-pgid, 'SIGKILL');
-  for (const dir of cgroups) killCgroup(dir);
-  if (cgroups.length > 0) {
-    const until = Date.now() + GRACE_MS;
-    while (cgroups.some(isPopulated) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const dir of cgroups) removeCgroup(dir);
-  }
+  const cgroups = new Map(unitCgroups(state.cgroupRoot).map((dir) => [path.basename(dir), dir]));
+  const groups: Group[] = found.map(({ unit, pid }) => {
+    const cgroup = cgroups.get(unit);
+    cgroups.delete(unit);
+    return { pgid: pid, cgroup };
+  });
+  for (const cgroup of cgroups.values()) groups.push({ pgid: undefined, cgroup });
+  await endGroups(groups);
   return found;
 }
 
@@ -87,7 +78,10 @@ export async function endLeftovers(state: StateFile): Promise<Leftover[]> {
 function unitCgroups(root: string | undefined): string[] {
   if (root === undefined) return [];
   try {
-    return fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(root, e.name));
+    return fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(root, e.name));
   } catch {
     return [];
   }
@@ -107,13 +101,5 @@ function inDirectory(pid: number, cwd: string): boolean {
     return fs.readlinkSync(`/proc/${pid}/cwd`) === fs.realpathSync(cwd);
   } catch {
     return false;
-  }
-}
-
-function signal(target: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(target, name);
-  } catch {
-    // ESRCH: already gone
   }
 }

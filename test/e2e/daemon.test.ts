@@ -65,10 +65,16 @@ test('up -d, ps, stop/start/restart, signal, scale, events, down: the whole day-
   assert.equal(scaled.code, 0, scaled.stderr);
   assert.equal((await d.status()).units.filter((u) => u.service === 'worker' && u.phase === 'running').length, 3);
   await d.tend(['scale', 'worker=1']);
-  assert.deepEqual((await d.status()).units.filter((u) => u.service === 'worker').map((u) => u.unit), ['worker']);
+  assert.deepEqual(
+    (await d.status()).units.filter((u) => u.service === 'worker').map((u) => u.unit),
+    ['worker'],
+  );
 
   const events = await d.tend(['events', '--json', '-n', '500']);
-  const kinds = events.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { kind: string }).kind);
+  const kinds = events.stdout
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { kind: string }).kind);
   assert.ok(kinds.includes('spawned') && kinds.includes('stopped'), kinds.join(','));
 
   const { pid: engine, keeperPid: keeper } = (await d.status()).engine;
@@ -92,7 +98,10 @@ test('reload applies only the difference: same PID for unchanged, new for change
   });
   await up(d);
   const before = await d.pids();
-  fs.writeFileSync(path.join(d.dir, 'tend.yaml'), `services:\n${service('keep', argv('forever.mjs'))}${service('change', argv('forever.mjs'), '    env: { V: "2" }\n    instances: 2\n')}${service('add', argv('forever.mjs'))}`);
+  fs.writeFileSync(
+    path.join(d.dir, 'tend.yaml'),
+    `services:\n${service('keep', argv('forever.mjs'))}${service('change', argv('forever.mjs'), '    env: { V: "2" }\n    instances: 2\n')}${service('add', argv('forever.mjs'))}`,
+  );
   const reload = await d.tend(['reload']);
   assert.equal(reload.code, 0, reload.stderr);
   assert.match(reload.stdout, /started: add/);
@@ -113,9 +122,14 @@ test('SIGHUP to the engine reloads like `tend reload`', async (t) => {
   const d = daemonProject(t, { 'tend.yaml': `services:\n${service('keep', argv('forever.mjs'))}` });
   await up(d);
   const before = await d.status();
-  fs.writeFileSync(path.join(d.dir, 'tend.yaml'), `services:\n${service('keep', argv('forever.mjs'))}${service('added', argv('forever.mjs'))}`);
+  fs.writeFileSync(
+    path.join(d.dir, 'tend.yaml'),
+    `services:\n${service('keep', argv('forever.mjs'))}${service('added', argv('forever.mjs'))}`,
+  );
   process.kill(before.engine.pid, 'SIGHUP');
-  await waitFor(async () => (await d.status()).units.find((u) => u.unit === 'added')?.phase === 'running', { what: 'the added service to run' });
+  await waitFor(async () => (await d.status()).units.find((u) => u.unit === 'added')?.phase === 'running', {
+    what: 'the added service to run',
+  });
   assert.equal((await d.pids()).keep, before.units[0]?.pid);
 });
 
@@ -197,7 +211,10 @@ test('logs: last lines merged across services, --json records, and -f follows li
   assert.equal(record.stream, 'err');
 
   const oldPid = (await d.pids()).b;
-  const follower = spawn(process.execPath, [tendBin(), 'logs', '-f', '-n', '1', 'b'], { cwd: d.dir, env: { ...process.env, ...d.env, NO_COLOR: '1' } });
+  const follower = spawn(process.execPath, [tendBin(), 'logs', '-f', '-n', '1', 'b'], {
+    cwd: d.dir,
+    env: { ...process.env, ...d.env, NO_COLOR: '1' },
+  });
   t.after(() => {
     if (follower.exitCode === null) follower.kill('SIGKILL');
   });
@@ -221,7 +238,10 @@ test('rotation under a writer at full speed loses and duplicates no line', async
   await up(d);
   await waitFor(async () => (await d.status()).units[0]?.phase === 'exited', { what: 'flood to finish', timeoutMs: 30_000 });
   const dir = path.join(d.dir, '.tend', 'logs');
-  const files = fs.readdirSync(dir).filter((f) => f.startsWith('flood.log')).sort((x, y) => rank(y) - rank(x));
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('flood.log'))
+    .sort((x, y) => rank(y) - rank(x));
   assert.ok(files.length > 10, `rotated into ${files.length} files`);
   let next = 1;
   for (const file of files) {
@@ -243,12 +263,18 @@ test('max_memory: a group over its limit is restarted with a memory event', asyn
   assert.equal(result.code, 0, result.stderr);
   const first = (await d.pids()).hog ?? 0;
   if (first) trackGroup(first);
-  await waitFor(async () => {
-    const events = await d.tend(['events', '--json', '-n', '100']);
-    return events.stdout.includes('"kind":"memory-exceeded"');
-  }, { what: 'a memory-exceeded event', timeoutMs: 20_000 });
-  await waitFor(async () => {
-    const unit = (await d.status()).units[0];
-    return unit?.restarts !== undefined && unit.restarts >= 1 && unit.lastResult === 'memory';
-  }, { what: 'hog restarted with result memory' });
+  await waitFor(
+    async () => {
+      const events = await d.tend(['events', '--json', '-n', '100']);
+      return events.stdout.includes('"kind":"memory-exceeded"');
+    },
+    { what: 'a memory-exceeded event', timeoutMs: 20_000 },
+  );
+  await waitFor(
+    async () => {
+      const unit = (await d.status()).units[0];
+      return unit?.restarts !== undefined && unit.restarts >= 1 && unit.lastResult === 'memory';
+    },
+    { what: 'hog restarted with result memory' },
+  );
 });

@@ -39,7 +39,9 @@ async function killEngine(d: Daemon, signal: NodeJS.Signals = 'SIGKILL', timeout
 }
 
 test('kill -9 of the engine: a new one answers by itself, with the same PIDs, restart counts and start times', async (t) => {
-  const d = daemonProject(t, { 'tend.yaml': `services:\n${service('web', argv('forever.mjs'), '    instances: 2\n')}${service('worker', argv('forever.mjs'))}` });
+  const d = daemonProject(t, {
+    'tend.yaml': `services:\n${service('web', argv('forever.mjs'), '    instances: 2\n')}${service('worker', argv('forever.mjs'))}`,
+  });
   await up(d);
   await d.tend(['restart', 'worker']);
   const before = await d.status();
@@ -56,7 +58,9 @@ test('kill -9 of the engine: a new one answers by itself, with the same PIDs, re
 });
 
 test('a service that exits while the engine is down is seen by the new engine and handled by its policy', async (t) => {
-  const d = daemonProject(t, { 'tend.yaml': `services:\n${service('web', argv('forever.mjs'), '    restart: always\n    backoff: { initial: 0ms }\n')}` });
+  const d = daemonProject(t, {
+    'tend.yaml': `services:\n${service('web', argv('forever.mjs'), '    restart: always\n    backoff: { initial: 0ms }\n')}`,
+  });
   await up(d);
   const before = await d.status();
   const victim = before.units[0]?.pid ?? 0;
@@ -82,7 +86,9 @@ test('a service that exits while the engine is down is seen by the new engine an
 
 test('200,000 lines while the engine is killed 10 times: every line in the log exactly once, in order', async (t) => {
   const count = 200_000;
-  const d = daemonProject(t, { 'tend.yaml': `services:\n${service('writer', argv('paced-flood.mjs', String(count), '400'), '    logs: { max_size: 1G }\n')}` });
+  const d = daemonProject(t, {
+    'tend.yaml': `services:\n${service('writer', argv('paced-flood.mjs', String(count), '400'), '    logs: { max_size: 1G }\n')}`,
+  });
   await up(d);
   for (let kill = 0; kill < 10; kill++) await killEngine(d);
   const log = path.join(d.dir, '.tend', 'logs', 'writer.log');
@@ -115,7 +121,10 @@ test('upgrade replaces the engine with the code on disk and restarts no service'
   assert.match(result.stdout, /engine replaced: tend \S+ \(pid \d+\) → tend \S+ \(pid \d+\); 2 services untouched/);
   const after = await d.status();
   assert.notEqual(after.engine.pid, before.engine.pid);
-  assert.deepEqual(after.units.map((u) => u.pid), before.units.map((u) => u.pid));
+  assert.deepEqual(
+    after.units.map((u) => u.pid),
+    before.units.map((u) => u.pid),
+  );
 });
 
 test('an upgrade to an engine that cannot speak the keeper protocol is refused and explains the restart it needs', async (t) => {
@@ -124,7 +133,10 @@ test('an upgrade to an engine that cannot speak the keeper protocol is refused a
   const before = await d.status();
   const result = await d.tend(['upgrade']);
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /upgrade refused, the running engine stays: .*speaks keeper protocol 99, this keeper speaks 2: run `tend down && tend up -d`/);
+  assert.match(
+    result.stderr,
+    /upgrade refused, the running engine stays: .*speaks keeper protocol 99, this keeper speaks 2: run `tend down && tend up -d`/,
+  );
   assert.equal((await d.status()).engine.pid, before.engine.pid);
 });
 
@@ -160,25 +172,33 @@ test('tend startup prints a systemd unit with Restart=always and KillMode=mixed,
 });
 
 test('tend startup --user runs tend unprivileged and hardened; the variables the config refers to are captured (0600) and named', async (t) => {
-  const d = daemonProject(t, { 'tend.yaml': `services:
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
   web:
     command: ["sleep", "\${SLEEP_FOR}"]
     env: { TOKEN: "\${API_KEY}", MODE: "\${MODE:-prod}" }
-` });
+`,
+  });
   const unit = await d.tend(['startup', '--user', 'nobody'], { env: { SLEEP_FOR: '100', API_KEY: 's3cr"et' } });
   assert.equal(unit.code, 0, unit.stderr);
-  for (const line of ['User=nobody', 'NoNewPrivileges=yes', 'ProtectSystem=full', 'Delegate=yes', 'RuntimeDirectoryPreserve=restart']) assert.match(unit.stdout, new RegExp(`^${line}$`, 'm'));
+  for (const line of ['User=nobody', 'NoNewPrivileges=yes', 'ProtectSystem=full', 'Delegate=yes', 'RuntimeDirectoryPreserve=restart'])
+    assert.match(unit.stdout, new RegExp(`^${line}$`, 'm'));
   assert.match(unit.stdout, /^RuntimeDirectory=tend-\d+$/m);
   assert.match(unit.stderr, /the config refers to SLEEP_FOR, API_KEY: with --install, their values now are written to \S+\.env \(0600\)/);
   assert.match(unit.stderr, /MODE is not set here: the unit will use its default/);
   assert.doesNotMatch(unit.stdout, /s3cr/, 'no value in the unit file, which is world-readable');
   const staged = path.join(d.dir, 'units');
-  const installed = await d.tend(['startup', '--user', 'nobody', '--install'], { env: { TEND_SYSTEMD_DIR: staged, SLEEP_FOR: '100', API_KEY: 's3cr"et' } });
+  const installed = await d.tend(['startup', '--user', 'nobody', '--install'], {
+    env: { TEND_SYSTEMD_DIR: staged, SLEEP_FOR: '100', API_KEY: 's3cr"et' },
+  });
   assert.equal(installed.code, 0, installed.stderr);
   const envFile = fs.readdirSync(staged).find((name) => name.endsWith('.env')) ?? '';
   assert.equal(fs.readFileSync(path.join(staged, envFile), 'utf8'), 'SLEEP_FOR="100"\nAPI_KEY="s3cr\\"et"\n');
   assert.equal((fs.statSync(path.join(staged, envFile)).mode & 0o777).toString(8), '600');
-  assert.match(fs.readFileSync(path.join(staged, fs.readdirSync(staged).find((name) => name.endsWith('.service')) ?? ''), 'utf8'), new RegExp(`^EnvironmentFile=${path.join(staged, envFile).replace(/[.]/g, '\\.')}$`, 'm'));
+  assert.match(
+    fs.readFileSync(path.join(staged, fs.readdirSync(staged).find((name) => name.endsWith('.service')) ?? ''), 'utf8'),
+    new RegExp(`^EnvironmentFile=${path.join(staged, envFile).replace(/[.]/g, '\\.')}$`, 'm'),
+  );
   const unknown = await d.tend(['startup', '--user', 'no-such-user-here']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /there is no user named "no-such-user-here"/);
@@ -187,7 +207,9 @@ test('tend startup --user runs tend unprivileged and hardened; the variables the
 /** PID namespaces need root (or user namespaces); where they cannot be made, say so and skip. */
 const pidNamespaces = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
 
-test('as PID 1 (in a PID namespace) tend says to use an init, forwards SIGTERM and stops cleanly', { skip: pidNamespaces ? false : 'unshare --pid is not permitted here' }, async (t) => {
+test('as PID 1 (in a PID namespace) tend says to use an init, forwards SIGTERM and stops cleanly', {
+  skip: pidNamespaces ? false : 'unshare --pid is not permitted here',
+}, async (t) => {
   const d = daemonProject(t, { 'tend.yaml': `services:\n${service('web', argv('forever.mjs', 'graceful'))}` });
   const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', process.execPath, tendBin(), 'up'], {
     cwd: d.dir,

@@ -62,7 +62,9 @@ test('a lock left by a SIGKILLed keeper and engine never blocks the next start',
   assert.equal(again.code, 0, again.stderr);
 });
 
-test('the CLI refuses a runtime directory planted by another user, and a socket open to others — it never talks to them', { skip: asRoot }, async (t) => {
+test('the CLI refuses a runtime directory planted by another user, and a socket open to others — it never talks to them', {
+  skip: asRoot,
+}, async (t) => {
   const d = daemonProject(t, { 'tend.yaml': forever });
   const paths = projectPaths(configOf(d), d.env);
   fs.mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
@@ -85,13 +87,20 @@ test('the CLI refuses a runtime directory planted by another user, and a socket 
 });
 
 test('service output cannot drive the terminal: escape sequences are shown as text by logs', async (t) => {
-  const print = JSON.stringify([process.execPath, '-e', 'process.stdout.write("title \\x1b]0;pwned\\x07 clear \\x1b[2J bell \\x07 done\\n"); setInterval(() => {}, 1e9)']);
+  const print = JSON.stringify([
+    process.execPath,
+    '-e',
+    'process.stdout.write("title \\x1b]0;pwned\\x07 clear \\x1b[2J bell \\x07 done\\n"); setInterval(() => {}, 1e9)',
+  ]);
   const d = daemonProject(t, { 'tend.yaml': `services:\n  web:\n    command: ${print}\n` });
   assert.equal((await d.tend(['up', '-d'])).code, 0);
-  const shown = await waitFor(async () => {
-    const out = (await d.tend(['logs', 'web', '-n', '10'])).stdout;
-    return out.includes('done') && out;
-  }, { what: 'the line in tend logs' });
+  const shown = await waitFor(
+    async () => {
+      const out = (await d.tend(['logs', 'web', '-n', '10'])).stdout;
+      return out.includes('done') && out;
+    },
+    { what: 'the line in tend logs' },
+  );
   assert.match(shown, /title \^\[\]0;pwned\^G clear \^\[\[2J bell \^G done/);
   assert.doesNotMatch(shown, /\x1b|\x07/);
 });
@@ -107,13 +116,20 @@ test('an engine that cannot start again: the keeper backs off and says why in ps
   process.kill(before.engine.pid, 'SIGKILL');
   const engineLog = path.join(projectPaths(configOf(d), d.env).dir, 'engine.log');
   await waitFor(() => /failed to start \(code 1\); starting a new one in 2000 ms/.test(fs.readFileSync(engineLog, 'utf8')), {
-    what: 'three failed starts, backing off', timeoutMs: 30_000, seen: () => fs.readFileSync(engineLog, 'utf8'),
+    what: 'three failed starts, backing off',
+    timeoutMs: 30_000,
+    seen: () => fs.readFileSync(engineLog, 'utf8'),
   });
   const delays = [...fs.readFileSync(engineLog, 'utf8').matchAll(/failed to start .*in (\d+) ms/g)].map((m) => Number(m[1]));
   assert.deepEqual(delays.slice(0, 3), [0, 1000, 2000]);
   const ps = await d.tend(['ps']);
   assert.equal(ps.code, 1);
-  assert.match(ps.stdout, new RegExp(`The engine is not running; the keeper \\(pid ${keeper}\\) still holds the services\\. Its last failure \\(.*\\): refusing to use a log file or directory another user could tamper with: .*logs can be written by every user \\(mode 777\\)`));
+  assert.match(
+    ps.stdout,
+    new RegExp(
+      `The engine is not running; the keeper \\(pid ${keeper}\\) still holds the services\\. Its last failure \\(.*\\): refusing to use a log file or directory another user could tamper with: .*logs can be written by every user \\(mode 777\\)`,
+    ),
+  );
   for (const unit of before.units) assert.match(ps.stdout, new RegExp(`web\\.${unit.instance} +${unit.pid}`));
   const start = await d.tend(['restart', 'web']);
   assert.equal(start.code, 3);
@@ -129,7 +145,11 @@ test('a keeper whose first engine cannot start (a variable missing from its envi
   const d = daemonProject(t, { 'tend.yaml': `services:\n  web:\n    command: ["sleep", "\${NOT_SET_ANYWHERE}"]\n` });
   const keeperMain = fileURLToPath(new URL('../../src/keeper/main.js', import.meta.url));
   // As a boot unit runs it: no `up -d` in front, so the engine loads the file itself.
-  const keeper = spawn(process.execPath, [keeperMain, '--file', configOf(d), '--engine', tendBin()], { cwd: d.dir, env: { ...process.env, ...d.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const keeper = spawn(process.execPath, [keeperMain, '--file', configOf(d), '--engine', tendBin()], {
+    cwd: d.dir,
+    env: { ...process.env, ...d.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   trackGroup(keeper.pid ?? 0);
   let output = '';
   keeper.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -149,7 +169,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('5,000 idle connections to the TCP listener: the engine holds at most a few, drops the silent ones within seconds, and the unix socket keeps answering', { timeout: 120_000 }, async (t) => {
+test('5,000 idle connections to the TCP listener: the engine holds at most a few, drops the silent ones within seconds, and the unix socket keeps answering', {
+  timeout: 120_000,
+}, async (t) => {
   const port = await freePort();
   const d = daemonProject(t, { 'tend.yaml': `api: { listen: "127.0.0.1:${port}" }\n${forever}` });
   assert.equal((await d.tend(['up', '-d'])).code, 0);
@@ -157,7 +179,9 @@ test('5,000 idle connections to the TCP listener: the engine holds at most a few
   const fds = () => fs.readdirSync(`/proc/${engine}/fd`).length;
   const before = fds();
   const sockets: net.Socket[] = [];
-  t.after(() => sockets.forEach((s) => s.destroy()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
   let closedByServer = 0;
   for (let i = 0; i < 5000; i++) {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -171,7 +195,11 @@ test('5,000 idle connections to the TCP listener: the engine holds at most a few
     }
   }
   // The silent ones the server did take are closed after the header timeout (5 s).
-  await waitFor(() => closedByServer === sockets.length, { what: 'every idle connection closed by the engine', timeoutMs: 60_000, seen: () => `${closedByServer} closed` });
+  await waitFor(() => closedByServer === sockets.length, {
+    what: 'every idle connection closed by the engine',
+    timeoutMs: 60_000,
+    seen: () => `${closedByServer} closed`,
+  });
   assert.ok(fds() < before + 20);
   assert.equal((await d.tend(['ps'])).code, 0);
 });
@@ -190,7 +218,10 @@ test('bounds: a billion instances or lines is refused with a sentence; tend work
   // A low descriptor limit: everything tend opens (the schema library included) fits.
   const low = (args: string) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('sh', ['-c', `ulimit -n 96 && exec "$0" "$@"`, process.execPath, tendBin(), ...args.split(' ')], { cwd: d.dir, env: { ...process.env, ...d.env, NO_COLOR: '1' } });
+      const child = spawn('sh', ['-c', `ulimit -n 96 && exec "$0" "$@"`, process.execPath, tendBin(), ...args.split(' ')], {
+        cwd: d.dir,
+        env: { ...process.env, ...d.env, NO_COLOR: '1' },
+      });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -225,7 +256,11 @@ test('nothing of tend reaches a service: no descriptor but 0, 1 and 2, no TEND_A
   const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
   assert.ok(environ.includes('MINE=kept'));
   assert.ok(environ.includes('TEND_SERVICE=web'));
-  assert.equal(environ.filter((entry) => /^TEND_(API_TOKEN|RUNTIME_DIR|FILE)=/.test(entry)).length, 0, environ.filter((e) => e.startsWith('TEND_')).join(' '));
+  assert.equal(
+    environ.filter((entry) => /^TEND_(API_TOKEN|RUNTIME_DIR|FILE)=/.test(entry)).length,
+    0,
+    environ.filter((e) => e.startsWith('TEND_')).join(' '),
+  );
   const engine = (await d.status()).engine;
   for (const tendPid of [engine.pid, engine.keeperPid ?? 0]) {
     for (const fd of fs.readdirSync(`/proc/${tendPid}/fd`)) {
@@ -240,7 +275,7 @@ test('nothing of tend reaches a service: no descriptor but 0, 1 and 2, no TEND_A
   }
 });
 
-test('a variable\'s value is never run as shell code: string commands and `sh -c` scripts get it from their environment', async (t) => {
+test("a variable's value is never run as shell code: string commands and `sh -c` scripts get it from their environment", async (t) => {
   const d = daemonProject(t, {
     'tend.yaml': [
       'services:',
@@ -255,7 +290,9 @@ test('a variable\'s value is never run as shell code: string commands and `sh -c
   });
   const evil = '$(touch pwned1); touch pwned2 `touch pwned3`';
   assert.equal((await d.tend(['up', '-d'], { env: { EVIL: evil } })).code, 0);
-  await waitFor(() => ['str', 'argv', 'data'].every((name) => fs.existsSync(path.join(d.dir, `${name}.txt`))), { what: 'the three services to write' });
+  await waitFor(() => ['str', 'argv', 'data'].every((name) => fs.existsSync(path.join(d.dir, `${name}.txt`))), {
+    what: 'the three services to write',
+  });
   for (const file of ['pwned1', 'pwned2', 'pwned3']) assert.equal(fs.existsSync(path.join(d.dir, file)), false, `${file} was created`);
   assert.equal(fs.readFileSync(path.join(d.dir, 'str.txt'), 'utf8'), `${evil}\n`);
   assert.equal(fs.readFileSync(path.join(d.dir, 'argv.txt'), 'utf8'), `${evil}\n`);
@@ -276,24 +313,41 @@ function testAccount(t: TestContext): { user: string; group: string; uid: number
   };
   run('groupadd', [group]);
   t.after(() => void spawnSync('groupdel', [group]));
-  run('useradd', ['--no-create-home', '--home-dir', `/home/${user}`, '--shell', '/usr/sbin/nologin', '--user-group', '--groups', group, user]);
+  run('useradd', [
+    '--no-create-home',
+    '--home-dir',
+    `/home/${user}`,
+    '--shell',
+    '/usr/sbin/nologin',
+    '--user-group',
+    '--groups',
+    group,
+    user,
+  ]);
   t.after(() => void spawnSync('userdel', [user]));
   const id = (flag: string, name = user) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
   const extraGid = Number(spawnSync('getent', ['group', group], { encoding: 'utf8' }).stdout.split(':')[2]);
   return { user, group, uid: id('-u'), gid: id('-g'), extraGid };
 }
 
-test('a service runs as the user the config names: its uid, gid and supplementary groups, HOME, USER and LOGNAME; its logs stay tend\'s', { skip: asRoot }, async (t) => {
+test("a service runs as the user the config names: its uid, gid and supplementary groups, HOME, USER and LOGNAME; its logs stay tend's", {
+  skip: asRoot,
+}, async (t) => {
   const account = testAccount(t);
   const report = JSON.stringify(['sh', '-c', 'echo "ids $(id -u) $(id -g) [$(id -G)] $HOME $USER $LOGNAME"; exec sleep 100000']);
   const d = daemonProject(t, { 'tend.yaml': `services:\n  app:\n    command: ${report}\n    user: ${account.user}\n` });
   assert.equal((await d.tend(['up', '-d'])).code, 0);
   const log = path.join(d.dir, '.tend', 'logs', 'app.log');
-  const line = await waitFor(() => fs.existsSync(log) && /ids .*/.exec(fs.readFileSync(log, 'utf8'))?.[0], { what: 'the service to report its ids' });
-  assert.equal(line, `ids ${account.uid} ${account.gid} [${[account.gid, account.extraGid].join(' ')}] /home/${account.user} ${account.user} ${account.user}`);
+  const line = await waitFor(() => fs.existsSync(log) && /ids .*/.exec(fs.readFileSync(log, 'utf8'))?.[0], {
+    what: 'the service to report its ids',
+  });
+  assert.equal(
+    line,
+    `ids ${account.uid} ${account.gid} [${[account.gid, account.extraGid].join(' ')}] /home/${account.user} ${account.user} ${account.user}`,
+  );
   const pid = (await d.status()).units[0]?.pid ?? 0;
-  assert.equal(fs.statSync(`/proc/${pid}`).uid, account.uid, 'the service process itself (same PID, no wrapper left) is the user\'s');
-  assert.equal(fs.statSync(log).uid, 0, 'the log file is tend\'s');
+  assert.equal(fs.statSync(`/proc/${pid}`).uid, account.uid, "the service process itself (same PID, no wrapper left) is the user's");
+  assert.equal(fs.statSync(log).uid, 0, "the log file is tend's");
   assert.equal((fs.statSync(log).mode & 0o777).toString(8), '600');
 });
 
@@ -303,24 +357,37 @@ test('a tend that is not root refuses, at check, to run a service as another use
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.chmodSync(dir, 0o755);
   fs.writeFileSync(path.join(dir, 'tend.yaml'), 'services:\n  app:\n    command: ["sleep", "1"]\n    user: root\n', { mode: 0o644 });
-  const check = spawnSync(process.execPath, [tendBin(), 'check'], { cwd: dir, uid: account.uid, gid: account.gid, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+  const check = spawnSync(process.execPath, [tendBin(), 'check'], {
+    cwd: dir,
+    uid: account.uid,
+    gid: account.gid,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+  });
   assert.equal(check.status, 2, check.stderr);
-  assert.match(check.stderr, new RegExp(`tend\\.yaml:4:11: services\\.app\\.user: tend runs as uid ${account.uid}: only root can run a service as another user`));
+  assert.match(
+    check.stderr,
+    new RegExp(`tend\\.yaml:4:11: services\\.app\\.user: tend runs as uid ${account.uid}: only root can run a service as another user`),
+  );
 });
 
 test('a service that escapes its process group (setsid) is still stopped, also after tend was SIGKILLed — where cgroups can be made', async (t) => {
   const d = daemonProject(t, { 'tend.yaml': `services:\n  daemon:\n    command: ${argv('escape.mjs')}\n    stop: { timeout: 1s }\n` });
   assert.equal((await d.tend(['up', '-d'])).code, 0);
   const { engine } = await d.status();
-  if (engine.containment !== 'cgroup') return t.skip('no writable cgroup v2 hierarchy here: process groups only, and a setsid() escape is out of reach');
+  if (engine.containment !== 'cgroup')
+    return t.skip('no writable cgroup v2 hierarchy here: process groups only, and a setsid() escape is out of reach');
   const log = path.join(d.dir, '.tend', 'logs', 'daemon.log');
   /** The newest escapee the log names, once there is one other than `after`. */
   const escapee = (after = 0) =>
-    waitFor(() => {
-      const pids = fs.existsSync(log) ? [...fs.readFileSync(log, 'utf8').matchAll(/escaped (\d+)/g)].map((m) => Number(m[1])) : [];
-      const last = pids.at(-1);
-      return last !== undefined && last !== after ? last : null;
-    }, { what: 'the escapee' });
+    waitFor(
+      () => {
+        const pids = fs.existsSync(log) ? [...fs.readFileSync(log, 'utf8').matchAll(/escaped (\d+)/g)].map((m) => Number(m[1])) : [];
+        const last = pids.at(-1);
+        return last !== undefined && last !== after ? last : null;
+      },
+      { what: 'the escapee' },
+    );
   const first = await escapee();
   trackPid(first);
   assert.match((await d.tend(['ps'])).stdout, /containment: a cgroup per service/);

@@ -25,14 +25,19 @@ function secret(dir: string): string {
   return file;
 }
 
-test('a log_dir in another user\'s directory, or writable by others, is refused at check and at up, before anything starts', { skip }, async (t) => {
+test("a log_dir in another user's directory, or writable by others, is refused at check and at up, before anything starts", {
+  skip,
+}, async (t) => {
   const d = daemonProject(t, { 'tend.yaml': `log_dir: theirs/logs\nservices:\n  web:\n    command: ${argv('forever.mjs')}\n` });
   const theirs = path.join(d.dir, 'theirs');
   fs.mkdirSync(theirs);
   fs.chownSync(theirs, OTHER, OTHER);
   const check = await d.tend(['check']);
   assert.equal(check.code, 1);
-  assert.match(check.stderr, /^tend: refusing to use a log file or directory another user could tamper with: .*theirs\/logs: .*theirs belongs to uid 12345\n {2}hint: keep logs where only you/m);
+  assert.match(
+    check.stderr,
+    /^tend: refusing to use a log file or directory another user could tamper with: .*theirs\/logs: .*theirs belongs to uid 12345\n {2}hint: keep logs where only you/m,
+  );
   const up = await d.tend(['up', '-d']);
   assert.equal(up.code, 1, up.stdout);
   assert.match(up.stderr, /theirs belongs to uid 12345/);
@@ -65,7 +70,8 @@ test('log files, rotated and temporary files are never opened through a planted 
   assert.equal(fs.readFileSync(target, 'utf8'), 'TOP SECRET\n');
   for (const name of fs.readdirSync(logs)) {
     const file = path.join(logs, name);
-    if (!fs.lstatSync(file).isSymbolicLink()) assert.doesNotMatch(fs.readFileSync(file, 'latin1'), /TOP SECRET/, `${name} holds the secret`);
+    if (!fs.lstatSync(file).isSymbolicLink())
+      assert.doesNotMatch(fs.readFileSync(file, 'latin1'), /TOP SECRET/, `${name} holds the secret`);
   }
   const runtime = path.join(d.env.TEND_RUNTIME_DIR ?? '', fs.readdirSync(d.env.TEND_RUNTIME_DIR ?? '')[0] ?? '');
   assert.match(fs.readFileSync(path.join(runtime, 'engine.log'), 'utf8'), /quiet\.log is a symbolic link: refused/);
@@ -83,7 +89,9 @@ test('files tend writes are 0600 in 0700 directories; logs.mode and logs.group w
   });
   assert.equal((await d.tend(['up', '-d'])).code, 0);
   const logs = path.join(d.dir, '.tend', 'logs');
-  await waitFor(() => fs.existsSync(path.join(logs, 'web.log')) && fs.existsSync(path.join(d.dir, 'shipped', 'shipped.log')), { what: 'the log files' });
+  await waitFor(() => fs.existsSync(path.join(logs, 'web.log')) && fs.existsSync(path.join(d.dir, 'shipped', 'shipped.log')), {
+    what: 'the log files',
+  });
   assert.equal(mode(path.join(d.dir, '.tend')), '700');
   assert.equal(mode(logs), '700');
   assert.equal(mode(path.join(logs, 'web.log')), '600');
@@ -99,7 +107,10 @@ test('files tend writes are 0600 in 0700 directories; logs.mode and logs.group w
   const bad = daemonProject(t, { 'tend.yaml': `services:\n  web:\n    command: ${argv('forever.mjs')}\n    logs: { mode: "0666" }\n` });
   const check = await bad.tend(['check']);
   assert.equal(check.code, 2);
-  assert.match(check.stderr, /services\.web\.logs\.mode: expected "0600", "0640" or "0644" \(log files may be made readable, never writable by others\), got "0666"/);
+  assert.match(
+    check.stderr,
+    /services\.web\.logs\.mode: expected "0600", "0640" or "0644" \(log files may be made readable, never writable by others\), got "0666"/,
+  );
 });
 
 test('a link planted at engine.log or api.token in the runtime directory is refused, never written through', { skip }, async (t) => {
@@ -120,7 +131,10 @@ test('a link planted at engine.log or api.token in the runtime directory is refu
   }
 });
 
-test('a full disk loses lines visibly: a marker in the log when writing resumes, an event, and the count in ps', { skip, timeout: 120_000 }, async (t) => {
+test('a full disk loses lines visibly: a marker in the log when writing resumes, an event, and the count in ps', {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const count = 20_000;
   // A 2 MiB file system of its own, outside the project (unmounted before anything removes it).
   const small = fs.mkdtempSync(path.join(os.tmpdir(), 'tend-small-'));
@@ -129,7 +143,9 @@ test('a full disk loses lines visibly: a marker in the log when writing resumes,
     fs.rmdirSync(small);
     return t.skip(`cannot mount a small tmpfs here: ${mounted.stderr.toString().trim()}`);
   }
-  const d = daemonProject(t, { 'tend.yaml': `log_dir: ${small}\nservices:\n  writer:\n    command: ${argv('paced-flood.mjs', String(count), '20')}\n    restart: never\n    logs: { max_size: 1G }\n` });
+  const d = daemonProject(t, {
+    'tend.yaml': `log_dir: ${small}\nservices:\n  writer:\n    command: ${argv('paced-flood.mjs', String(count), '20')}\n    restart: never\n    logs: { max_size: 1G }\n`,
+  });
   t.after(async () => {
     await d.tend(['down']);
     spawnSync('umount', ['-l', small]);
@@ -159,7 +175,10 @@ test('a full disk loses lines visibly: a marker in the log when writing resumes,
   assert.equal(kept + lost, count, `${kept} lines kept + ${lost} lost = every line written`);
   // events.jsonl shares the full disk: events refused by it are kept and written once there is room.
   const reportedLoss = async () => {
-    const events = (await d.tend(['events', '--json', '-n', '1000'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; lines?: number; ended?: boolean });
+    const events = (await d.tend(['events', '--json', '-n', '1000'])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; lines?: number; ended?: boolean });
     return events.filter((e) => e.kind === 'log-lost' && e.ended === true).reduce((sum, e) => sum + (e.lines ?? 0), 0);
   };
   await waitFor(async () => (await reportedLoss()) === lost, { what: `events with the totals of each stretch (${lost} lines)` });

@@ -15,7 +15,8 @@ import { waitFor } from '../helpers/wait-for.js';
 /** A config of n `sleep` services, each carrying a token in its environment so copies can be counted. */
 function fleet(n: number, token: string, extra = ''): string {
   let yaml = 'services:\n';
-  for (let i = 0; i < n; i++) yaml += `  s${i}:\n    command: ["sleep", "100000"]\n    restart: always\n    env: { COPY_TOKEN: "${token}" }\n${extra}`;
+  for (let i = 0; i < n; i++)
+    yaml += `  s${i}:\n    command: ["sleep", "100000"]\n    restart: always\n    env: { COPY_TOKEN: "${token}" }\n${extra}`;
   return yaml;
 }
 
@@ -84,7 +85,9 @@ async function waitForAllRunning(d: Daemon, n: number, timeoutMs: number): Promi
   );
 }
 
-test('SIGKILL of keeper, engine or both at random moments of a 500-service start, 20 times: never a second copy', { timeout: 600_000 }, async (t) => {
+test('SIGKILL of keeper, engine or both at random moments of a 500-service start, 20 times: never a second copy', {
+  timeout: 600_000,
+}, async (t) => {
   const n = 500;
   const token = randomUUID();
   const d = daemonProject(t, { 'tend.yaml': fleet(n, token) });
@@ -107,11 +110,16 @@ test('SIGKILL of keeper, engine or both at random moments of a 500-service start
     else [engine, keeper].forEach(kill);
     const result = await starting;
     const found = copies(token);
-    log.push(`round ${round}: killed ${mode} after ${delay} ms (keeper ${keeper}, engine ${engine}); up -d exit ${result.code}; ${total(found)} services alive`);
+    log.push(
+      `round ${round}: killed ${mode} after ${delay} ms (keeper ${keeper}, engine ${engine}); up -d exit ${result.code}; ${total(found)} services alive`,
+    );
     assert.deepEqual(duplicated(found), [], `a second copy after ${log.join('\n')}`);
   }
   // Recover: whatever the last round left, one `up -d` ends it and runs exactly one of each.
-  await waitFor(async () => (await d.tend(['up', '-d'])).code === 0 || (await d.tend(['ps'])).code === 0, { what: 'tend to run again', timeoutMs: 60_000 });
+  await waitFor(async () => (await d.tend(['up', '-d'])).code === 0 || (await d.tend(['ps'])).code === 0, {
+    what: 'tend to run again',
+    timeoutMs: 60_000,
+  });
   await waitForAllRunning(d, n, 120_000);
   const found = copies(token);
   assert.equal(found.size, n, log.join('\n'));
@@ -120,7 +128,9 @@ test('SIGKILL of keeper, engine or both at random moments of a 500-service start
   await waitFor(() => total(copies(token)) === 0, { what: 'no service left after down' });
 });
 
-test('a foreground tend SIGKILLed in the middle of a 300-service start: the next up ends what it left, never a second copy', { timeout: 300_000 }, async (t) => {
+test('a foreground tend SIGKILLed in the middle of a 300-service start: the next up ends what it left, never a second copy', {
+  timeout: 300_000,
+}, async (t) => {
   const n = 300;
   const token = randomUUID();
   const d = daemonProject(t, { 'tend.yaml': fleet(n, token) });
@@ -164,7 +174,9 @@ test('1,000 services in the foreground: all start, Ctrl-C stops every one and ex
   await waitFor(() => total(copies(token)) === 0, { what: 'no service left after Ctrl-C' });
 });
 
-test('a stopped (starved) engine is not taken for a hung one: after 8 s without a turn it is still the engine', { timeout: 60_000 }, async (t) => {
+test('a stopped (starved) engine is not taken for a hung one: after 8 s without a turn it is still the engine', {
+  timeout: 60_000,
+}, async (t) => {
   const d = daemonProject(t, { 'tend.yaml': 'services:\n  web:\n    command: ["sleep", "100000"]\n' });
   assert.equal((await d.tend(['up', '-d'])).code, 0);
   const before = await d.status();
@@ -176,7 +188,10 @@ test('a stopped (starved) engine is not taken for a hung one: after 8 s without 
   assert.equal(stat?.state, 'T', 'the engine was still there, stopped, after 8 s');
   const after = await d.status();
   assert.equal(after.engine.pid, before.engine.pid);
-  assert.deepEqual(after.units.map((u) => u.pid), before.units.map((u) => u.pid));
+  assert.deepEqual(
+    after.units.map((u) => u.pid),
+    before.units.map((u) => u.pid),
+  );
 });
 
 /** A cgroup v1 cpu controller we may write (root): where a CPU quota can be set for a test. */
@@ -200,7 +215,10 @@ function quotaGroup(t: TestContext, percent: number): string {
   fs.writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(percent * 1000));
   t.after(async () => {
     // The group can go once every process in it is gone.
-    await waitFor(() => fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim() === '', { what: `${dir} to be empty`, timeoutMs: 60_000 }).catch(() => {});
+    await waitFor(() => fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim() === '', {
+      what: `${dir} to be empty`,
+      timeoutMs: 60_000,
+    }).catch(() => {});
     fs.rmdirSync(dir);
   });
   return dir;
@@ -208,18 +226,32 @@ function quotaGroup(t: TestContext, percent: number): string {
 
 const quotaSkip = cpuCgroupRoot() === null ? 'no writable cgroup v1 cpu controller here (needs root)' : false;
 
-test('200 services on 20% of one core (a CPU quota): up -d, ps and down all work; the keeper never dies, nothing is left', { skip: quotaSkip, timeout: 600_000 }, async (t) => {
+test('200 services on 20% of one core (a CPU quota): up -d, ps and down all work; the keeper never dies, nothing is left', {
+  skip: quotaSkip,
+  timeout: 600_000,
+}, async (t) => {
   const n = 200;
   const token = randomUUID();
   const d = daemonProject(t, { 'tend.yaml': fleet(n, token) });
   const group = quotaGroup(t, 20);
-  const inQuota = (args: string) => ['sh', '-c', `echo $$ > ${group}/cgroup.procs && exec "$@"`, 'sh', process.execPath, path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'src', 'main.js'), ...args.split(' ')];
+  const inQuota = (args: string) => [
+    'sh',
+    '-c',
+    `echo $$ > ${group}/cgroup.procs && exec "$@"`,
+    'sh',
+    process.execPath,
+    path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'src', 'main.js'),
+    ...args.split(' '),
+  ];
   const { execFile } = await import('node:child_process');
   const run = (args: string) =>
     new Promise<{ code: number; out: string }>((resolve) => {
       const [program = '', ...rest] = inQuota(args);
-      execFile(program, rest, { cwd: d.dir, env: { ...process.env, ...d.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout + stderr }),
+      execFile(
+        program,
+        rest,
+        { cwd: d.dir, env: { ...process.env, ...d.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout + stderr }),
       );
     });
   const up = await run('up -d');
@@ -232,7 +264,10 @@ test('200 services on 20% of one core (a CPU quota): up -d, ps and down all work
   assert.equal((JSON.parse(ps.out) as { units: Array<{ phase: string }> }).units.filter((u) => u.phase === 'running').length, n);
   assert.equal(total(copies(token)), n);
   assert.deepEqual(duplicated(copies(token)), []);
-  const engineLog = fs.readFileSync(path.join(d.env.TEND_RUNTIME_DIR ?? '', fs.readdirSync(d.env.TEND_RUNTIME_DIR ?? '')[0] ?? '', 'engine.log'), 'utf8');
+  const engineLog = fs.readFileSync(
+    path.join(d.env.TEND_RUNTIME_DIR ?? '', fs.readdirSync(d.env.TEND_RUNTIME_DIR ?? '')[0] ?? '', 'engine.log'),
+    'utf8',
+  );
   assert.doesNotMatch(engineLog, /is hung|died|internal error/, engineLog);
   const down = await run('down');
   assert.equal(down.code, 0, down.out.slice(-2000));

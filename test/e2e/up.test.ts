@@ -24,7 +24,10 @@ async function allGone(pids: readonly number[]): Promise<void> {
 }
 
 test('restart: always respawns a crashing service and reports its exit code; Ctrl-C stops all and exits 0', async (t) => {
-  const dir = project(t, `services:\n  crasher:\n    command: ${argv('exit-with.mjs', '3')}\n    restart: always\n    ${fast}\n    start_limit: { burst: 1000 }\n  steady:\n    command: ${argv('forever.mjs')}\n`);
+  const dir = project(
+    t,
+    `services:\n  crasher:\n    command: ${argv('exit-with.mjs', '3')}\n    restart: always\n    ${fast}\n    start_limit: { burst: 1000 }\n  steady:\n    command: ${argv('forever.mjs')}\n`,
+  );
   const tend = spawnTend(t, ['up'], { cwd: dir });
   await tend.waitForOutput(/crasher exited with code 3/);
   await tend.waitForOutput(/crasher started again \(pid \d+, restart 2\)/);
@@ -36,13 +39,20 @@ test('restart: always respawns a crashing service and reports its exit code; Ctr
   await allGone(tend.servicePids());
   const log = fs.readFileSync(path.join(dir, '.tend', 'logs', 'crasher.log'), 'utf8');
   assert.match(log, /^\S+Z 0 err exiting with 3$/m);
-  const events = fs.readFileSync(path.join(dir, '.tend', 'logs', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; unit: string; code?: number });
+  const events = fs
+    .readFileSync(path.join(dir, '.tend', 'logs', 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { kind: string; unit: string; code?: number });
   assert.ok(events.some((e) => e.kind === 'exited' && e.unit === 'crasher' && e.code === 3));
   assert.ok(events.some((e) => e.kind === 'stopped' && e.unit === 'steady'));
 });
 
 test('restart: on-failure restarts after SIGKILL and reports the signal; a clean exit finishes', async (t) => {
-  const dir = project(t, `services:\n  victim:\n    command: ${argv('forever.mjs')}\n    restart: on-failure\n    ${fast}\n  task:\n    command: ${argv('exit-with.mjs', '0')}\n    restart: on-failure\n`);
+  const dir = project(
+    t,
+    `services:\n  victim:\n    command: ${argv('forever.mjs')}\n    restart: on-failure\n    ${fast}\n  task:\n    command: ${argv('exit-with.mjs', '0')}\n    restart: on-failure\n`,
+  );
   const tend = spawnTend(t, ['up'], { cwd: dir });
   const first = Number((await tend.waitForOutput(/victim started \(pid (\d+)\)/))[1]);
   await tend.waitForOutput(/task finished/);
@@ -65,7 +75,10 @@ test('restart: never leaves a failed service down, and tend exits 1 once everyth
 });
 
 test('a crash loop ends in fatal at the start limit; a missing program is reported plainly', async (t) => {
-  const dir = project(t, `services:\n  loop:\n    command: ${argv('exit-with.mjs', '1')}\n    restart: always\n    ${fast}\n    start_limit: { burst: 3, interval: 1m }\n  ghost:\n    command: ["/nonexistent/program"]\n    restart: always\n    ${fast}\n    start_limit: { burst: 2 }\n`);
+  const dir = project(
+    t,
+    `services:\n  loop:\n    command: ${argv('exit-with.mjs', '1')}\n    restart: always\n    ${fast}\n    start_limit: { burst: 3, interval: 1m }\n  ghost:\n    command: ["/nonexistent/program"]\n    restart: always\n    ${fast}\n    start_limit: { burst: 2 }\n`,
+  );
   const { code, output } = await runTend(t, ['up'], { cwd: dir });
   assert.equal(code, 1, output);
   assert.match(output, /loop started 3 times within 1m0s: giving up \(fatal\)/);
@@ -75,7 +88,10 @@ test('a crash loop ends in fatal at the start limit; a missing program is report
 });
 
 test('stop takes down the whole tree, grandchildren that ignore SIGTERM included', async (t) => {
-  const dir = project(t, `services:\n  tree:\n    command: ${argv('spawn-grandchild.mjs', 'ignore-term')}\n    stop: { signal: SIGTERM, timeout: 500ms }\n`);
+  const dir = project(
+    t,
+    `services:\n  tree:\n    command: ${argv('spawn-grandchild.mjs', 'ignore-term')}\n    stop: { signal: SIGTERM, timeout: 500ms }\n`,
+  );
   const tend = spawnTend(t, ['up'], { cwd: dir });
   const parent = Number((await tend.waitForOutput(/parent (\d+)/))[1]);
   const grandchild = Number((await tend.waitForOutput(/grandchild (\d+)/))[1]);
@@ -112,7 +128,10 @@ test('an internal error of tend still takes every process group down', async (t)
 
 test('1,000,000 lines at full speed: every line in the log file and on the terminal exactly once, in order', async (t) => {
   const count = 1_000_000;
-  const dir = project(t, `services:\n  flood:\n    command: ${argv('flood.mjs', String(count))}\n    restart: never\n    logs: { max_size: 1G }\n`);
+  const dir = project(
+    t,
+    `services:\n  flood:\n    command: ${argv('flood.mjs', String(count))}\n    restart: never\n    logs: { max_size: 1G }\n`,
+  );
   const terminal = path.join(dir, 'terminal.txt');
   const out = fs.openSync(terminal, 'w');
   t.after(() => fs.closeSync(out));
@@ -151,12 +170,18 @@ test('tend check: 0 on a valid file, 2 with every problem positioned on an inval
 });
 
 test('a partial last line is kept at exit and a very long line is split, not dropped', async (t) => {
-  const dir = project(t, `services:\n  partial:\n    command: ${argv('partial.mjs')}\n  long:\n    command: ${argv('long-line.mjs', '40000')}\n`);
+  const dir = project(
+    t,
+    `services:\n  partial:\n    command: ${argv('partial.mjs')}\n  long:\n    command: ${argv('long-line.mjs', '40000')}\n`,
+  );
   const { code, output } = await runTend(t, ['up'], { cwd: dir });
   assert.equal(code, 0, output);
   const partial = fs.readFileSync(path.join(dir, '.tend', 'logs', 'partial.log'), 'utf8');
   assert.match(partial, /^\S+Z 0 out no newline at end\n$/);
-  const long = fs.readFileSync(path.join(dir, '.tend', 'logs', 'long.log'), 'utf8').split('\n').filter(Boolean);
+  const long = fs
+    .readFileSync(path.join(dir, '.tend', 'logs', 'long.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
   const texts = long.map((line) => line.replace(/^\S+ 0 out /, ''));
   assert.ok(texts.length >= 3, `40000 bytes in pieces of at most 16 KiB: ${texts.length} lines`);
   assert.equal(texts.join('').length, 40000, 'every byte kept');

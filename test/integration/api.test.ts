@@ -17,10 +17,22 @@ import { deferred } from '../../src/lib/deferred.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const status: StatusResponse = {
-  engine: { pid: 1, keeperPid: null, version: '0.0.0', protocol: 1, configFile: '/p/tend.yaml', logDir: '/p/.tend/logs', startedAt: '2026-01-01T00:00:00.000Z', containment: 'process-group', cgroupRoot: null },
+  engine: {
+    pid: 1,
+    keeperPid: null,
+    version: '0.0.0',
+    protocol: 1,
+    configFile: '/p/tend.yaml',
+    logDir: '/p/.tend/logs',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    containment: 'process-group',
+    cgroupRoot: null,
+  },
   units: [],
 };
-const answer = (unit: string): ActionResponse => ({ results: [{ unit, phase: 'running', pid: 42, ok: true, message: 'started (pid 42)' }] });
+const answer = (unit: string): ActionResponse => ({
+  results: [{ unit, phase: 'running', pid: 42, ok: true, message: 'started (pid 42)' }],
+});
 const log = (line: string): LogRecord => ({ time: '2026-01-01T00:00:00.000Z', service: 'web', instance: 0, stream: 'out', line });
 
 /** A live feed the test drives: who subscribed, push and end, and whether it was unsubscribed. */
@@ -39,7 +51,9 @@ function liveFeed<T>(snapshot: T[]) {
 
 function fakeControl(overrides: Partial<Control> = {}) {
   const calls: Array<[string, unknown]> = [];
-  const record = <R>(name: string, result: R) => async (arg?: unknown): Promise<R> => (calls.push([name, arg]), result);
+  const record =
+    <R>(name: string, result: R) =>
+    async (arg?: unknown): Promise<R> => (calls.push([name, arg]), result);
   const control: Control = {
     status: record('status', status),
     start: record('start', answer('start')),
@@ -81,17 +95,19 @@ interface Raw {
 /** One HTTP request exactly as given: status, headers and the parsed JSON body (first line of NDJSON). */
 function raw({ socketPath, port, method = 'GET', path: target, headers = {}, body }: Raw) {
   const where = socketPath === undefined ? { host: '127.0.0.1', port } : { socketPath };
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: { error?: { code: string; message: string } } }>(
-    (resolve, reject) => {
-      const req = request({ ...where, method, path: target, headers, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text.split('\n')[0] ?? '') })); // NDJSON: the first line
-      });
-      req.on('error', reject);
-      req.end(body);
-    },
-  );
+  return new Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: { error?: { code: string; message: string } };
+  }>((resolve, reject) => {
+    const req = request({ ...where, method, path: target, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text.split('\n')[0] ?? '') })); // NDJSON: the first line
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 test('every route round-trips through server and client over the unix socket', async (t) => {
@@ -141,7 +157,10 @@ test('the socket is mode 0600; query defaults are 100 log lines and 50 events; s
 
 test('a TendError from the control comes back as the same TendError; a bug as TEND_INTERNAL', async (t) => {
   const { socketPath } = await serve(t);
-  const thrown = new TendError('TEND_RELOAD_REJECTED', '2 problem(s)', { hint: 'fix them', details: ['tend.yaml:3:5: bad', 'tend.yaml:9:1: worse'] });
+  const thrown = new TendError('TEND_RELOAD_REJECTED', '2 problem(s)', {
+    hint: 'fix them',
+    details: ['tend.yaml:3:5: bad', 'tend.yaml:9:1: worse'],
+  });
   const dir = path.dirname(socketPath);
   const other = path.join(dir, 'other.sock');
   const { control } = fakeControl({
@@ -153,10 +172,16 @@ test('a TendError from the control comes back as the same TendError; a bug as TE
   const client = createClient({ socketPath: other });
   await assert.rejects(client.reload(), (error: unknown) => {
     assert.ok(error instanceof TendError);
-    assert.deepEqual([error.code, error.message, error.hint, error.details, error.exitCode], [thrown.code, thrown.message, 'fix them', thrown.details, 2]);
+    assert.deepEqual(
+      [error.code, error.message, error.hint, error.details, error.exitCode],
+      [thrown.code, thrown.message, 'fix them', thrown.details, 2],
+    );
     return true;
   });
-  await assert.rejects(client.status(), (error: ForeignCodeError) => error.code === 'TEND_INTERNAL' && error.message === 'oops' && !(error instanceof TendError));
+  await assert.rejects(
+    client.status(),
+    (error: ForeignCodeError) => error.code === 'TEND_INTERNAL' && error.message === 'oops' && !(error instanceof TendError),
+  );
   const { status: code, body } = await raw({ socketPath: other, path: '/v1/status' });
   assert.equal(code, 500);
   assert.deepEqual(body, { error: { code: 'TEND_INTERNAL', message: 'oops' } });
@@ -164,7 +189,8 @@ test('a TendError from the control comes back as the same TendError; a bug as TE
 
 test('bad JSON or a wrong shape → 400; unknown route → 404; wrong method → 405 with Allow', async (t) => {
   const { socketPath, calls } = await serve(t);
-  const post = (target: string, body: string) => raw({ socketPath, method: 'POST', path: target, body, headers: { 'content-type': 'application/json' } });
+  const post = (target: string, body: string) =>
+    raw({ socketPath, method: 'POST', path: target, body, headers: { 'content-type': 'application/json' } });
   for (const [target, body, message] of [
     ['/v1/start', '{"services": [', 'bad request: the request body is not valid JSON'],
     ['/v1/start', '["web"]', 'bad request: the request body must be a JSON object'],
@@ -241,7 +267,10 @@ test('down may close the server before it answers (as the engine does): the answ
 
 test('a reader that falls too far behind is dropped with a last TEND_API_SLOW_READER line', async (t) => {
   const live = liveFeed<LogRecord>([]);
-  const { socketPath } = await serve(t, { control: fakeControl({ logs: async () => live.feed }).control, followBudget: createFollowBudget(64 * 1024) });
+  const { socketPath } = await serve(t, {
+    control: fakeControl({ logs: async () => live.feed }).control,
+    followBudget: createFollowBudget(64 * 1024),
+  });
   const socket = connect(socketPath);
   t.after(() => socket.destroy());
   socket.write('GET /v1/logs?follow=1 HTTP/1.0\r\nHost: tend\r\n\r\n');
@@ -269,10 +298,17 @@ test('a reader that falls behind a source that can wait pauses it, and resumes i
     snapshot: [],
     follow: (push) => {
       subscribed.resolve(push);
-      return { stop: () => {}, pause: () => ((state.paused += 1), (state.isPaused = true)), resume: () => ((state.resumed += 1), (state.isPaused = false)) };
+      return {
+        stop: () => {},
+        pause: () => ((state.paused += 1), (state.isPaused = true)),
+        resume: () => ((state.resumed += 1), (state.isPaused = false)),
+      };
     },
   };
-  const { socketPath } = await serve(t, { control: fakeControl({ logs: async () => feed }).control, followBudget: createFollowBudget(64 * 1024 * 1024) });
+  const { socketPath } = await serve(t, {
+    control: fakeControl({ logs: async () => feed }).control,
+    followBudget: createFollowBudget(64 * 1024 * 1024),
+  });
   const socket = connect(socketPath);
   t.after(() => socket.destroy());
   socket.write('GET /v1/logs?follow=1 HTTP/1.0\r\nHost: tend\r\n\r\n');
@@ -298,7 +334,9 @@ test('a reader that falls behind a source that can wait pauses it, and resumes i
 
 test('followers share one budget and are capped: one more than the cap is refused TEND_API_BUSY, and a stalled one frees its place', async (t) => {
   const feeds: Array<ReturnType<typeof liveFeed<LogRecord>>> = [];
-  const control = fakeControl({ logs: async () => (feeds.push(liveFeed<LogRecord>([])), (feeds.at(-1) as ReturnType<typeof liveFeed<LogRecord>>).feed) }).control;
+  const control = fakeControl({
+    logs: async () => (feeds.push(liveFeed<LogRecord>([])), (feeds.at(-1) as ReturnType<typeof liveFeed<LogRecord>>).feed),
+  }).control;
   const { socketPath } = await serve(t, { control, followBudget: createFollowBudget(1024 * 1024, 3) });
   const sockets = Array.from({ length: 3 }, () => {
     const socket = connect(socketPath);
@@ -308,7 +346,10 @@ test('followers share one budget and are capped: one more than the cap is refuse
   });
   await waitFor(() => feeds.length === 3, { what: 'three followers' });
   await Promise.all(feeds.map((f) => f.subscribed));
-  await assert.rejects(createClient({ socketPath }).logs({ services: [], lines: 0, follow: true }, () => {}), { code: 'TEND_API_BUSY' });
+  await assert.rejects(
+    createClient({ socketPath }).logs({ services: [], lines: 0, follow: true }, () => {}),
+    { code: 'TEND_API_BUSY' },
+  );
   sockets[0]?.destroy();
   await feeds[0]?.unsubscribed;
   const fourth = connect(socketPath);
@@ -324,7 +365,10 @@ test('client: no socket or a dead one → TEND_NO_ENGINE naming the config file;
   await assert.rejects(gone.status(), { code: 'TEND_NO_ENGINE', message: 'no engine is running for /p/tend.yaml' });
   const dead = path.join(dir, 'dead.sock');
   fs.writeFileSync(dead, ''); // a leftover file nobody listens on
-  await assert.rejects(createClient({ socketPath: dead }).status(), { code: 'TEND_NO_ENGINE', message: `no engine is running for ${dead}` });
+  await assert.rejects(createClient({ socketPath: dead }).status(), {
+    code: 'TEND_NO_ENGINE',
+    message: `no engine is running for ${dead}`,
+  });
   await assert.rejects(startApiServer({ control: fakeControl().control, socketPath }), { code: 'TEND_ENGINE_START_FAILED' });
 });
 
@@ -339,7 +383,10 @@ test('TCP: bound to 127.0.0.1; Host and Origin checked before the bearer token; 
   const bearer = { authorization: `Bearer ${token}` };
 
   const none = await ask({});
-  assert.deepEqual([none.status, none.body.error?.code, none.headers['www-authenticate']], [401, 'TEND_API_UNAUTHORIZED', 'Bearer realm="tend"']);
+  assert.deepEqual(
+    [none.status, none.body.error?.code, none.headers['www-authenticate']],
+    [401, 'TEND_API_UNAUTHORIZED', 'Bearer realm="tend"'],
+  );
   const wrong = await ask({ authorization: 'Bearer test-token-0123456780' });
   assert.deepEqual([wrong.status, wrong.body.error?.code], [401, 'TEND_API_UNAUTHORIZED']);
   const right = await ask(bearer);
@@ -349,7 +396,10 @@ test('TCP: bound to 127.0.0.1; Host and Origin checked before the bearer token; 
   assert.equal((await ask({ ...bearer, host: `[::1]:${port}` })).status, 200);
 
   const foreign = await ask({ ...bearer, host: `evil.example:${port}` });
-  assert.deepEqual([foreign.status, foreign.body.error?.code, foreign.body.error?.message], [403, 'TEND_API_FORBIDDEN', 'request refused: foreign Host header']);
+  assert.deepEqual(
+    [foreign.status, foreign.body.error?.code, foreign.body.error?.message],
+    [403, 'TEND_API_FORBIDDEN', 'request refused: foreign Host header'],
+  );
   const rebinding = await ask({ host: `evil.example:${port}` }); // no token either: still 403, not 401
   assert.equal(rebinding.status, 403);
   const otherPort = await ask({ ...bearer, host: `127.0.0.1:${port + 1}` });

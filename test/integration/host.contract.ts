@@ -1,13 +1,15 @@
 // The ProcessHost contract, run against every implementation (hono's common.case pattern):
-// real processes from test/fixtures, facts awaited with deadlines, never sleeps or timings.
-// Every group a test creates is tracked by leak-guard and ended when the test ends.
+// the data plane in this process, and the keeper's through an in-memory link. Real processes
+// from test/fixtures, facts awaited with deadlines, never sleeps or timings; output is checked
+// where the host puts it, in the unit's log file. Every group a test creates is tracked by
+// leak-guard and ended when the test ends.
 
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import type { HostListener, ProcessHost } from '../../src/host/host.js';
+import type { HostListener, OutputStream, ProcessHost } from '../../src/host/host.js';
 import { isAlive, readStat } from '../../src/host/proc.js';
 import { inheritedEnv, nodeFixture } from '../helpers/fixtures.js';
 import { endGroup, trackGroup, trackPid, trackedStartTime } from '../helpers/leak-guard.js';
@@ -26,12 +28,17 @@ interface Harness {
   spawn(unit: string, argv: readonly string[], extra?: { cwd?: string }): void;
   /** Spawns and resolves with the pid of the nth spawned event of the unit. */
   start(unit: string, argv: readonly string[]): Promise<number>;
+  /** The unit's output on one stream as its log file has it: each line's text, "\n" after each. */
+  output(unit: string, stream?: OutputStream): string;
+  /** The first match of pattern in the unit's logged output (a string matches literally). */
+  waitForOutput(unit: string, pattern: string | RegExp, stream?: OutputStream): Promise<RegExpMatchArray>;
 }
 
 /** A host whose every group is tracked at birth and ended (and checked) when the test ends. */
 function setUp(t: TestContext, makeHost: MakeHost): Harness {
   const rec = new RecordingListener();
   const pgids = new Set<number>();
+  const logDir = mkdtempSync(join(tmpdir(), 'tend-host-logs-'));
   const host = makeHost({
     event(event) {
       if (event.type === 'spawned') {
@@ -40,25 +47,45 @@ function setUp(t: TestContext, makeHost: MakeHost): Harness {
       }
       rec.event(event);
     },
-    output: (unit, stream, chunk) => rec.output(unit, stream, chunk),
-    outputEnd: (unit, stream) => rec.outputEnd(unit, stream),
   });
   t.after(async () => {
     for (const pgid of pgids) await endGroup(pgid);
     await waitFor(() => host.liveUnits().length === 0, { what: 'liveUnits() to be empty', seen: () => host.liveUnits().join(', ') });
+    host.close();
+    rmSync(logDir, { recursive: true, force: true });
     assert.deepEqual(rec.violations, [], 'listener contract violations');
   });
+  const logOf = (unit: string) => join(logDir, `${unit}.log`);
   const spawn = (unit: string, argv: readonly string[], extra: { cwd?: string } = {}): void => {
-    host.spawn({ unit, argv, cwd: extra.cwd ?? tmpdir(), env: inheritedEnv() });
+    const log = { file: logOf(unit), maxSize: 1024 ** 3, keep: 1, instance: 0 };
+    host.spawn({ unit, argv, cwd: extra.cwd ?? tmpdir(), env: inheritedEnv(), log });
+  };
+  const output = (unit: string, stream: OutputStream = 'out'): string => {
+    if (!existsSync(logOf(unit))) return '';
+    const mark = ` 0 ${stream} `;
+    let text = '';
+    for (const line of readFileSync(logOf(unit), 'utf8').split('\n')) {
+      const at = line.indexOf(mark); // after the timestamp, which has no spaces
+      if (at > 0 && at === line.indexOf(' ')) text += `${line.slice(at + mark.length)}\n`;
+    }
+    return text;
   };
   return {
     host,
     rec,
     spawn,
+    output,
     async start(unit, argv) {
       const nth = rec.eventsOf(unit).filter((e) => e.type === 'spawned').length + 1;
       spawn(unit, argv);
       return (await rec.waitForEvent(unit, 'spawned', { nth })).pid;
+    },
+    async waitForOutput(unit, pattern, stream = 'out') {
+      const regexp = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
+      return waitFor(() => regexp.exec(output(unit, stream)) ?? undefined, {
+        what: `${String(regexp)} in the log of ${unit}/${stream}`,
+        seen: () => output(unit, stream).slice(-2000),
+      });
     },
   };
 }
@@ -81,19 +108,18 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
       [['0', 'SIGTERM'], null, 'SIGTERM'],
     ] as const) {
       it(`reports spawned, then exited with code ${code} / signal ${signal}`, async (t) => {
-        const { rec, start } = setUp(t, makeHost);
+        const { rec, start, output } = setUp(t, makeHost);
         const pid = await start('exit', nodeFixture('exit-with.mjs', ...args));
         const exited = await rec.waitForEvent('exit', 'exited');
         assert.deepEqual(exited, { type: 'exited', unit: 'exit', pid, code, signal, groupEmpty: true });
-        await rec.waitForOutputEnd('exit');
-        assert.equal(rec.text('exit', 'err'), `exiting with ${signal ?? code}\n`);
+        assert.equal(output('exit', 'err'), `exiting with ${signal ?? code}\n`, 'its output is in the log before its exit is reported');
       });
     }
 
     it('reports the signal of a process killed from outside', async (t) => {
-      const { rec, start } = setUp(t, makeHost);
+      const { rec, start, waitForOutput } = setUp(t, makeHost);
       const pid = await start('victim', nodeFixture('forever.mjs'));
-      await rec.waitForOutput('victim', `${pid}\n`);
+      await waitForOutput('victim', `${pid}\n`);
       process.kill(pid, 'SIGKILL'); // it cannot have been reaped: no exited yet
       const exited = await rec.waitForEvent('victim', 'exited');
       assert.deepEqual([exited.pid, exited.code, exited.signal], [pid, null, 'SIGKILL']);
@@ -105,9 +131,19 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
     chmodSync(notExecutable, 0o644);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     for (const [what, argv, cwd, message] of [
-      ['a missing program', ['/nonexistent/tend-no-such-program'], undefined, /^cannot start "\/nonexistent\/tend-no-such-program": program not found$/],
+      [
+        'a missing program',
+        ['/nonexistent/tend-no-such-program'],
+        undefined,
+        /^cannot start "\/nonexistent\/tend-no-such-program": program not found$/,
+      ],
       ['a program not on PATH', ['tend-no-such-program-on-path'], undefined, /program not found/],
-      ['a missing cwd', [process.execPath, '-e', '0'], '/nonexistent/tend-no-such-dir', /working directory "\/nonexistent\/tend-no-such-dir"/],
+      [
+        'a missing cwd',
+        [process.execPath, '-e', '0'],
+        '/nonexistent/tend-no-such-dir',
+        /working directory "\/nonexistent\/tend-no-such-dir"/,
+      ],
       ['a file that is not executable', [notExecutable], undefined, /permission denied/],
       ['an empty command', [], undefined, /^cannot start "": /],
     ] as const) {
@@ -123,33 +159,35 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
       });
     }
 
-    it('delivers all output in order, then outputEnd on both streams', async (t) => {
-      const { rec, start } = setUp(t, makeHost);
+    it('logs all output in order, every line before the exit is reported', async (t) => {
+      const { rec, start, output } = setUp(t, makeHost);
       const lines = 20_000; // 2 MB: many chunks, and back-pressure in the writer
       await start('flood', nodeFixture('flood.mjs', String(lines)));
       await rec.waitForEvent('flood', 'exited');
-      await rec.waitForOutputEnd('flood');
       const expected = Array.from({ length: lines }, (_, i) => `line ${String(i + 1).padStart(9, '0')} `.padEnd(99, '.') + '\n').join('');
-      assert.equal(rec.bytes('flood').length, expected.length);
-      assert.ok(rec.text('flood') === expected, 'stdout differs from what flood.mjs wrote');
-      assert.equal(rec.text('flood', 'err'), '');
+      const logged = output('flood');
+      assert.equal(logged.length, expected.length);
+      assert.ok(logged === expected, 'the log differs from what flood.mjs wrote');
+      assert.equal(output('flood', 'err'), '');
     });
 
-    it('delivers a last line without newline and a very long line whole', async (t) => {
-      const { rec, start } = setUp(t, makeHost);
+    it('logs a last line without newline, and a very long line in 16 KiB pieces, in order', async (t) => {
+      const { rec, start, output } = setUp(t, makeHost);
       await start('partial', nodeFixture('partial.mjs'));
       await start('long', nodeFixture('long-line.mjs', '1000000'));
-      await rec.waitForOutputEnd('partial');
-      await rec.waitForOutputEnd('long');
-      assert.equal(rec.text('partial'), 'no newline at end');
-      assert.equal(rec.text('long'), `${'x'.repeat(1_000_000)}\n`);
+      await rec.waitForEvent('partial', 'exited');
+      await rec.waitForEvent('long', 'exited');
+      assert.equal(output('partial'), 'no newline at end\n');
+      const pieces = output('long').split('\n').slice(0, -1);
+      assert.ok(pieces.every((piece) => piece.length <= 16384));
+      assert.equal(pieces.join(''), 'x'.repeat(1_000_000));
     });
 
     it('stopGroup kills a tree whose grandchild ignores SIGTERM (forced), and answers only when both are gone', async (t) => {
-      const { host, rec, start } = setUp(t, makeHost);
+      const { host, rec, start, waitForOutput } = setUp(t, makeHost);
       await start('tree', nodeFixture('spawn-grandchild.mjs', 'ignore-term'));
-      const parent = Number((await rec.waitForOutput('tree', /parent (\d+)\n/))[1]);
-      const grandchild = Number((await rec.waitForOutput('tree', /grandchild (\d+)\n/))[1]);
+      const parent = Number((await waitForOutput('tree', /parent (\d+)\n/))[1]);
+      const grandchild = Number((await waitForOutput('tree', /grandchild (\d+)\n/))[1]);
       trackPid(parent);
       trackPid(grandchild);
       assert.equal(readStat(grandchild)?.pgrp, parent, 'the grandchild is in the same process group');
@@ -162,9 +200,9 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
     });
 
     it('stopGroup stops a plain service with its signal (not forced)', async (t) => {
-      const { host, rec, start } = setUp(t, makeHost);
+      const { host, rec, start, waitForOutput } = setUp(t, makeHost);
       const pid = await start('plain', nodeFixture('forever.mjs'));
-      await rec.waitForOutput('plain', `${pid}\n`);
+      await waitForOutput('plain', `${pid}\n`);
       host.stopGroup('plain', { signal: 'SIGTERM', timeoutMs: 10_000 });
       assert.equal((await rec.waitForEvent('plain', 'group-gone')).forced, false);
       assert.deepEqual(rec.typesOf('plain'), ['spawned', 'exited', 'group-gone']);
@@ -172,9 +210,9 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
     });
 
     it('stopGroup after the leader died cleans up the grandchild it left behind', async (t) => {
-      const { host, rec, start } = setUp(t, makeHost);
+      const { host, rec, start, waitForOutput } = setUp(t, makeHost);
       const parent = await start('orphaned', nodeFixture('spawn-grandchild.mjs'));
-      const grandchild = Number((await rec.waitForOutput('orphaned', /grandchild (\d+)\n/))[1]);
+      const grandchild = Number((await waitForOutput('orphaned', /grandchild (\d+)\n/))[1]);
       trackPid(grandchild);
       process.kill(parent, 'SIGKILL');
       const exited = await rec.waitForEvent('orphaned', 'exited');
@@ -184,7 +222,6 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
       host.stopGroup('orphaned', { signal: 'SIGTERM', timeoutMs: 10_000 });
       assert.equal((await rec.waitForEvent('orphaned', 'group-gone')).forced, false);
       assert.ok(isGone(grandchild), 'group-gone came while the grandchild was alive');
-      await rec.waitForOutputEnd('orphaned'); // the grandchild held the pipes; its death ends them
     });
 
     it('stopGroup answers promptly when nothing is left, and for unknown units', async (t) => {
@@ -200,12 +237,12 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
     });
 
     it('killAll kills every group, grandchildren that ignore SIGTERM included', async (t) => {
-      const { host, rec, start } = setUp(t, makeHost);
+      const { host, rec, start, waitForOutput } = setUp(t, makeHost);
       await start('a', nodeFixture('forever.mjs'));
       await start('b', nodeFixture('ignore-term.mjs'));
       await start('c', nodeFixture('spawn-grandchild.mjs', 'ignore-term'));
-      await rec.waitForOutput('b', 'ready\n');
-      const grandchild = Number((await rec.waitForOutput('c', /grandchild (\d+)\n/))[1]);
+      await waitForOutput('b', 'ready\n');
+      const grandchild = Number((await waitForOutput('c', /grandchild (\d+)\n/))[1]);
       trackPid(grandchild);
       assert.deepEqual(host.liveUnits().sort(), ['a', 'b', 'c']);
       host.killAll();
@@ -215,14 +252,14 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
     });
 
     it('a unit spawned again after group-gone never mixes the two lives', async (t) => {
-      const { host, rec, start } = setUp(t, makeHost);
+      const { host, rec, start, waitForOutput } = setUp(t, makeHost);
       const first = await start('svc', nodeFixture('forever.mjs'));
-      await rec.waitForOutput('svc', `${first}\n`);
+      await waitForOutput('svc', `${first}\n`);
       host.stopGroup('svc', { signal: 'SIGTERM', timeoutMs: 10_000 });
       await rec.waitForEvent('svc', 'group-gone');
       const second = await start('svc', nodeFixture('forever.mjs'));
       assert.notEqual(second, first);
-      await rec.waitForOutput('svc', `${first}\n${second}\n`);
+      await waitForOutput('svc', `${first}\n${second}\n`);
       host.stopGroup('svc', { signal: 'SIGTERM', timeoutMs: 10_000 });
       await rec.waitForEvent('svc', 'group-gone', { nth: 2 });
       const lives = rec.eventsOf('svc').map((e) => `${e.type}${'pid' in e ? ` ${e.pid}` : ''}`);
@@ -241,21 +278,21 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
     });
 
     it('a SIGSTOPped service still acts on its stop signal (SIGCONT follows it)', async (t) => {
-      const { host, rec, start } = setUp(t, makeHost);
+      const { host, rec, start, waitForOutput } = setUp(t, makeHost);
       const pid = await start('frozen', nodeFixture('forever.mjs', 'graceful'));
-      await rec.waitForOutput('frozen', `${pid}\n`);
+      await waitForOutput('frozen', `${pid}\n`);
       process.kill(pid, 'SIGSTOP');
       await waitFor(() => readStat(pid)?.state === 'T', { what: `${pid} to be stopped` });
       host.stopGroup('frozen', { signal: 'SIGTERM', timeoutMs: 10_000 });
       assert.equal((await rec.waitForEvent('frozen', 'group-gone')).forced, false);
       assert.equal((await rec.waitForEvent('frozen', 'exited')).code, 0);
-      await rec.waitForOutput('frozen', 'stopping\n'); // its SIGTERM handler ran
+      await waitForOutput('frozen', 'stopping\n'); // its SIGTERM handler ran
     });
 
     it('signalGroup signals a live group and says false for a unit without one', async (t) => {
-      const { host, rec, start } = setUp(t, makeHost);
+      const { host, rec, start, waitForOutput } = setUp(t, makeHost);
       const pid = await start('sig', nodeFixture('forever.mjs'));
-      await rec.waitForOutput('sig', `${pid}\n`);
+      await waitForOutput('sig', `${pid}\n`);
       assert.equal(host.signalGroup('sig', 'SIGTERM'), true);
       assert.equal((await rec.waitForEvent('sig', 'exited')).signal, 'SIGTERM');
       assert.equal(host.signalGroup('no-such-unit', 'SIGTERM'), false);

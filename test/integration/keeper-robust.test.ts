@@ -32,7 +32,11 @@ function servicesIn(dir: string): number[] {
   return found;
 }
 
-function startKeeper(t: TestContext, dir: string, env: Record<string, string> = {}): { keeper: ChildProcess; output: () => string; exit: Promise<number | null> } {
+function startKeeper(
+  t: TestContext,
+  dir: string,
+  env: Record<string, string> = {},
+): { keeper: ChildProcess; output: () => string; exit: Promise<number | null> } {
   let output = '';
   const keeper = spawn(process.execPath, [keeperMain, '--file', path.join(dir, 'tend.yaml'), '--engine', fixture('rogue-engine.mjs')], {
     cwd: dir,
@@ -60,30 +64,62 @@ test('keeper: junk, impossible orders and an engine dying with answers in flight
   const dir = tempDir();
   const { keeper, output, exit } = startKeeper(t, dir);
   // The first engine SIGKILLs itself right after ordering 40 spawns; the second records its hello.
-  const hello = await waitFor(() => fs.existsSync(path.join(dir, 'hello-1.json')) && JSON.parse(fs.readFileSync(path.join(dir, 'hello-1.json'), 'utf8')), {
-    what: 'a second engine', seen: output, timeoutMs: 20_000,
-  });
+  const hello = await waitFor(
+    () => fs.existsSync(path.join(dir, 'hello-1.json')) && JSON.parse(fs.readFileSync(path.join(dir, 'hello-1.json'), 'utf8')),
+    {
+      what: 'a second engine',
+      seen: output,
+      timeoutMs: 20_000,
+    },
+  );
   assert.equal(hello.reason, 'respawn');
   assert.deepEqual(hello.state.config, { file: 'rogue' }, 'the committed state was kept');
-  const services = await waitFor(() => { const found = servicesIn(dir); return found.length >= 40 && found; }, { what: '40 services', seen: output });
+  const services = await waitFor(
+    () => {
+      const found = servicesIn(dir);
+      return found.length >= 40 && found;
+    },
+    { what: '40 services', seen: output },
+  );
   for (const pid of services) trackGroup(pid);
   assert.equal(services.length, 40, 'one copy of each unit: the order for a second s.0 was refused');
   assert.ok(isAlive(keeper.pid ?? 0), 'the keeper lives');
-  for (const reason of ['without a type', 'unknown message type "explode"', 'without a valid ackSeq', 'a known signal', 'a timeout', 'without an argv']) {
+  for (const reason of [
+    'without a type',
+    'unknown message type "explode"',
+    'without a valid ackSeq',
+    'a known signal',
+    'a timeout',
+    'without an argv',
+  ]) {
     assert.ok(output().includes(`ignored a`) && output().includes(reason), `the keeper's log says it ignored ${reason}\n${output()}`);
   }
-  await waitFor(() => /refused an order of the engine \(spawn s\.0\): .*still running/.test(output()), { what: 'the second s.0 to be refused', seen: output });
+  await waitFor(() => /refused an order of the engine \(spawn s\.0\): .*still running/.test(output()), {
+    what: 'the second s.0 to be refused',
+    seen: output,
+  });
   assert.match(output(), /engine \d+ died \(SIGKILL\); starting a new one/);
   process.kill(keeper.pid ?? 0, 'SIGTERM');
   assert.equal(await exit, 0, output());
   for (const pid of services) assert.equal(isAlive(pid), false, `service ${pid} was stopped`);
-  assert.equal(fs.existsSync(path.join(dir, '.runtime')) && fs.readdirSync(path.join(dir, '.runtime')).some((p) => fs.existsSync(path.join(dir, '.runtime', p, 'state.json'))), false, 'no journal is left after a clean stop');
+  assert.equal(
+    fs.existsSync(path.join(dir, '.runtime')) &&
+      fs.readdirSync(path.join(dir, '.runtime')).some((p) => fs.existsSync(path.join(dir, '.runtime', p, 'state.json'))),
+    false,
+    'no journal is left after a clean stop',
+  );
 });
 
 test('keeper: an exception of its own kills every service group before it exits', async (t) => {
   const dir = tempDir();
   const { keeper, output, exit } = startKeeper(t, dir, { TEND_TEST_FAULT: 'keeper-throw-on-usr2' });
-  const services = await waitFor(() => { const found = servicesIn(dir); return found.length >= 40 && found; }, { what: '40 services', seen: output, timeoutMs: 20_000 });
+  const services = await waitFor(
+    () => {
+      const found = servicesIn(dir);
+      return found.length >= 40 && found;
+    },
+    { what: '40 services', seen: output, timeoutMs: 20_000 },
+  );
   for (const pid of services) trackGroup(pid);
   trackPid(keeper.pid ?? 0);
   process.kill(keeper.pid ?? 0, 'SIGUSR2');

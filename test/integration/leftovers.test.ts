@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createLocalHost } from '../../src/host/local.js';
+import { createLocalProcesses } from '../../src/host/local-processes.js';
 import { isAlive, readStat } from '../../src/host/proc.js';
 import { bootTicks } from '../../src/runtime/boot-ticks.js';
 import { endLeftovers, findLeftovers } from '../../src/runtime/leftovers.js';
@@ -24,7 +24,12 @@ function tempDir(t: TestContext): string {
 
 /** A session leader as tend spawns one (detached), with the environment tend gives a unit. */
 async function orphanLike(t: TestContext, cwd: string, env: Record<string, string>): Promise<number> {
-  const child = spawn(nodeFixture('forever.mjs')[0] ?? '', nodeFixture('forever.mjs').slice(1), { cwd, env: { ...inheritedEnv(), ...env }, detached: true, stdio: 'ignore' });
+  const child = spawn(nodeFixture('forever.mjs')[0] ?? '', nodeFixture('forever.mjs').slice(1), {
+    cwd,
+    env: { ...inheritedEnv(), ...env },
+    detached: true,
+    stdio: 'ignore',
+  });
   const pid = child.pid ?? 0;
   trackGroup(pid);
   t.after(() => endGroup(pid));
@@ -35,7 +40,7 @@ async function orphanLike(t: TestContext, cwd: string, env: Record<string, strin
 
 const holder = { pid: 1, startTime: 1 };
 
-test('an intent is matched to the session leader started after it, with the unit\'s service, instance and cwd — and to nothing else', async (t) => {
+test("an intent is matched to the session leader started after it, with the unit's service, instance and cwd — and to nothing else", async (t) => {
   const dir = tempDir(t);
   const before = await orphanLike(t, dir, { TEND_SERVICE: 'web', TEND_INSTANCE: '0' }); // started before the intent
   const since = bootTicks() + 2;
@@ -48,12 +53,16 @@ test('an intent is matched to the session leader started after it, with the unit
   assert.ok(isAlive(before));
 });
 
-test('a recorded leader counts only with its start time; a gone leader\'s group counts while its members live', async (t) => {
+test("a recorded leader counts only with its start time; a gone leader's group counts while its members live", async (t) => {
   const dir = tempDir(t);
   const leader = await orphanLike(t, dir, {});
   const startTime = readStat(leader)?.startTime ?? 0;
   assert.deepEqual(findLeftovers({ holder, units: { 'web.0': { pid: leader, startTime } } }), [{ unit: 'web.0', pid: leader }]);
-  assert.deepEqual(findLeftovers({ holder, units: { 'web.0': { pid: leader, startTime: startTime - 1 } } }), [], 'another start time: a recycled PID');
+  assert.deepEqual(
+    findLeftovers({ holder, units: { 'web.0': { pid: leader, startTime: startTime - 1 } } }),
+    [],
+    'another start time: a recycled PID',
+  );
   // A grandchild keeps the group after its leader died.
   const member = spawn('/bin/sh', ['-c', 'sleep 300 & echo $!; exit 0'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   const pgid = member.pid ?? 0;
@@ -74,7 +83,7 @@ test('the local host writes every spawn ahead: intent, PID, then nothing once th
   const file = path.join(dir, 'state.json');
   const journal = createStateJournal(file, holder);
   const rec = new RecordingListener();
-  const host = createLocalHost(rec, { journal });
+  const host = createLocalProcesses(rec, { journal });
   host.spawn({ unit: 'web.0', argv: nodeFixture('forever.mjs'), cwd: dir, env: inheritedEnv() });
   const { pid } = await rec.waitForEvent('web.0', 'spawned');
   trackGroup(pid);
@@ -83,7 +92,10 @@ test('the local host writes every spawn ahead: intent, PID, then nothing once th
   const recorded = readState(file)?.units['web.0'] as { pid: number; startTime: number; until: number };
   const started = readStat(pid)?.startTime ?? -1;
   assert.equal(recorded.pid, pid);
-  assert.ok(started >= recorded.startTime && started <= recorded.until, `start time ${started} in [${recorded.startTime}, ${recorded.until}]`);
+  assert.ok(
+    started >= recorded.startTime && started <= recorded.until,
+    `start time ${started} in [${recorded.startTime}, ${recorded.until}]`,
+  );
   assert.deepEqual(findLeftovers({ holder, units: { 'web.0': recorded } }), [{ unit: 'web.0', pid }], 'found by the window');
   host.stopGroup('web.0', { signal: 'SIGTERM', timeoutMs: 5000 });
   await rec.waitForEvent('web.0', 'group-gone');

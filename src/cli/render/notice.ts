@@ -1,6 +1,6 @@
 // Supervisor notices as one readable sentence each, for the terminal. The events file keeps
 // the structured record; this is only how a person reads it.
-import type { NoticeRecord } from '../../engine/engine.js';
+import type { NoticeRecord } from '../../engine/recorder.js';
 import { assertNever } from '../../lib/assert-never.js';
 
 export function formatDuration(ms: number): string {

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ActionResult } from '../../api/protocol.js';
+import type { EngineAnnouncement } from '../../host/keeper-protocol.js';
 import { TendError } from '../../errors.js';
 import { onEmergency } from '../../lib/emergency.js';
 import { openOwnFile } from '../../lib/own-file.js';
@@ -13,16 +14,13 @@ import { renderResults } from '../render/ps.js';
 import type { Verb, VerbInput } from '../verb.js';
 import { version } from '../version.js';
 
-/** What the background engine tells `up -d` over the IPC channel, once. */
-export type EngineHello =
-  | { readonly type: 'ready'; readonly results: readonly ActionResult[] }
-  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly hint?: string; readonly details?: readonly string[] };
-
 export const upVerb: Verb = {
   name: 'up',
   summary: 'Start every service and supervise them: in the foreground (Ctrl-C stops all), or with -d in the background.',
   args: '',
-  options: { detach: { type: 'boolean', short: 'd', description: 'Run the engine in the background and return once the services have started.' } },
+  options: {
+    detach: { type: 'boolean', short: 'd', description: 'Run the engine in the background and return once the services have started.' },
+  },
   details: [
     'Foreground: output of every service is shown prefixed with its name and kept in its log file.',
     'Ctrl-C or SIGTERM stops all services (stop signal, then SIGKILL after the timeout) and exits 0',
@@ -38,10 +36,10 @@ async function upForeground(input: VerbInput): Promise<number> {
   const { io } = input;
   const config = await loadOrExplain(input);
   const [{ serve }, { createTerminalFormatter, shouldUseColor }, { describeNotice }, { labelOf, unitRefs }] = await Promise.all([
-    import('../../engine/serve.js'),
+    import('../../engine/session.js'),
     import('../../logs/terminal.js'),
     import('../render/notice.js'),
-    import('../../engine/units.js'),
+    import('../../engine/unit-ids.js'),
   ]);
   const labels = config.services.flatMap((s) => unitRefs(s.name, s.instances).map((ref) => labelOf(ref, s.instances)));
   const terminal = createTerminalFormatter({ color: shouldUseColor({ isTTY: io.stdout.isTTY === true, env: io.env }), names: labels });
@@ -79,7 +77,11 @@ async function upForeground(input: VerbInput): Promise<number> {
         if (stopping || labels.length === 0) return;
         stopping = true;
         const failed = session.engine.status().filter((unit) => unit.lastResult !== 'success');
-        say(failed.length === 0 ? 'every service has finished' : `every service is down; ${failed.map((u) => `${u.unit} (${u.lastResult})`).join(', ')} did not succeed`);
+        say(
+          failed.length === 0
+            ? 'every service has finished'
+            : `every service is down; ${failed.map((u) => `${u.unit} (${u.lastResult})`).join(', ')} did not succeed`,
+        );
         restingCode = failed.length === 0 ? 0 : 1;
         void session.shutdown();
       },
@@ -92,7 +94,8 @@ async function upForeground(input: VerbInput): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (signal === 'SIGHUP') {
       session.reload().then(
-        (result) => say(`reloaded: ${result.started.length} started, ${result.stopped.length} stopped, ${result.restarted.length} restarted`),
+        (result) =>
+          say(`reloaded: ${result.started.length} started, ${result.stopped.length} stopped, ${result.restarted.length} restarted`),
         (error: unknown) => say(`reload rejected: ${error instanceof Error ? error.message : String(error)}`),
       );
       return;
@@ -113,7 +116,9 @@ async function upForeground(input: VerbInput): Promise<number> {
   if (process.pid === 1) {
     // Orphans are re-parented to PID 1, and Node reaps only the children it spawned itself:
     // grandchildren that outlive their parent would stay zombies for ever.
-    say('warning: tend runs as PID 1: it forwards signals and stops services, but cannot reap orphaned grandchildren; run it under an init: `docker run --init` or tini');
+    say(
+      'warning: tend runs as PID 1: it forwards signals and stops services, but cannot reap orphaned grandchildren; run it under an init: `docker run --init` or tini',
+    );
   }
   say(`${config.file}: starting ${labels.length} process${labels.length === 1 ? '' : 'es'}; logs in ${config.logDir}`);
   if (labels.length === 0) {
@@ -153,7 +158,10 @@ function injectFault(): void {
  */
 async function upDetached(input: VerbInput): Promise<number> {
   const { io } = input;
-  const [{ findConfigFile }, { ensurePrivateDir, projectPaths }] = await Promise.all([import('../../config/find.js'), import('../../runtime/runtime-dir.js')]);
+  const [{ findConfigFile }, { ensurePrivateDir, projectPaths }] = await Promise.all([
+    import('../../config/find.js'),
+    import('../../runtime/runtime-dir.js'),
+  ]);
   const file = findConfigFile({ file: typeof input.values.file === 'string' ? input.values.file : undefined, cwd: io.cwd, env: io.env });
   const paths = projectPaths(file, io.env);
   ensurePrivateDir(paths);
@@ -177,22 +185,28 @@ async function upDetached(input: VerbInput): Promise<number> {
   }
   // The keeper hands it to its first engine, which then need not load and validate it again.
   child.send({ type: 'config', config }, () => {});
-  const hello = await new Promise<EngineHello | null>((resolve) => {
-    child.once('message', (message) => resolve(message as EngineHello));
+  const hello = await new Promise<EngineAnnouncement | null>((resolve) => {
+    child.once('message', (message) => resolve(message as EngineAnnouncement));
     void exited.then(() => resolve(null));
   });
   child.removeAllListeners();
   if (child.connected) child.disconnect();
   child.unref();
-  if (hello === null) throw new TendError('TEND_ENGINE_START_FAILED', `the keeper exited at once; see ${paths.engineLog}:\n${tail(paths.engineLog)}`);
+  if (hello === null)
+    throw new TendError('TEND_ENGINE_START_FAILED', `the keeper exited at once; see ${paths.engineLog}:\n${tail(paths.engineLog)}`);
   if (hello.type === 'error') {
     for (const line of hello.details ?? []) io.stderr.write(`${line}\n`);
     const code = hello.code === 'TEND_ALREADY_RUNNING' ? 'TEND_ALREADY_RUNNING' : 'TEND_ENGINE_START_FAILED';
-    throw new TendError(code, code === 'TEND_ALREADY_RUNNING' ? config.file : hello.message, hello.hint === undefined ? {} : { hint: hello.hint });
+    throw new TendError(
+      code,
+      code === 'TEND_ALREADY_RUNNING' ? config.file : hello.message,
+      hello.hint === undefined ? {} : { hint: hello.hint },
+    );
   }
-  io.stdout.write(renderResults(hello.results));
+  const results = hello.results as readonly ActionResult[];
+  io.stdout.write(renderResults(results));
   io.stdout.write(`running in the background (keeper pid ${child.pid}); logs in ${config.logDir}\n`);
-  return hello.results.every((r) => r.ok) ? 0 : 1;
+  return results.every((r) => r.ok) ? 0 : 1;
 }
 
 /** engine.log: never through a link planted in its place, never another user's file. */

@@ -32,10 +32,8 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
     }
 
     return {
-      writesLogs: true,
       spawn(spec) {
-        if (!spec.log) throw new Error(`keeper host: spawn of ${spec.unit} without a log target`);
-        calls.push({ op: 'spawn', spec: { ...spec, log: spec.log } });
+        calls.push({ op: 'spawn', spec });
       },
       stopGroup(unit, options) {
         calls.push({ op: 'stop-group', unit, options });
@@ -55,6 +53,9 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
         const batch = calls;
         calls = [];
         link.send({ type: 'commit', ackSeq, calls: batch, state });
+      },
+      close() {
+        // The log files are the keeper's.
       },
       replay(events) {
         for (const numbered of events) deliver(numbered);

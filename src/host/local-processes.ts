@@ -1,28 +1,31 @@
-// In-process ProcessHost: each unit runs as the leader of its own process group (spawned
-// detached, pgid = pid); its output and exit are forwarded as events, and stops act on the
-// whole group (signal, SIGCONT, grace, SIGKILL), as execa's lib/terminate does. Mechanism
-// only: it never decides to restart, and it never polls for exits (they come from 'exit').
-
+// The processes of the data plane (data-plane.ts): each unit runs as the leader of its own
+// process group (spawned detached, pgid = pid), in a cgroup of its own where tend has them; its
+// output chunks and its exit are forwarded, and stops run tend's one stop sequence
+// (end-groups.ts) on the whole group. Mechanism only: it never decides to restart, and it never
+// polls for exits (they come from 'exit').
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { HostEvent, HostListener, OutputStream, ProcessHost, SpawnJournal, SpawnSpec, StopOptions } from './host.js';
-import { isPopulated, killCgroup, removeCgroup, signalCgroup, type Cgroups } from './cgroup.js';
+import { isPopulated, killCgroup, type Cgroups } from './cgroup.js';
+import { createGroupEnder, sendStop, signalGroup, type Ending, type Group } from './end-groups.js';
+import type { HostEvent, OutputStream, ProcessSpec, SpawnJournal, StopOptions } from './host.js';
 import { groupExists, liveGroups, readStat } from './proc.js';
 
 /** How long 'exited' waits for EOF when another group member still holds the pipes. */
 const EXIT_GRACE_MS = 50;
-/** Group-emptiness checks: every 10 ms for a stop's first 100 ms (most finish by then), then 50. */
-const [FAST_POLL_MS, SLOW_POLL_MS, FAST_PHASE_MS] = [10, 50, 100];
-const MAX_TIMER_MS = 2 ** 31 - 1;
-const NO_CONT: ReadonlySet<NodeJS.Signals> = new Set(['SIGKILL', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU']);
+
+/** What the processes tell the data plane: facts, and raw output chunks in order. */
+export interface ProcessListener {
+  event(event: HostEvent): void;
+  output(unit: string, stream: OutputStream, chunk: Buffer): void;
+  /** The stream reached EOF: no more output from this process on it. */
+  outputEnd(unit: string, stream: OutputStream): void;
+}
 
 interface Stop {
-  forced: boolean;
   answers: number; // stopGroup calls waiting for this one group-gone
-  readonly since: number;
-  readonly killTimer: NodeJS.Timeout;
+  readonly ending: Ending;
 }
 
 interface Entry {
@@ -35,23 +38,24 @@ interface Entry {
   stop: Stop | undefined;
   /** The unit's own cgroup, when tend has cgroups (cgroup.ts): what "empty" and "kill" then mean. */
   cgroup: string | undefined;
+  /** The entry as a group for end-groups.ts. */
+  readonly group: Group;
 }
 
 const noJournal: SpawnJournal = { spawning() {}, spawned() {}, gone() {} };
 
-export interface LocalHostOptions {
+export interface LocalProcessesOptions {
   /** Write-ahead record of every spawn (the keeper's, or a foreground engine's, state file). */
-  readonly journal?: SpawnJournal;
+  readonly journal?: SpawnJournal | undefined;
   /** A cgroup per unit (cgroup.ts) where the system allows; absent: process groups only. */
-  readonly cgroups?: Cgroups | null;
+  readonly cgroups?: Cgroups | null | undefined;
 }
 
-export function createLocalHost(listener: HostListener, { journal = noJournal, cgroups = null }: LocalHostOptions = {}): ProcessHost {
+export function createLocalProcesses(listener: ProcessListener, { journal = noJournal, cgroups = null }: LocalProcessesOptions = {}) {
   const units = new Map<string, Entry>();
-  const stopping = new Set<Entry>();
+  const ender = createGroupEnder();
   /** pgids of replaced entries whose groups still had members, so killAll still reaches them. */
   const leftovers = new Set<number>();
-  let pollTimer: NodeJS.Timeout | undefined;
 
   // Identity guard (stronger than comparing pids): an entry replaced by a respawn never
   // reports under the unit again.
@@ -63,33 +67,22 @@ export function createLocalHost(listener: HostListener, { journal = noJournal, c
     listener.event(event);
   };
 
-  /**
-   * A pgid is ours while the group has a member: the kernel does not hand out a number still
-   * in use as a pgid. Once our leader is reaped, a process with that pid means the number was
-   * recycled — our group is empty and the number names a stranger.
-   */
+  /** Once our leader is reaped, a process with its pid is a stranger (see end-groups.ts). */
   const isRecycled = (pgid: number, leaderReaped: boolean): boolean => leaderReaped && readStat(pgid) !== null;
   const streamsEnded = (entry: Entry): boolean => entry.streams.every((s) => s.readable.readableEnded || s.readable.destroyed);
-
-  function signalGroup(entry: Entry, signal: NodeJS.Signals): boolean {
-    const pgid = entry.pid;
-    if (pgid === undefined || isRecycled(pgid, entry.exit !== undefined)) return false;
-    try {
-      process.kill(-pgid, signal); // negative pid: every process of the group, grandchildren too
-      return true;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ESRCH' || code === 'EPERM') return false; // empty group / not ours any more
-      throw error; // e.g. an unknown signal name: a bug upstream, not an outcome
-    }
-  }
 
   function reportExit(entry: Entry): void {
     if (entry.exitReported || entry.exit === undefined || entry.pid === undefined) return;
     clearTimeout(entry.graceTimer);
     entry.exitReported = true;
-    emit(entry, { type: 'exited', unit: entry.unit, pid: entry.pid, ...entry.exit, groupEmpty: !groupExists(entry.pid) && !cgroupLive(entry) });
-    if (entry.stop !== undefined) poll(); // the leader was the last thing a stop waited for, often
+    emit(entry, {
+      type: 'exited',
+      unit: entry.unit,
+      pid: entry.pid,
+      ...entry.exit,
+      groupEmpty: !groupExists(entry.pid) && !cgroupLive(entry),
+    });
+    if (entry.stop !== undefined) ender.check(); // the leader was the last thing a stop waited for, often
   }
 
   function attach(entry: Entry, name: OutputStream, readable: Readable): void {
@@ -109,8 +102,12 @@ export function createLocalHost(listener: HostListener, { journal = noJournal, c
     entry.streams.push({ readable, finish });
   }
 
-  const failSpawn = (entry: Entry, spec: SpawnSpec, error: unknown): void =>
-    emit(entry, { type: 'spawn-failed', unit: entry.unit, error: `cannot start "${spec.argv[0] ?? ''}": ${describeSpawnError(spec, error)}` });
+  const failSpawn = (entry: Entry, spec: ProcessSpec, error: unknown): void =>
+    emit(entry, {
+      type: 'spawn-failed',
+      unit: entry.unit,
+      error: `cannot start "${spec.argv[0] ?? ''}": ${describeSpawnError(spec, error)}`,
+    });
 
   /** Makes room for a respawn; the old process must be finished as far as the engine knows. */
   function retire(old: Entry): void {
@@ -133,53 +130,36 @@ export function createLocalHost(listener: HostListener, { journal = noJournal, c
   /** Some process of the unit is still in its cgroup (one that left the process group included). */
   const cgroupLive = (entry: Entry): boolean => entry.cgroup !== undefined && isPopulated(entry.cgroup);
 
-  function answerStop(entry: Entry): void {
-    const stop = entry.stop;
-    if (stop === undefined) return;
-    clearTimeout(stop.killTimer);
-    entry.stop = undefined;
-    stopping.delete(entry);
-    if (entry.cgroup !== undefined) removeCgroup(entry.cgroup);
-    for (let i = 0; i < stop.answers; i += 1) emit(entry, { type: 'group-gone', unit: entry.unit, forced: stop.forced });
-  }
-
-  /** One shared check for every pending stop: a single /proc scan serves all waiting groups. */
-  function poll(): void {
-    clearTimeout(pollTimer);
-    pollTimer = undefined;
-    // Only stops whose leader's exit was reported can finish: exited always precedes group-gone.
-    const ready = [...stopping].filter((e) => e.exitReported);
-    const pgids = new Set<number>();
-    for (const e of ready) if (e.pid !== undefined && !isRecycled(e.pid, true)) pgids.add(e.pid);
-    const live = pgids.size > 0 ? liveGroups(pgids) : new Set<number>();
-    for (const e of ready) if ((e.pid === undefined || !live.has(e.pid)) && !cgroupLive(e)) answerStop(e);
-    schedulePoll();
-  }
-
-  function schedulePoll(): void {
-    if (pollTimer !== undefined || stopping.size === 0) return; // nothing pending: no polling
-    const young = [...stopping].some((e) => e.stop !== undefined && Date.now() - e.stop.since < FAST_PHASE_MS);
-    pollTimer = setTimeout(poll, young ? FAST_POLL_MS : SLOW_POLL_MS);
-  }
-
-  /** The grace ran out: whatever is still alive in the group is killed, and that is "forced". */
-  function forceStop(entry: Entry): void {
-    const stop = entry.stop;
-    if (stop === undefined || entry.pid === undefined) return;
-    const stillAlive = !isRecycled(entry.pid, entry.exit !== undefined) && liveGroups(new Set([entry.pid])).size > 0;
-    if (stillAlive && signalGroup(entry, 'SIGKILL')) stop.forced = true;
-    if (cgroupLive(entry)) {
-      killCgroup(entry.cgroup ?? ''); // every process of the unit, wherever its process group
-      stop.forced = true;
-    }
-    poll();
+  function newEntry(unit: string): Entry {
+    const entry: Entry = {
+      unit,
+      pid: undefined,
+      exit: undefined,
+      exitReported: false,
+      graceTimer: undefined,
+      streams: [],
+      stop: undefined,
+      cgroup: undefined,
+      group: {
+        get pgid() {
+          return entry.pid;
+        },
+        get cgroup() {
+          return entry.cgroup;
+        },
+        leaderReaped: () => entry.exit !== undefined,
+        // Only stops whose leader's exit was reported can finish: exited always precedes group-gone.
+        ready: () => entry.exitReported || entry.pid === undefined,
+      },
+    };
+    return entry;
   }
 
   return {
-    spawn(spec) {
+    spawn(spec: ProcessSpec): void {
       const old = units.get(spec.unit);
       if (old !== undefined) retire(old);
-      const entry: Entry = { unit: spec.unit, pid: undefined, exit: undefined, exitReported: false, graceTimer: undefined, streams: [], stop: undefined, cgroup: undefined };
+      const entry = newEntry(spec.unit);
       units.set(spec.unit, entry);
       if (spec.argv[0] === undefined || spec.argv[0] === '') {
         queueMicrotask(() => failSpawn(entry, spec, new Error('the command is empty')));
@@ -200,7 +180,14 @@ export function createLocalHost(listener: HostListener, { journal = noJournal, c
       try {
         // detached: setsid(), so the child leads a new group and the whole tree can be signalled
         // as -pid. No shell: the config layer already wrapped string commands in /bin/sh -c.
-        const start = () => spawnChild(program, args, { cwd: spec.cwd, env: { ...spec.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...launch.ids });
+        const start = () =>
+          spawnChild(program, args, {
+            cwd: spec.cwd,
+            env: { ...spec.env },
+            detached: true,
+            stdio: ['ignore', 'pipe', 'pipe'],
+            ...launch.ids,
+          });
         entry.cgroup = cgroups?.prepare(spec.unit);
         child = entry.cgroup === undefined ? start() : (cgroups as Cgroups).spawnInside(entry.cgroup, start);
       } catch (error) {
@@ -225,7 +212,7 @@ export function createLocalHost(listener: HostListener, { journal = noJournal, c
       if (child.stderr !== null) attach(entry, 'err', child.stderr);
     },
 
-    stopGroup(unit, { signal, timeoutMs }: StopOptions) {
+    stopGroup(unit: string, { signal, timeoutMs }: StopOptions): void {
       const entry = units.get(unit);
       if (entry === undefined || entry.pid === undefined) {
         // Unknown or never started: nothing to stop, answered asynchronously like every stop.
@@ -234,32 +221,25 @@ export function createLocalHost(listener: HostListener, { journal = noJournal, c
         });
         return;
       }
-      // Signal first: SIGCONT right after it lets a stopped (SIGSTOP/^Z) process act on it —
-      // unless the stop signal is itself a job-control one (or SIGKILL, which needs no help).
-      // With a cgroup, processes that left the group get the signal too.
-      const reached = signalGroup(entry, signal) || cgroupLive(entry);
-      if (entry.cgroup !== undefined) signalCgroup(entry.cgroup, signal);
-      if (reached && !NO_CONT.has(signal)) {
-        signalGroup(entry, 'SIGCONT');
-        if (entry.cgroup !== undefined) signalCgroup(entry.cgroup, 'SIGCONT');
-      }
       if (entry.stop !== undefined) {
+        sendStop(entry.group, signal);
         entry.stop.answers += 1; // a repeated stop shares the pending one's deadline and answer
         return;
       }
-      // Clamped: past 2^31-1 ms Node fires a timer at once, which would SIGKILL at once.
-      entry.stop = { forced: false, answers: 1, since: Date.now(), killTimer: setTimeout(() => forceStop(entry), Math.min(timeoutMs, MAX_TIMER_MS)) };
-      stopping.add(entry);
-      if (!reached && entry.exitReported) setImmediate(poll); // already empty: answer promptly
-      else schedulePoll();
+      const stop: Stop = { answers: 1, ending: ender.end(entry.group, signal, timeoutMs) };
+      entry.stop = stop;
+      void stop.ending.done.then((forced) => {
+        entry.stop = undefined;
+        for (let i = 0; i < stop.answers; i += 1) emit(entry, { type: 'group-gone', unit: entry.unit, forced });
+      });
     },
 
-    signalGroup(unit, signal) {
+    signalGroup(unit: string, signal: NodeJS.Signals): boolean {
       const entry = units.get(unit);
-      return entry !== undefined && signalGroup(entry, signal);
+      return entry !== undefined && entry.pid !== undefined && signalGroup(entry.group, signal);
     },
 
-    killAll() {
+    killAll(): void {
       const targets = new Map<number, Entry | undefined>();
       for (const pgid of leftovers) if (!isRecycled(pgid, true)) targets.set(pgid, undefined);
       for (const entry of units.values()) {
@@ -267,18 +247,15 @@ export function createLocalHost(listener: HostListener, { journal = noJournal, c
       }
       for (const pgid of liveGroups(new Set(targets.keys()))) {
         const entry = targets.get(pgid);
-        try {
-          process.kill(-pgid, 'SIGKILL');
-          if (entry?.stop !== undefined) entry.stop.forced = true;
-        } catch {
-          // ESRCH: it died between the scan and the kill, which is what we wanted
-        }
+        if (entry?.stop !== undefined)
+          entry.stop.ending.kill(); // its group-gone says forced
+        else signalGroup({ pgid }, 'SIGKILL');
       }
       for (const entry of units.values()) if (entry.cgroup !== undefined) killCgroup(entry.cgroup);
       leftovers.clear();
     },
 
-    liveUnits() {
+    liveUnits(): string[] {
       const reaped = [...units.values()].filter((e) => e.pid !== undefined && e.exit !== undefined && !isRecycled(e.pid, true));
       const live = liveGroups(new Set(reaped.map((e) => e.pid ?? 0)));
       return [...units.values()]
@@ -304,18 +281,21 @@ let setpriv: string | null | undefined;
  * supplementary group; setpriv execs the program, so it keeps the PID and the process group.
  * A uid without an account has no groups to give: Node's options then do it alone.
  */
-function launchOf(spec: SpawnSpec): Launch {
+function launchOf(spec: ProcessSpec): Launch {
   const { runAs } = spec;
   if (runAs === undefined || (runAs.uid === process.geteuid?.() && runAs.gid === process.getegid?.())) return { argv: spec.argv };
   if (!runAs.initGroups) return { argv: spec.argv, ids: { uid: runAs.uid, gid: runAs.gid } };
   setpriv ??= SETPRIV.find((file) => isExecutable(file)) ?? null;
-  if (setpriv === null) throw Object.assign(new Error(`running it as uid ${runAs.uid} with its groups needs setpriv (util-linux), which is not installed`), { code: 'ESETPRIV' });
+  if (setpriv === null)
+    throw Object.assign(new Error(`running it as uid ${runAs.uid} with its groups needs setpriv (util-linux), which is not installed`), {
+      code: 'ESETPRIV',
+    });
   // setpriv would report a missing program as its own exit 127: say it the usual way instead.
   if (resolveProgram(spec) === null) throw Object.assign(new Error('program not found'), { code: 'ENOENT' });
   return { argv: [setpriv, `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--init-groups', '--', ...spec.argv] };
 }
 
-function resolveProgram(spec: SpawnSpec): string | null {
+function resolveProgram(spec: ProcessSpec): string | null {
   const program = spec.argv[0] ?? '';
   if (program.includes('/')) return isExecutable(path.resolve(spec.cwd, program)) ? program : null;
   for (const dir of (spec.env.PATH ?? '/usr/bin:/bin').split(':')) {
@@ -334,7 +314,7 @@ function isExecutable(file: string): boolean {
 }
 
 /** One plain phrase; a missing cwd also surfaces as ENOENT, so it is checked first. */
-function describeSpawnError(spec: SpawnSpec, error: unknown): string {
+function describeSpawnError(spec: ProcessSpec, error: unknown): string {
   if (!isDirectory(spec.cwd)) return `working directory "${spec.cwd}" does not exist or is not a directory`;
   switch ((error as NodeJS.ErrnoException).code) {
     case 'ENOENT':

@@ -1,6 +1,7 @@
-// Naming of service instances. A service with one instance is shown by its name ("web"); with
-// several, each is "web.0", "web.1"... The unit id is always "name.index" inside the engine,
-// so a unit keeps its id when its service is scaled.
+// Naming of service instances. The unit id is always "name.index" ("web.0"): what the engine,
+// the host, the keeper and the PID journal key a unit by, stable when its service is scaled.
+// The label is what people read: the bare name while the service has one instance ("web"),
+// else the id ("web.1").
 
 export interface UnitRef {
   readonly id: string;
@@ -14,6 +15,12 @@ export function unitRef(service: string, instance: number): UnitRef {
 
 export function unitRefs(service: string, instances: number): UnitRef[] {
   return Array.from({ length: instances }, (_, instance) => unitRef(service, instance));
+}
+
+/** "web.0" → web, 0 (service names may hold dots; the index follows the last one). */
+export function parseUnitId(id: string): UnitRef {
+  const at = id.lastIndexOf('.');
+  return unitRef(id.slice(0, at), Number(id.slice(at + 1)));
 }
 
 /** What the terminal and `ps` show: the bare name while the service has one instance. */

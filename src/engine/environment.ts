@@ -1,0 +1,33 @@
+// The environment a service's process starts with: tend's own (minus its control variables),
+// the account's identity when it runs as another user, the service's `env`, and who it is.
+import type { ServiceConfig } from '../config/schema.js';
+import type { UnitRef } from './unit-ids.js';
+
+/**
+ * tend's own control variables, read by tend and never passed on to a service (a service that
+ * prints its environment must not publish the API token). A service's `env` may still set them.
+ */
+const TEND_CONTROL_VARIABLES: ReadonlySet<string> = new Set([
+  'TEND_API_TOKEN',
+  'TEND_FILE',
+  'TEND_RUNTIME_DIR',
+  'TEND_SYSTEMD_DIR',
+  'TEND_MEMORY_CHECK_MS',
+  'TEND_TEST_FAULT',
+  'TEND_TEST_ADVERTISE_PROTOCOLS',
+]);
+
+export type EnvironmentOf = (service: ServiceConfig, ref: UnitRef) => Record<string, string>;
+
+export function environmentFrom(baseEnv: Readonly<Record<string, string | undefined>>): EnvironmentOf {
+  const inherited: Record<string, string> = {};
+  for (const [key, value] of Object.entries(baseEnv)) if (value !== undefined && !TEND_CONTROL_VARIABLES.has(key)) inherited[key] = value;
+  return (service, ref) => ({
+    ...inherited,
+    // As su and systemd's User= do: the account's home and name, unless the config sets them.
+    ...(service.runAs === null ? {} : { HOME: service.runAs.home, USER: service.runAs.name, LOGNAME: service.runAs.name }),
+    ...service.env,
+    TEND_SERVICE: service.name,
+    TEND_INSTANCE: String(ref.instance),
+  });
+}

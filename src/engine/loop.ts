@@ -1,0 +1,305 @@
+// The engine's loop: the one place where decisions meet the world. It holds the table of units,
+// feeds each input (host fact, operator request, timer) to core/service.ts one at a time, carries
+// out the effects it returns (spawn, stop a group, arm a timer, record a notice), and once per
+// turn of the event loop commits what changed to the host. Commands, reload, usage and the
+// session are built on it (commands.ts, reload.ts, usage.ts, session.ts).
+import type { Config, ServiceConfig } from '../config/schema.js';
+import type { Effect } from '../core/effects.js';
+import type { UnitEvent } from '../core/events.js';
+import { initialUnitState, transition, type Phase, type UnitState } from '../core/service.js';
+import type { HostEvent, HostListener, OutputStream, ProcessHost } from '../host/host.js';
+import { assertNever } from '../lib/assert-never.js';
+import { toMonotonic, type Clock } from './clock.js';
+import { environmentFrom } from './environment.js';
+import { createRecorder, type NoticeRecord } from './recorder.js';
+import { createTimerTable, type SavedTimer } from './timers.js';
+import { labelOf, parseUnitId, unitRefs, type UnitRef } from './unit-ids.js';
+
+/** What the engine tells whoever runs it (the terminal of a foreground `tend up`, or engine.log). */
+export interface EngineObserver {
+  /** Complete output lines of a unit, once in its log (foreground only). */
+  output(unit: { readonly label: string }, stream: OutputStream, lines: readonly Buffer[]): void;
+  notice(record: NoticeRecord): void;
+  /** Something went wrong that stops nothing (a log write refused): one sentence. */
+  warning(text: string): void;
+  /** Every unit is at rest (stopped, exited or fatal) with no process left. */
+  resting?(): void;
+}
+
+export interface LoopOptions {
+  readonly config: Config;
+  /** The data plane: in this process, or the keeper's (always injected). */
+  readonly host: (listener: HostListener) => ProcessHost;
+  readonly observer: EngineObserver;
+  /** The environment services inherit before their own `env` (normally tend's). */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+/** Someone waiting on a unit (a command): told each new state until it says it is answered. */
+export interface Waiter {
+  /** True once answered (then it is dropped). */
+  check(state: UnitState): boolean;
+  /** The unit left the table (a reload or scale removed it) before the answer came. */
+  removed(state: UnitState): void;
+}
+
+export interface UnitEntry {
+  readonly ref: UnitRef;
+  state: UnitState;
+  waiters: Waiter[];
+}
+
+export type Loop = ReturnType<typeof createLoop>;
+
+const restingPhases: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'fatal']);
+
+export function createLoop({ config, host: makeHost, observer, baseEnv, clock, random }: LoopOptions) {
+  let current = config;
+  const services = new Map(config.services.map((service) => [service.name, service]));
+  const units = new Map<string, UnitEntry>();
+  const timers = createTimerTable(clock);
+  const recorder = createRecorder({ config, clock, notice: (record) => observer.notice(record), warn: (text) => observer.warning(text) });
+  const environmentOf = environmentFrom(baseEnv);
+  const restWaiters: Array<() => void> = [];
+  const queue: Array<[UnitEntry, UnitEvent]> = [];
+  let draining = false;
+  // What changed since the last commit, for a host that keeps the engine's state (the keeper).
+  const dirtyUnits = new Set<string>();
+  let configDirty = true;
+  let commitQueued = false;
+  let restingCheckQueued = false;
+
+  const serviceOf = (ref: UnitRef): ServiceConfig => {
+    const service = services.get(ref.service);
+    if (!service) throw new Error(`engine: unit ${ref.id} has no service config`);
+    return service;
+  };
+  const label = (ref: UnitRef): string => labelOf(ref, services.get(ref.service)?.instances ?? 1);
+
+  /** Inputs are handled one at a time, in arrival order, even when an effect causes another. */
+  function dispatch(entry: UnitEntry, input: UnitEvent): void {
+    queue.push([entry, input]);
+    if (draining) return;
+    draining = true;
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) step(...next);
+    } finally {
+      draining = false;
+    }
+    scheduleCommit();
+    if (restWaiters.length > 0 || observer.resting) scheduleRestingCheck();
+  }
+
+  function step(entry: UnitEntry, input: UnitEvent): void {
+    if (units.get(entry.ref.id) !== entry) return; // removed by a reload or scale
+    const { state, effects } = transition(entry.state, input, {
+      now: clock.now(),
+      wall: clock.wall(),
+      random: random(),
+      spec: serviceOf(entry.ref),
+    });
+    entry.state = state;
+    dirtyUnits.add(entry.ref.id);
+    // Orders first, notices after: a respawn must not wait for the lines that report the crash
+    // (the notices keep their own order and timestamps).
+    for (const effect of effects) if (effect.type !== 'emit') perform(entry, effect);
+    for (const effect of effects) if (effect.type === 'emit') perform(entry, effect);
+    if (entry.waiters.length > 0) entry.waiters = entry.waiters.filter((waiter) => !waiter.check(state));
+  }
+
+  function perform(entry: UnitEntry, effect: Effect): void {
+    const { ref } = entry;
+    switch (effect.type) {
+      case 'spawn': {
+        const service = serviceOf(ref);
+        const { file, max_size: maxSize, keep, compress = false, mode = 0o600, gid } = service.logs;
+        const log = { file, maxSize, keep, compress, instance: ref.instance, mode, ...(gid === undefined ? {} : { gid }) };
+        const runAs =
+          service.runAs === null ? {} : { runAs: { uid: service.runAs.uid, gid: service.runAs.gid, initGroups: service.runAs.known } };
+        host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: environmentOf(service, ref), log, ...runAs });
+        return;
+      }
+      case 'stop-group':
+        host.stopGroup(ref.id, { signal: effect.signal as NodeJS.Signals, timeoutMs: effect.timeoutMs });
+        return;
+      case 'schedule':
+        armTimer(entry, { timer: effect.timer, generation: effect.generation, at: effect.at });
+        return;
+      case 'cancel':
+        timers.cancel(ref.id);
+        return;
+      case 'emit':
+        recorder.record(ref, label(ref), effect.notice);
+        return;
+      default:
+        assertNever(effect, 'effect');
+    }
+  }
+
+  const armTimer = (entry: UnitEntry, saved: SavedTimer): void =>
+    timers.arm(entry.ref.id, saved, ({ timer, generation }) => dispatch(entry, { type: 'timer-fired', timer, generation }));
+
+  /** One commit per turn of the event loop, with every call and state change of that turn: a start of 1,000 units is a few dozen messages to the keeper. */
+  function scheduleCommit(): void {
+    if (commitQueued) return;
+    commitQueued = true;
+    setImmediate(commit);
+  }
+
+  function commit(): void {
+    commitQueued = false;
+    const changed: Record<string, UnitState | null> = {};
+    for (const id of dirtyUnits) changed[id] = units.get(id)?.state ?? null;
+    host.commit({ ...(configDirty ? { config: current } : {}), units: changed, timers: timers.takeChanges() });
+    dirtyUnits.clear();
+    configDirty = false;
+  }
+
+  /** Whether everything rests is asked once per turn, not after each of 1,000 events (each ask walks the units). */
+  function scheduleRestingCheck(): void {
+    if (restingCheckQueued) return;
+    restingCheckQueued = true;
+    setImmediate(() => {
+      restingCheckQueued = false;
+      checkResting();
+    });
+  }
+
+  function checkResting(): void {
+    for (const entry of units.values()) if (!restingPhases.has(entry.state.phase)) return;
+    if (host.liveUnits().length > 0) return;
+    for (const resolve of restWaiters.splice(0)) resolve();
+    observer.resting?.();
+  }
+
+  const host = makeHost({
+    event(fact: HostEvent) {
+      const entry = units.get(fact.unit);
+      if (!entry) return;
+      if (fact.type === 'log-lost') return recorder.recordLoss(entry.ref, label(entry.ref), fact); // no decision to make
+      dispatch(entry, toUnitInput(fact));
+    },
+    lines(id, stream, lines) {
+      const entry = units.get(id);
+      if (entry) observer.output({ label: label(entry.ref) }, stream, lines);
+    },
+  });
+
+  function add(service: ServiceConfig, from = 0): UnitEntry[] {
+    return unitRefs(service.name, service.instances)
+      .slice(from)
+      .map((ref) => {
+        const entry: UnitEntry = { ref, state: initialUnitState, waiters: [] };
+        units.set(ref.id, entry);
+        dirtyUnits.add(ref.id);
+        return entry;
+      });
+  }
+  for (const service of config.services) add(service);
+
+  return {
+    host,
+    /** Calls made outside a dispatch (a signal) go to a keeper with the next commit: soon. */
+    commitSoon: scheduleCommit,
+    units: units as ReadonlyMap<string, UnitEntry>,
+    recorder,
+    dispatch,
+    add,
+    label,
+    serviceOf,
+    service: (name: string): ServiceConfig | undefined => services.get(name),
+    config: () => current,
+
+    /** Forget a unit (after its stop): its timer, and whoever still waited on it. */
+    remove(entry: UnitEntry): void {
+      if (units.get(entry.ref.id) !== entry) return;
+      units.delete(entry.ref.id);
+      timers.cancel(entry.ref.id);
+      dirtyUnits.add(entry.ref.id);
+      for (const waiter of entry.waiters.splice(0)) waiter.removed(entry.state);
+      scheduleCommit();
+    },
+
+    /**
+     * Make `next` the config in force, with `settings` for its services (a service's running
+     * instance count may differ from next's until scaling is done). Units are the caller's; a
+     * service no longer in next keeps its settings until dropService, once its units are gone.
+     */
+    setConfig(next: Config, settings: readonly ServiceConfig[] = next.services): void {
+      for (const service of settings) services.set(service.name, service);
+      current = { ...next, services: next.services.map((s) => services.get(s.name) ?? s) };
+      configDirty = true;
+      recorder.reconfigure(next);
+      scheduleCommit();
+    },
+
+    /** Units in config order, instances in order: how `ps` lists them. */
+    ordered(): UnitEntry[] {
+      const order = new Map(current.services.map((s, index) => [s.name, index]));
+      const rank = (ref: UnitRef) => order.get(ref.service) ?? Number.MAX_SAFE_INTEGER;
+      return [...units.values()].sort((a, b) => rank(a.ref) - rank(b.ref) || a.ref.instance - b.ref.instance);
+    },
+
+    dropService(name: string): void {
+      if (!current.services.some((s) => s.name === name)) services.delete(name);
+    },
+
+    /** Resolves once every unit rests with no process left (checked now, and after each turn). */
+    whenResting(): Promise<void> {
+      const resting = new Promise<void>((resolve) => restWaiters.push(resolve));
+      scheduleRestingCheck();
+      return resting;
+    },
+
+    /**
+     * Carry on from what a previous engine committed to the keeper: its unit states (same PIDs,
+     * restart counts, uptimes) and pending timers. Its config came in through `config`.
+     */
+    restore(saved: { units?: Readonly<Record<string, unknown>>; timers?: Readonly<Record<string, unknown>> }): void {
+      for (const [id, value] of Object.entries(saved.units ?? {})) {
+        const ref = parseUnitId(id);
+        if (!services.has(ref.service) || value === null) continue;
+        const state = value as UnitState;
+        // An engine from before the monotonic clock saved epoch ms and no startedWall.
+        const startedWall = state.startedWall ?? (state.startedAt !== null && state.startedAt > 1e12 ? state.startedAt : null);
+        const startedAt = state.startedAt === null ? null : toMonotonic(clock, state.startedAt);
+        units.set(id, {
+          ref,
+          state: { ...state, startedAt, startedWall, starts: state.starts.map((at) => toMonotonic(clock, at)) },
+          waiters: [],
+        });
+      }
+      for (const [id, timer] of Object.entries(saved.timers ?? {})) {
+        const entry = units.get(id);
+        if (entry && timer) armTimer(entry, { ...(timer as SavedTimer), at: toMonotonic(clock, (timer as SavedTimer).at) });
+      }
+      dirtyUnits.clear();
+      timers.takeChanges();
+    },
+
+    /** Close the events file and cancel timers; what is not yet committed goes out first. Call after shutdown. */
+    close(): void {
+      if (commitQueued) commit();
+      timers.cancelAll();
+      recorder.close();
+      host.close();
+    },
+  };
+}
+
+function toUnitInput(fact: Exclude<HostEvent, { type: 'log-lost' }>): UnitEvent {
+  switch (fact.type) {
+    case 'spawned':
+      return { type: 'spawned', pid: fact.pid };
+    case 'spawn-failed':
+      return { type: 'spawn-failed', error: fact.error };
+    case 'exited':
+      return { type: 'exited', pid: fact.pid, code: fact.code, signal: fact.signal, groupEmpty: fact.groupEmpty };
+    case 'group-gone':
+      return { type: 'group-gone', forced: fact.forced };
+    default:
+      return assertNever(fact, 'host event');
+  }
+}
