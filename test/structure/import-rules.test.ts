@@ -15,20 +15,33 @@ const rules: Record<string, Rule> = {
   errors: { value: [], type: [] },
   core: { value: ['lib'], type: ['config/schema'] },
   config: { value: base, type: [] },
-  host: { value: base, type: [] },
+  // host: processes and their output — the data plane writes the log files (logs/unit-logs).
+  host: { value: [...base, 'logs/unit-logs'], type: [] },
   logs: { value: base, type: ['host/host', 'api/protocol'] },
   api: { value: base, type: [] },
   // runtime: the project's private dir, lock and state file — shared by engine, CLI and keeper.
-  runtime: { value: [...base, 'host/proc', 'host/cgroup'], type: ['host/host'] },
+  runtime: { value: [...base, 'host/proc', 'host/cgroup', 'host/end-groups'], type: ['host/host'] },
   engine: { value: [...base, 'core', 'config', 'host', 'logs', 'api', 'runtime'], type: [] },
   // cli reads /proc (host/proc) only to see that a process has exited; it never drives processes.
+  // From the keeper protocol it reads the engine's capabilities (constants and types).
   cli: {
-    value: [...base, 'api', 'config', 'engine', 'logs/terminal', 'logs/log-files', 'host/proc', 'host/cgroup', 'runtime'],
-    type: ['host/keeper-protocol'],
+    value: [
+      ...base,
+      'api',
+      'config',
+      'engine',
+      'logs/terminal',
+      'logs/log-files',
+      'host/proc',
+      'host/cgroup',
+      'host/keeper-protocol',
+      'runtime',
+    ],
+    type: [],
   },
   // The keeper must keep working across engine upgrades: mechanism only (processes, log files,
   // the runtime dir), never engine, config or core.
-  keeper: { value: [...base, 'host', 'logs/unit-logs', 'runtime'], type: [] },
+  keeper: { value: [...base, 'host', 'runtime'], type: [] },
   main: { value: ['cli', 'lib'], type: [] },
 };
 
