@@ -82,13 +82,20 @@ export async function applyPlan(loop: Loop, commands: Commands, plan: ReloadPlan
   };
 }
 
-/** `reload()` for the session: coalesced as the header says. */
-export function createReloader(engine: Engine, source: ReloadSource): () => Promise<ReloadResponse> {
-  let running: Promise<ReloadResponse> | null = null;
-  let waiting: Promise<ReloadResponse> | null = null;
-  const once = async (): Promise<ReloadResponse> => engine.apply(await planFrom(engine, source));
-  const start = (): Promise<ReloadResponse> => {
-    const current = once();
+/** Reload from the file: load, check, plan, apply. Throws TEND_RELOAD_REJECTED (nothing changes) for an invalid file. */
+export async function reloadFrom(engine: Engine, source: ReloadSource): Promise<ReloadResponse> {
+  return engine.apply(await planFrom(engine, source));
+}
+
+/**
+ * `run`, coalesced: at most one runs and at most one waits behind it. Whoever asks while one
+ * waits gets that one's answer: it starts after their request, so it sees what they changed.
+ */
+export function coalesced<T>(run: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  let waiting: Promise<T> | null = null;
+  const start = (): Promise<T> => {
+    const current = run();
     running = current;
     const clear = () => {
       if (running === current) running = null;
@@ -98,7 +105,8 @@ export function createReloader(engine: Engine, source: ReloadSource): () => Prom
   };
   return () => {
     if (running === null) return start();
-    waiting ??= running
+    const before = running;
+    waiting ??= before
       .then(
         () => undefined,
         () => undefined,

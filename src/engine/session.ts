@@ -20,7 +20,7 @@ import { ensurePrivateDir, projectPaths, type ProjectPaths } from '../runtime/ru
 import { createStateJournal, readState, recordOf } from '../runtime/state-file.js';
 import { createEngine, type Engine, type EngineObserver } from './engine.js';
 import type { UnitOutcome } from './outcomes.js';
-import { createReloader, prepareLogDirs } from './reload.js';
+import { coalesced, prepareLogDirs, reloadFrom } from './reload.js';
 
 export interface SessionBase {
   readonly config: Config;
@@ -112,7 +112,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     startedAt,
     ...containment,
   });
-  const reload = createReloader(engine, { file: config.file, cwd, env });
+  const reload = coalesced(() => reloadFrom(engine, { file: config.file, cwd, env }));
 
   let closing: Promise<void> | null = null;
   let finish: () => void = () => {};

@@ -1,0 +1,412 @@
+// The engine with a fake host and a numeric clock: no processes, no real time. The fake host
+// records every call and the test plays the world's part (a process spawned, exited, a group
+// gone); the clock moves only when a test advances it. Covers commands and their answers
+// (superseded ones included), restarts by policy, scale, reload plans, restore after an engine
+// restart, and policy on the monotonic clock while the wall clock jumps.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { loadConfigText } from '../config/load.js';
+import { planReload } from '../config/plan.js';
+import type { Config } from '../config/schema.js';
+import type { HostListener, ProcessHost, SavedState, SpawnSpec } from '../host/host.js';
+import type { Clock } from './clock.js';
+import { createEngine, type Engine } from './engine.js';
+import { coalesced } from './reload.js';
+
+/** Monotonic and wall time move together unless a test jumps the wall clock. */
+function fakeClock(wallAtZero = 1_800_000_000_000) {
+  let now = 1_000_000;
+  let wallOffset = wallAtZero;
+  const timers: Array<{ at: number; fire: () => void; live: boolean }> = [];
+  const clock: Clock = {
+    now: () => now,
+    wall: () => now + wallOffset,
+    setTimer(delayMs, fire) {
+      const timer = { at: now + Math.max(0, delayMs), fire, live: true };
+      timers.push(timer);
+      return () => {
+        timer.live = false;
+      };
+    },
+  };
+  return {
+    clock,
+    /** Moves both clocks, firing due timers in order. */
+    async advance(ms: number): Promise<void> {
+      const until = now + ms;
+      for (;;) {
+        const due = timers.filter((t) => t.live && t.at <= until).sort((a, b) => a.at - b.at)[0];
+        if (!due) break;
+        now = due.at;
+        due.live = false;
+        due.fire();
+        await settle();
+      }
+      now = until;
+    },
+    /** The wall clock alone (an operator, NTP): policy must not notice. */
+    jumpWall(ms: number): void {
+      wallOffset += ms;
+    },
+  };
+}
+
+/** Lets the engine's per-turn work (commits, resting checks) and promise chains run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function fakeHost() {
+  let listener: HostListener | null = null;
+  let nextPid = 100;
+  const spawned: SpawnSpec[] = [];
+  const stops: string[] = [];
+  const live = new Map<string, number>();
+  const commits: SavedState[] = [];
+  const host: ProcessHost = {
+    spawn: (spec) => void spawned.push(spec),
+    stopGroup: (unit) => void stops.push(unit),
+    signalGroup: (unit) => live.has(unit),
+    killAll: () => live.clear(),
+    liveUnits: () => [...live.keys()],
+    commit: (state) => void commits.push(state),
+    close: () => {},
+  };
+  const tell = (event: Parameters<HostListener['event']>[0]) => listener?.event(event);
+  return {
+    make: (l: HostListener) => ((listener = l), host),
+    spawned,
+    stops,
+    commits,
+    /** The last spawn of the unit happened: it now runs under a new pid. */
+    started(unit: string): number {
+      const pid = nextPid++;
+      live.set(unit, pid);
+      tell({ type: 'spawned', unit, pid });
+      return pid;
+    },
+    /** The process exited by itself, its group empty. */
+    exited(unit: string, code: number | null, signal: NodeJS.Signals | null = null): void {
+      const pid = live.get(unit) ?? 0;
+      live.delete(unit);
+      tell({ type: 'exited', unit, pid, code, signal, groupEmpty: true });
+    },
+    /** Answers a stop: the process exits by the signal, then the group is gone. */
+    stopped(unit: string, forced = false): void {
+      const pid = live.get(unit);
+      live.delete(unit);
+      if (pid !== undefined) tell({ type: 'exited', unit, pid, code: null, signal: forced ? 'SIGKILL' : 'SIGTERM', groupEmpty: false });
+      tell({ type: 'group-gone', unit, forced });
+    },
+    spawnsOf: (unit: string) => spawned.filter((s) => s.unit === unit).length,
+  };
+}
+
+function configOf(t: TestContext, yaml: string): Config {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tend-engine-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const loaded = loadConfigText({ text: yaml, file: path.join(dir, 'tend.yaml'), env: {} });
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  fs.mkdirSync(loaded.config.logDir, { recursive: true });
+  return loaded.config;
+}
+
+function setUp(
+  t: TestContext,
+  yaml: string,
+  extra: { clock?: ReturnType<typeof fakeClock>; host?: ReturnType<typeof fakeHost>; config?: Config } = {},
+) {
+  const time = extra.clock ?? fakeClock();
+  const host = extra.host ?? fakeHost();
+  const config = extra.config ?? configOf(t, yaml);
+  const notices: string[] = [];
+  const engine = createEngine({
+    config,
+    host: host.make,
+    observer: { output: () => {}, notice: (r) => void notices.push(`${r.unit} ${r.kind}`), warning: (text) => assert.fail(text) },
+    baseEnv: {},
+    clock: time.clock,
+    random: () => 0,
+  });
+  t.after(() => engine.close());
+  return { engine, host, time, notices, config };
+}
+
+const phaseOf = (engine: Engine, unit: string) => engine.status().find((u) => u.label === unit)?.phase;
+
+test('start: the unit is spawned with its environment and log, and the command answers once it runs', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  web:\n    command: [server]\n    env: { A: "1" }\n');
+  const answer = engine.run('start', engine.select(['web']));
+  await settle();
+  assert.equal(host.spawned.length, 1);
+  const [spec] = host.spawned;
+  assert.equal(spec?.unit, 'web.0');
+  assert.deepEqual(spec?.argv, ['server']);
+  assert.equal(spec?.env.A, '1');
+  assert.equal(spec?.env.TEND_SERVICE, 'web');
+  assert.match(spec?.log.file ?? '', /web\.log$/);
+  const pid = host.started('web.0');
+  assert.deepEqual(await answer, [{ unit: 'web', phase: 'running', pid, ok: true, message: `started (pid ${pid})` }]);
+  assert.deepEqual(await engine.run('start', engine.select(['web'])), [
+    { unit: 'web', phase: 'running', pid, ok: true, message: `already running (pid ${pid})` },
+  ]);
+});
+
+test('a crash is restarted after the backoff delay, on the engine clock', async (t) => {
+  const { engine, host, time } = setUp(t, 'services:\n  web:\n    command: [server]\n    backoff: { initial: 2s, max: 1m }\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  host.exited('web.0', 1);
+  await settle();
+  assert.equal(phaseOf(engine, 'web'), 'backoff');
+  await time.advance(1999);
+  assert.equal(host.spawnsOf('web.0'), 1, 'not before the delay');
+  await time.advance(1);
+  assert.equal(host.spawnsOf('web.0'), 2);
+  host.started('web.0');
+  assert.equal(engine.status()[0]?.restarts, 1);
+});
+
+test('restart: stop, wait for the group, spawn again; the answer names the new pid', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  web:\n    command: [server]\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  const answer = engine.run('restart', engine.select(['web']));
+  await settle();
+  assert.deepEqual(host.stops, ['web.0']);
+  host.stopped('web.0');
+  await settle();
+  const pid = host.started('web.0');
+  assert.deepEqual((await answer)[0], { unit: 'web', phase: 'running', pid, ok: true, message: `restarted (pid ${pid})` });
+});
+
+test('a stop superseded by a restart answers too, saying so (first cause wins in the core)', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  web:\n    command: [server]\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  const stop = engine.run('stop', engine.select(['web']));
+  await settle();
+  const restart = engine.run('restart', engine.select(['web']));
+  await settle();
+  host.stopped('web.0');
+  await settle();
+  const pid = host.started('web.0');
+  assert.deepEqual((await stop)[0], {
+    unit: 'web',
+    phase: 'running',
+    pid,
+    ok: false,
+    message: `superseded by a later restart: running again (pid ${pid})`,
+  });
+  assert.equal((await restart)[0]?.message, `restarted (pid ${pid})`);
+});
+
+test('a restart superseded by a stop answers "superseded by a later stop"; so does a start', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  web:\n    command: [server]\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  const restart = engine.run('restart', engine.select(['web']));
+  const start = engine.run('start', engine.select(['web']));
+  await settle();
+  const stop = engine.run('stop', engine.select(['web']));
+  await settle();
+  host.stopped('web.0');
+  await settle();
+  assert.equal((await restart)[0]?.message, 'superseded by a later stop: stopped');
+  assert.equal((await start)[0]?.message, 'superseded by a later stop: stopped');
+  assert.deepEqual((await stop)[0], { unit: 'web', phase: 'stopped', pid: null, ok: true, message: 'stopped' });
+});
+
+test('61 requests racing on one unit all get an answer', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  web:\n    command: [server]\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  const kinds = ['stop', 'restart', 'start'] as const;
+  const answers: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 61; i += 1) {
+    answers.push(engine.run(kinds[i % 3] ?? 'start', engine.select(['web'])));
+    await settle();
+    // The world answers whatever is pending, now and then, as a slow service would.
+    if (i % 7 === 6) {
+      if (host.stops.length > 0 && phaseOf(engine, 'web') === 'stopping') host.stopped('web.0');
+      await settle();
+      if (phaseOf(engine, 'web') === 'starting') host.started('web.0');
+    }
+  }
+  for (let round = 0; round < 5; round += 1) {
+    if (phaseOf(engine, 'web') === 'stopping') host.stopped('web.0');
+    await settle();
+    if (phaseOf(engine, 'web') === 'starting') host.started('web.0');
+    await settle();
+  }
+  const settled = await Promise.all(answers);
+  assert.equal(settled.length, 61);
+});
+
+test('a command whose unit never settles is answered after its stop timeout and the backstop', async (t) => {
+  const { engine, host, time } = setUp(t, 'services:\n  web:\n    command: [server]\n    stop: { timeout: 10s }\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  const stop = engine.run('stop', engine.select(['web']));
+  await settle();
+  await time.advance(10_000 + 5 * 60_000);
+  const [answer] = await stop;
+  assert.equal(answer?.ok, false);
+  assert.match(answer?.message ?? '', /^no answer after 310 s: still stopping/);
+});
+
+test('scale adds instances (started) and removes the highest (stopped, then forgotten)', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  worker:\n    command: [work]\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('worker.0');
+  const up = engine.scale('worker', 3);
+  await settle();
+  assert.deepEqual(
+    host.spawned.map((s) => s.unit),
+    ['worker.0', 'worker.1', 'worker.2'],
+  );
+  host.started('worker.1');
+  host.started('worker.2');
+  assert.deepEqual(
+    (await up).map((o) => o.unit),
+    ['worker.1', 'worker.2'],
+  );
+  assert.deepEqual(
+    engine.status().map((u) => u.label),
+    ['worker.0', 'worker.1', 'worker.2'],
+  );
+  const down = engine.scale('worker', 1);
+  await settle();
+  assert.deepEqual(host.stops.sort(), ['worker.1', 'worker.2']);
+  host.stopped('worker.1');
+  host.stopped('worker.2');
+  assert.deepEqual(
+    (await down).map((o) => o.message),
+    ['stopped', 'stopped'],
+  );
+  assert.deepEqual(
+    engine.status().map((u) => u.label),
+    ['worker'],
+    'one instance left: shown by its name',
+  );
+});
+
+test('a reload plan: new services start, removed ones stop, changed commands restart one by one, counts scale', async (t) => {
+  const before =
+    'services:\n  keep:\n    command: [a]\n  gone:\n    command: [b]\n  changed:\n    command: [c]\n    instances: 2\n  scaled:\n    command: [d]\n';
+  const after =
+    'services:\n  keep:\n    command: [a]\n  changed:\n    command: [c, --new]\n    instances: 2\n  scaled:\n    command: [d]\n    instances: 2\n  fresh:\n    command: [e]\n';
+  const old = configOf(t, before);
+  const next = loadConfigText({ text: after, file: old.file, env: {} });
+  assert.ok(next.ok);
+  const { engine, host } = setUp(t, '', { config: old });
+  void engine.run('start', engine.select([]));
+  await settle();
+  for (const unit of ['keep.0', 'gone.0', 'changed.0', 'changed.1', 'scaled.0']) host.started(unit);
+  const applying = engine.apply(planReload(old, next.config));
+  // The world plays along until the plan is carried out.
+  let done = false;
+  void applying.then(() => (done = true));
+  for (let round = 0; round < 20 && !done; round += 1) {
+    await settle();
+    for (const unit of host.stops.splice(0)) host.stopped(unit);
+    await settle();
+    for (const { unit } of engine.status().filter((u) => u.phase === 'starting')) host.started(unit);
+  }
+  const answer = await applying;
+  assert.deepEqual(answer.stopped, ['gone']);
+  assert.deepEqual(answer.started, ['fresh']);
+  assert.deepEqual(answer.restarted, ['changed.0', 'changed.1']);
+  assert.deepEqual(answer.unchanged, ['keep', 'scaled.0', 'scaled.1']);
+  assert.deepEqual(
+    engine.status().map((u) => `${u.label} ${u.phase}`),
+    ['keep running', 'changed.0 running', 'changed.1 running', 'scaled.0 running', 'scaled.1 running', 'fresh running'],
+  );
+  assert.deepEqual(host.spawned.filter((s) => s.unit.startsWith('changed')).at(-1)?.argv, ['c', '--new']);
+});
+
+test('a new engine carries on from the committed state: same pids, restart counts, and the pending backoff', async (t) => {
+  const time = fakeClock();
+  const first = setUp(t, 'services:\n  web:\n    command: [server]\n    backoff: { initial: 10s }\n  api:\n    command: [api]\n', {
+    clock: time,
+  });
+  void first.engine.run('start', first.engine.select([]));
+  await settle();
+  const apiPid = first.host.started('api.0');
+  first.host.started('web.0');
+  first.host.exited('web.0', 1);
+  await settle();
+  await time.advance(4000);
+  // What the keeper kept: every commit merged, as keeper/relay.ts does.
+  const kept = { config: undefined as unknown, units: {} as Record<string, unknown>, timers: {} as Record<string, unknown> };
+  for (const commit of first.host.commits) {
+    kept.config = commit.config ?? kept.config;
+    Object.assign(kept.units, commit.units);
+    Object.assign(kept.timers, commit.timers);
+  }
+  first.engine.close();
+  time.jumpWall(-3_600_000); // the wall clock set back an hour between the two engines
+  const host = fakeHost();
+  const second = setUp(t, '', { clock: time, host, config: kept.config as Config });
+  second.engine.restore(kept);
+  assert.deepEqual(
+    second.engine.status().map((u) => [u.label, u.phase, u.pid]),
+    [
+      ['web', 'backoff', null],
+      ['api', 'running', apiPid],
+    ],
+  );
+  await time.advance(5999);
+  assert.equal(host.spawnsOf('web.0'), 0, 'the backoff keeps its deadline');
+  await time.advance(1);
+  assert.equal(host.spawnsOf('web.0'), 1, 'and fires on it, whatever the wall clock did');
+});
+
+test('the start limit counts on the monotonic clock: a wall clock set forward an hour does not reset it', async (t) => {
+  const { engine, host, time } = setUp(
+    t,
+    'services:\n  web:\n    command: [crash]\n    backoff: { initial: 100ms, max: 100ms }\n    start_limit: { burst: 4, interval: 60s }\n',
+  );
+  void engine.run('start', engine.select([]));
+  await settle();
+  for (let life = 0; life < 6 && phaseOf(engine, 'web') !== 'fatal'; life += 1) {
+    host.started('web.0');
+    time.jumpWall(3_600_000);
+    host.exited('web.0', 1);
+    await settle();
+    await time.advance(100);
+  }
+  assert.equal(phaseOf(engine, 'web'), 'fatal');
+  assert.equal(host.spawnsOf('web.0'), 4, 'four starts within the window, then fatal');
+});
+
+test('reloads are coalesced: one runs, one waits, everyone gets an answer from one of them', async () => {
+  let runs = 0;
+  const pending: Array<() => void> = [];
+  const reload = coalesced(() => {
+    runs += 1;
+    const n = runs;
+    return new Promise<number>((resolve) => pending.push(() => resolve(n)));
+  });
+  const answers = Array.from({ length: 1000 }, () => reload());
+  assert.equal(runs, 1, 'one runs');
+  pending.shift()?.();
+  await settle();
+  assert.equal(runs, 2, 'the one that waited runs next, once');
+  pending.shift()?.();
+  const values = await Promise.all(answers);
+  assert.equal(values[0], 1);
+  assert.ok(
+    values.slice(1).every((v) => v === 2),
+    'every later request gets the reload that started after it',
+  );
+  assert.equal(runs, 2);
+});
