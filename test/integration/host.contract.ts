@@ -164,7 +164,8 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
       const lines = 20_000; // 2 MB: many chunks, and back-pressure in the writer
       await start('flood', nodeFixture('flood.mjs', String(lines)));
       await rec.waitForEvent('flood', 'exited');
-      const expected = Array.from({ length: lines }, (_, i) => `line ${String(i + 1).padStart(9, '0')} `.padEnd(99, '.') + '\n').join('');
+      const line = (i: number) => `line ${String(i + 1).padStart(9, '0')} `.padEnd(99, '.');
+      const expected = Array.from({ length: lines }, (_, i) => `${line(i)}\n`).join('');
       const logged = output('flood');
       assert.equal(logged.length, expected.length);
       assert.ok(logged === expected, 'the log differs from what flood.mjs wrote');
