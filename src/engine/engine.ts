@@ -6,19 +6,30 @@ import type { ReloadPlan } from '../config/plan.js';
 import type { Config } from '../config/schema.js';
 import type { StopReason } from '../core/events.js';
 import type { Phase, Result, UnitState } from '../core/service.js';
-import type { HostListener, ProcessHost } from '../host/host.js';
+import type { HostListener, OutputStream, ProcessHost } from '../host/host.js';
 import { TendError } from '../errors.js';
 import { realClock, wallOf, type Clock } from './clock.js';
 import { createCommands } from './commands.js';
-import { createLoop, type EngineObserver } from './loop.js';
+import { createLoop } from './loop.js';
+import type { NoticeRecord } from './recorder.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 import { applyPlan } from './reload.js';
+import { restore, type SavedEngineState } from './restore.js';
 import type { Usage } from './sampler.js';
 import { inSlices } from './slices.js';
 import type { UnitRef } from './unit-ids.js';
 import { createUsage } from './usage.js';
 
-export type { EngineObserver } from './loop.js';
+/** What the engine tells whoever runs it (the terminal of a foreground `tend up`, or engine.log). */
+export interface EngineObserver {
+  /** Complete output lines of a unit, once in its log (foreground only). */
+  output(unit: { readonly label: string }, stream: OutputStream, lines: readonly Buffer[]): void;
+  notice(record: NoticeRecord): void;
+  /** Something went wrong that stops nothing (a log write refused): one sentence. */
+  warning(text: string): void;
+  /** Every unit is at rest (stopped, exited or fatal) with no process left. */
+  resting?(): void;
+}
 
 interface UnitStatus {
   /** The id ("web.0"). */
@@ -56,7 +67,7 @@ export interface Engine {
   /** Carry out a reload plan (reload.ts). */
   apply(plan: ReloadPlan): Promise<ReloadResponse>;
   /** Carry on from the state a previous engine committed to the keeper. */
-  restore(saved: { units?: Readonly<Record<string, unknown>>; timers?: Readonly<Record<string, unknown>> }): void;
+  restore(saved: SavedEngineState): void;
   /** Stop every unit; resolves once every group is empty. */
   shutdown(reason?: StopReason): Promise<void>;
   /** SIGKILL every group now (a second Ctrl-C, a fatal error of tend). */
@@ -126,7 +137,7 @@ export function createEngine({
       return answer;
     },
 
-    restore: loop.restore,
+    restore: (saved) => restore(loop, clock, saved),
 
     async shutdown(reason = 'shutdown') {
       const resting = loop.whenResting();

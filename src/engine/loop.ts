@@ -7,24 +7,14 @@ import type { Config, ServiceConfig } from '../config/schema.js';
 import type { Effect } from '../core/effects.js';
 import type { UnitEvent } from '../core/events.js';
 import { initialUnitState, transition, type Phase, type UnitState } from '../core/service.js';
-import type { HostEvent, HostListener, OutputStream, ProcessHost } from '../host/host.js';
+import type { HostEvent, HostListener, ProcessHost } from '../host/host.js';
 import { assertNever } from '../lib/assert-never.js';
-import { toMonotonic, type Clock } from './clock.js';
-import { environmentFrom } from './environment.js';
-import { createRecorder, type NoticeRecord } from './recorder.js';
+import type { Clock } from './clock.js';
+import { spawnSpecs } from './spawn-spec.js';
+import type { EngineObserver } from './engine.js';
+import { createRecorder } from './recorder.js';
 import { createTimerTable, type SavedTimer } from './timers.js';
-import { labelOf, parseUnitId, unitRefs, type UnitRef } from './unit-ids.js';
-
-/** What the engine tells whoever runs it (the terminal of a foreground `tend up`, or engine.log). */
-export interface EngineObserver {
-  /** Complete output lines of a unit, once in its log (foreground only). */
-  output(unit: { readonly label: string }, stream: OutputStream, lines: readonly Buffer[]): void;
-  notice(record: NoticeRecord): void;
-  /** Something went wrong that stops nothing (a log write refused): one sentence. */
-  warning(text: string): void;
-  /** Every unit is at rest (stopped, exited or fatal) with no process left. */
-  resting?(): void;
-}
+import { labelOf, unitRefs, type UnitRef } from './unit-ids.js';
 
 export interface LoopOptions {
   readonly config: Config;
@@ -61,7 +51,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const units = new Map<string, UnitEntry>();
   const timers = createTimerTable(clock);
   const recorder = createRecorder({ config, clock, notice: (record) => observer.notice(record), warn: (text) => observer.warning(text) });
-  const environmentOf = environmentFrom(baseEnv);
+  const specOf = spawnSpecs(baseEnv);
   const restWaiters: Array<() => void> = [];
   const queue: Array<[UnitEntry, UnitEvent]> = [];
   let draining = false;
@@ -112,15 +102,9 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   function perform(entry: UnitEntry, effect: Effect): void {
     const { ref } = entry;
     switch (effect.type) {
-      case 'spawn': {
-        const service = serviceOf(ref);
-        const { file, max_size: maxSize, keep, compress = false, mode = 0o600, gid } = service.logs;
-        const log = { file, maxSize, keep, compress, instance: ref.instance, mode, ...(gid === undefined ? {} : { gid }) };
-        const runAs =
-          service.runAs === null ? {} : { runAs: { uid: service.runAs.uid, gid: service.runAs.gid, initGroups: service.runAs.known } };
-        host.spawn({ unit: ref.id, argv: service.argv, cwd: service.cwd, env: environmentOf(service, ref), log, ...runAs });
+      case 'spawn':
+        host.spawn(specOf(serviceOf(ref), ref));
         return;
-      }
       case 'stop-group':
         host.stopGroup(ref.id, { signal: effect.signal as NodeJS.Signals, timeoutMs: effect.timeoutMs });
         return;
@@ -141,7 +125,10 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const armTimer = (entry: UnitEntry, saved: SavedTimer): void =>
     timers.arm(entry.ref.id, saved, ({ timer, generation }) => dispatch(entry, { type: 'timer-fired', timer, generation }));
 
-  /** One commit per turn of the event loop, with every call and state change of that turn: a start of 1,000 units is a few dozen messages to the keeper. */
+  /**
+   * One commit per turn of the event loop, with every call and state change of that turn: a
+   * start of 1,000 units is a few dozen messages to the keeper.
+   */
   function scheduleCommit(): void {
     if (commitQueued) return;
     commitQueued = true;
@@ -163,15 +150,11 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     restingCheckQueued = true;
     setImmediate(() => {
       restingCheckQueued = false;
-      checkResting();
+      for (const entry of units.values()) if (!restingPhases.has(entry.state.phase)) return;
+      if (host.liveUnits().length > 0) return;
+      for (const resolve of restWaiters.splice(0)) resolve();
+      observer.resting?.();
     });
-  }
-
-  function checkResting(): void {
-    for (const entry of units.values()) if (!restingPhases.has(entry.state.phase)) return;
-    if (host.liveUnits().length > 0) return;
-    for (const resolve of restWaiters.splice(0)) resolve();
-    observer.resting?.();
   }
 
   const host = makeHost({
@@ -212,10 +195,12 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     service: (name: string): ServiceConfig | undefined => services.get(name),
     config: () => current,
 
-    /** Forget a unit (after its stop): its timer, and whoever still waited on it. */
+    /** Forget a unit (after its stop): its timer, whoever still waited on it, and its service's settings with its last unit. */
     remove(entry: UnitEntry): void {
       if (units.get(entry.ref.id) !== entry) return;
       units.delete(entry.ref.id);
+      const name = entry.ref.service;
+      if (!current.services.some((s) => s.name === name) && ![...units.values()].some((e) => e.ref.service === name)) services.delete(name);
       timers.cancel(entry.ref.id);
       dirtyUnits.add(entry.ref.id);
       for (const waiter of entry.waiters.splice(0)) waiter.removed(entry.state);
@@ -225,7 +210,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     /**
      * Make `next` the config in force, with `settings` for its services (a service's running
      * instance count may differ from next's until scaling is done). Units are the caller's; a
-     * service no longer in next keeps its settings until dropService, once its units are gone.
+     * service no longer in next keeps its settings until its last unit is removed.
      */
     setConfig(next: Config, settings: readonly ServiceConfig[] = next.services): void {
       for (const service of settings) services.set(service.name, service);
@@ -242,10 +227,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
       return [...units.values()].sort((a, b) => rank(a.ref) - rank(b.ref) || a.ref.instance - b.ref.instance);
     },
 
-    dropService(name: string): void {
-      if (!current.services.some((s) => s.name === name)) services.delete(name);
-    },
-
     /** Resolves once every unit rests with no process left (checked now, and after each turn). */
     whenResting(): Promise<void> {
       const resting = new Promise<void>((resolve) => restWaiters.push(resolve));
@@ -253,28 +234,15 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
       return resting;
     },
 
-    /**
-     * Carry on from what a previous engine committed to the keeper: its unit states (same PIDs,
-     * restart counts, uptimes) and pending timers. Its config came in through `config`.
-     */
-    restore(saved: { units?: Readonly<Record<string, unknown>>; timers?: Readonly<Record<string, unknown>> }): void {
-      for (const [id, value] of Object.entries(saved.units ?? {})) {
-        const ref = parseUnitId(id);
-        if (!services.has(ref.service) || value === null) continue;
-        const state = value as UnitState;
-        // An engine from before the monotonic clock saved epoch ms and no startedWall.
-        const startedWall = state.startedWall ?? (state.startedAt !== null && state.startedAt > 1e12 ? state.startedAt : null);
-        const startedAt = state.startedAt === null ? null : toMonotonic(clock, state.startedAt);
-        units.set(id, {
-          ref,
-          state: { ...state, startedAt, startedWall, starts: state.starts.map((at) => toMonotonic(clock, at)) },
-          waiters: [],
-        });
-      }
-      for (const [id, timer] of Object.entries(saved.timers ?? {})) {
-        const entry = units.get(id);
-        if (entry && timer) armTimer(entry, { ...(timer as SavedTimer), at: toMonotonic(clock, (timer as SavedTimer).at) });
-      }
+    /** A unit as a previous engine left it (restore.ts): its state, no change to commit. */
+    adopt(ref: UnitRef, state: UnitState): UnitEntry {
+      const entry: UnitEntry = { ref, state, waiters: [] };
+      units.set(ref.id, entry);
+      return entry;
+    },
+    armTimer,
+    /** What was adopted is what the keeper already has: nothing to commit for it. */
+    forgetChanges(): void {
       dirtyUnits.clear();
       timers.takeChanges();
     },
@@ -289,17 +257,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   };
 }
 
-function toUnitInput(fact: Exclude<HostEvent, { type: 'log-lost' }>): UnitEvent {
-  switch (fact.type) {
-    case 'spawned':
-      return { type: 'spawned', pid: fact.pid };
-    case 'spawn-failed':
-      return { type: 'spawn-failed', error: fact.error };
-    case 'exited':
-      return { type: 'exited', pid: fact.pid, code: fact.code, signal: fact.signal, groupEmpty: fact.groupEmpty };
-    case 'group-gone':
-      return { type: 'group-gone', forced: fact.forced };
-    default:
-      return assertNever(fact, 'host event');
-  }
+/** A host fact as the core's input: the same fact without the unit it is about. */
+function toUnitInput({ unit: _unit, ...input }: Exclude<HostEvent, { type: 'log-lost' }>): UnitEvent {
+  return input;
 }

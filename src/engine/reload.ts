@@ -58,7 +58,6 @@ export async function applyPlan(loop: Loop, commands: Commands, plan: ReloadPlan
     stopping,
     inSlices(added, (entry) => commands.command(entry, 'start')).then((all) => Promise.all(all)),
   ]);
-  for (const name of plan.stop) loop.dropService(name);
   const restarted: string[] = [];
   for (const name of plan.restart) {
     const wanted = next.services.find((s) => s.name === name)?.instances ?? 0;
