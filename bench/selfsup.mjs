@@ -202,7 +202,7 @@ async function upgrade(ctx, windowMs, res) {
   const serverStat = readStat(serverPid);
   const before = await tendStatus(socket);
   const oldEngine = before.engine.pid;
-  const statusPid = (s) => s.units.find((u) => u.unit === 'http')?.pid;
+  const statusPid = (s) => s.units.find((u) => (u.label ?? u.unit) === 'http')?.pid;
   const t0 = nowMs();
   const end = { at: t0 + windowMs };
   // HTTP client: one request every 10 ms, concurrent if one takes longer.

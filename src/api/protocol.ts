@@ -1,6 +1,8 @@
 // The /v1 control protocol: routes, request and response bodies, the error body, and the
 // `Control` interface the server serves. Shared by server, client and (later) the dashboard.
 // A contract: names here are kept stable; nothing in it mirrors internal method names.
+// Names: `unit` is always the id of one instance ("web.0", the same whatever the count), and
+// `label` how people see it ("web" while the service has one instance, else "web.1").
 
 export const protocolVersion = 1;
 
@@ -26,8 +28,10 @@ export interface EngineInfo {
 }
 
 export interface UnitInfo {
-  /** "web" for a single instance, "web.0", "web.1"... otherwise. */
+  /** The instance's id: "web.0", "web.1"... */
   readonly unit: string;
+  /** "web" for a single instance, else the id. */
+  readonly label: string;
   readonly service: string;
   readonly instance: number;
   readonly phase: PhaseName;
@@ -61,7 +65,10 @@ export interface ActionRequest {
 }
 
 export interface ActionResult {
+  /** The instance's id ("web.0"); "engine" for the engine itself (upgrade). */
   readonly unit: string;
+  /** How people see it ("web" while the service has one instance). */
+  readonly label: string;
   readonly phase: PhaseName;
   readonly pid: number | null;
   /** False when the unit did not reach the asked-for state (e.g. it failed to start). */
@@ -89,10 +96,16 @@ export interface ScaleRequest {
   readonly instances: number;
 }
 
+/** Labels of the units each change touched. */
 export interface ReloadResponse {
   readonly started: readonly string[];
   readonly stopped: readonly string[];
   readonly restarted: readonly string[];
+  /** Services whose instance count changed: "worker 1→3". */
+  readonly scaled: readonly string[];
+  /** Units whose supervisor settings (restart, backoff, stop, logs…) changed, applied without a restart. */
+  readonly updated: readonly string[];
+  /** Units of services where nothing changed. */
   readonly unchanged: readonly string[];
   /** Plain sentences on changes that did not fully apply (e.g. the api listener needs a restart of the engine). */
   readonly notes?: readonly string[];
@@ -112,8 +125,9 @@ export interface LogRecord {
   readonly time: string;
   readonly service: string;
   readonly instance: number;
-  /** How ps shows the instance ("web" or "web.1"); set by the engine. */
-  readonly unit?: string;
+  /** The instance's id ("web.0") and how ps shows it ("web" or "web.1"); set by the engine. */
+  readonly unit: string;
+  readonly label: string;
   readonly stream: 'out' | 'err';
   readonly line: string;
 }
@@ -123,8 +137,40 @@ export interface EventQuery {
   readonly follow: boolean;
 }
 
-/** One supervisor event as recorded in events.jsonl: time, service, instance, unit, kind, and the kind's fields. */
-export type EventRecord = Readonly<Record<string, unknown>> & { readonly time: string; readonly kind: string };
+/**
+ * What happened to a unit, by kind: the engine's notices (core/effects.ts), checked against this
+ * where the records are built (engine/recorder.ts). Readers meet records of kinds they do not
+ * know (a newer engine) and from before `label` existed: describe those by `kind` alone.
+ */
+export type EventKind =
+  | { readonly kind: 'spawned'; readonly pid: number; readonly restarts: number }
+  | { readonly kind: 'spawn-failed'; readonly error: string }
+  | {
+      readonly kind: 'exited';
+      readonly pid: number;
+      readonly code: number | null;
+      readonly signal: string | null;
+      readonly result: string;
+      readonly uptimeMs: number;
+    }
+  | { readonly kind: 'restarting'; readonly delayMs: number; readonly attempt: number }
+  | { readonly kind: 'completed'; readonly result: string }
+  | { readonly kind: 'fatal'; readonly starts: number; readonly intervalMs: number }
+  | { readonly kind: 'stopping'; readonly signal: string; readonly reason: string }
+  | { readonly kind: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number }
+  | { readonly kind: 'stopped'; readonly forced: boolean }
+  /** Output its log could not take (a full disk): when the loss began, and the totals once writing resumed (`ended`). */
+  | { readonly kind: 'log-lost'; readonly lines: number; readonly bytes: number; readonly reason: string; readonly ended: boolean };
+
+/** One supervisor event as recorded in events.jsonl and sent by `GET /v1/events`. */
+export type EventRecord = EventKind & {
+  readonly time: string;
+  readonly service: string;
+  readonly instance: number;
+  /** The instance's id ("web.0") and its label ("web"). */
+  readonly unit: string;
+  readonly label: string;
+};
 
 /** A snapshot, then (when following) live items until the subscriber unsubscribes. */
 export interface Feed<T> {

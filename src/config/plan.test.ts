@@ -37,9 +37,7 @@ const nothing: Omit<ReloadPlan, 'inForce'> = {
   restart: [],
   scale: [],
   update: [],
-  reopenLogs: [],
   keep: [],
-  reopenEvents: false,
   notes: [],
 };
 
@@ -106,16 +104,16 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
     expected: { start: ['www'], stop: ['web'] },
   },
   {
-    name: 'logs.max_size changed: in place, reopen the log',
+    name: 'logs.max_size changed: in place (the next spawn reopens the log with it)',
     running: config([web]),
     next: config([service('web', { logs: { ...web.logs, max_size: 1024 } })]),
-    expected: { update: ['web'], reopenLogs: ['web'] },
+    expected: { update: ['web'] },
   },
   {
-    name: 'logs.file changed: in place, reopen the log',
+    name: 'logs.file changed: in place (the next spawn writes there)',
     running: config([web]),
     next: config([service('web', { logs: { ...web.logs, file: `${dir}/web.log` } })]),
-    expected: { update: ['web'], reopenLogs: ['web'] },
+    expected: { update: ['web'] },
   },
   {
     name: 'user changed: restart as the new user',
@@ -160,10 +158,10 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
     expected: { update: ['web'] },
   },
   {
-    name: 'env + logs: restart, and the log is reopened too',
+    name: 'env + logs: restart',
     running: config([web]),
     next: config([service('web', { env: {}, logs: { ...web.logs, keep: 1 } })]),
-    expected: { restart: ['web'], reopenLogs: ['web'] },
+    expected: { restart: ['web'] },
   },
   {
     name: 'order: the file order of next, then the removed ones in their old order',
@@ -172,7 +170,7 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
     expected: { start: ['z', 'y'], restart: ['e'], keep: ['c'], scale: [{ service: 'a', from: 1, to: 2 }], stop: ['b', 'd'] },
   },
   {
-    name: 'log_dir changed: events move, services on the default log file reopen it',
+    name: 'log_dir changed: a note; services on the default log file are updated in place',
     running: config([web, service('db', { logs: { ...db.logs, file: `${dir}/db.log` } })]),
     next: config(
       [
@@ -183,9 +181,7 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
     ),
     expected: {
       update: ['web'],
-      reopenLogs: ['web'],
       keep: ['db'],
-      reopenEvents: true,
       notes: [`log_dir changed: new files are written to ${dir}/logs; old ones stay in ${dir}/.tend/logs`],
     },
   },

@@ -51,12 +51,8 @@ export interface ReloadPlan {
   readonly scale: readonly ScaleChange[];
   /** Only supervisor settings changed (maybe with scale too): swap them in, signal nothing. */
   readonly update: readonly string[];
-  /** Services in both whose `logs` changed (file, max_size, keep or compress), restarted or not: reopen the log file with next's settings. */
-  readonly reopenLogs: readonly string[];
   /** Nothing changed. */
   readonly keep: readonly string[];
-  /** log_dir changed: events.jsonl moves to next.logDir. */
-  readonly reopenEvents: boolean;
   /** Plain sentences about top-level changes, for the person who reloaded. */
   readonly notes: readonly string[];
   /** The config in force once the plan is carried out: next, but with the api listener still running (it changes only with the engine). */
@@ -72,7 +68,6 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     restart: [] as string[],
     scale: [] as ScaleChange[],
     update: [] as string[],
-    reopenLogs: [] as string[],
     keep: [] as string[],
   };
   for (const service of next.services) {
@@ -82,7 +77,6 @@ export function planReload(running: Config, next: Config): ReloadPlan {
       continue;
     }
     const changed = changedRules(old, service);
-    if (!isDeepEqual(old.logs, service.logs)) plan.reopenLogs.push(service.name);
     if (changed.size === 0) plan.keep.push(service.name);
     else if (changed.has('restart')) plan.restart.push(service.name);
     else {
@@ -94,7 +88,6 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   return {
     ...plan,
     stop,
-    reopenEvents: running.logDir !== next.logDir,
     notes: topLevelNotes(running, next),
     inForce: { ...next, api: running.api },
   };

@@ -7,7 +7,7 @@ import { z } from './zod.js';
 import { formatHost, isLoopback, listenPattern, parseListen, type ListenAddress } from './listen.js';
 import { MAX_DURATION_MS, MAX_INSTANCES } from './limits.js';
 import { describeValue, suggestion } from './phrasing.js';
-import { durationPattern, formatDuration, isBareNumber, parseDuration, parseSignal, parseSize, sizePattern, stopSignals } from './units.js';
+import { durationPattern, spellDuration, isBareNumber, parseDuration, parseSignal, parseSize, sizePattern, stopSignals } from './units.js';
 
 /** Every message here is "expected WHAT, got VALUE"; diagnostics.ts prefixes the key path. */
 const expecting = (what: string) => (issue: { readonly input?: unknown }) => `expected ${what}, got ${describeValue(issue.input)}`;
@@ -114,7 +114,7 @@ const backoff = z
         ctx,
         'invalid-value',
         value.max,
-        `must be at least initial (${formatDuration(value.initial)}), got ${formatDuration(value.max)}`,
+        `must be at least initial (${spellDuration(value.initial)}), got ${spellDuration(value.max)}`,
         ['max'],
       );
     }

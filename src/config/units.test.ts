@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, parseDuration, parseSignal, parseSize } from './units.js';
+import { spellDuration, parseDuration, parseSignal, parseSize } from './units.js';
 
 test('parseDuration', () => {
   const table: [string | number, number | null][] = [
@@ -26,7 +26,7 @@ test('parseDuration', () => {
   for (const [input, expected] of table) assert.equal(parseDuration(input), expected, JSON.stringify(input));
 });
 
-test('formatDuration', () => {
+test('spellDuration', () => {
   const table: [number, string][] = [
     [0, '0ms'],
     [250, '250ms'],
@@ -36,7 +36,7 @@ test('formatDuration', () => {
     [60_000, '1m'],
     [3_600_000, '1h'],
   ];
-  for (const [input, expected] of table) assert.equal(formatDuration(input), expected, String(input));
+  for (const [input, expected] of table) assert.equal(spellDuration(input), expected, String(input));
 });
 
 test('parseSize', () => {

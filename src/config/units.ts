@@ -28,8 +28,8 @@ export function isBareNumber(input: unknown): boolean {
   return (typeof input === 'number' && Number.isFinite(input)) || (typeof input === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(input));
 }
 
-/** 90_000 → "90s", 1500 → "1.5s", 250 → "250ms", 3_600_000 → "1h": the shortest exact spelling. */
-export function formatDuration(ms: number): string {
+/** 90_000 → "90s", 1500 → "1.5s", 250 → "250ms", 3_600_000 → "1h": the shortest exact spelling in config syntax (cli/render/notice.ts rounds for people instead). */
+export function spellDuration(ms: number): string {
   if (ms !== 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms !== 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms >= 1000) return `${ms / 1000}s`;

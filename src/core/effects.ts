@@ -1,6 +1,6 @@
 // Output orders of the core, imperative: what the engine must do next. Notices are the
 // supervisor's own log (events file, terminal, `tend events`); they carry no decision.
-import type { TimerName } from './events.js';
+import type { TimerName } from './inputs.js';
 import type { Result } from './service.js';
 
 export type Notice =

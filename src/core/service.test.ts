@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Effect } from './effects.js';
-import { unitEventTypes, type UnitEvent, type UnitEventType } from './events.js';
+import { unitInputTypes, type UnitInput, type UnitInputType } from './inputs.js';
 import { initialUnitState, phases, transition, type Phase, type UnitContext, type UnitState } from './service.js';
 
 const spec: UnitContext['spec'] = {
@@ -30,7 +30,7 @@ function inPhase(phase: Phase): UnitState {
   }
 }
 
-const sample: { [T in UnitEventType]: Extract<UnitEvent, { type: T }> } = {
+const sample: { [T in UnitInputType]: Extract<UnitInput, { type: T }> } = {
   'start-requested': { type: 'start-requested' },
   'stop-requested': { type: 'stop-requested', reason: 'operator' },
   'restart-requested': { type: 'restart-requested' },
@@ -47,7 +47,7 @@ const describeEffects = (effects: readonly Effect[]) =>
 
 // The spec, cell by cell: phase × event → next phase and effects ('-' = ignored, state unchanged).
 // With restart=always, backoff initial 100ms and a start limit of 5 per 10s, at t=2000.
-const expected: Record<Phase, Record<UnitEventType, string>> = {
+const expected: Record<Phase, Record<UnitInputType, string>> = {
   stopped: {
     'start-requested': 'starting | spawn',
     'stop-requested': '-',
@@ -129,7 +129,7 @@ const expected: Record<Phase, Record<UnitEventType, string>> = {
 
 test('every (phase, event) cell does what the spec table says', () => {
   for (const phase of phases) {
-    for (const type of unitEventTypes) {
+    for (const type of unitInputTypes) {
       const before = inPhase(phase);
       const { state, effects } = transition(before, sample[type], at(2000));
       const got = state === before && effects.length === 0 ? '-' : `${state.phase} | ${describeEffects(effects)}`;
@@ -139,7 +139,7 @@ test('every (phase, event) cell does what the spec table says', () => {
 });
 
 /** Feed events in order, returning the final state and every effect. */
-function run(events: Array<[number, UnitEvent]>, over: Partial<UnitContext['spec']> = {}, from = initialUnitState) {
+function run(events: Array<[number, UnitInput]>, over: Partial<UnitContext['spec']> = {}, from = initialUnitState) {
   let state = from;
   const effects: Effect[] = [];
   for (const [now, event] of events) {
@@ -150,7 +150,7 @@ function run(events: Array<[number, UnitEvent]>, over: Partial<UnitContext['spec
   return { state, effects };
 }
 
-const crash = (now: number, pid: number, code: number | null = 1, signal: string | null = null): Array<[number, UnitEvent]> => [
+const crash = (now: number, pid: number, code: number | null = 1, signal: string | null = null): Array<[number, UnitInput]> => [
   [now, { type: 'exited', pid, code, signal }],
   [now, { type: 'group-gone', forced: false }],
 ];
@@ -204,7 +204,7 @@ test('an exit of another pid (an earlier life) is ignored', () => {
 });
 
 test('on-failure: a clean exit completes, a non-zero exit and SIGKILL restart, SIGTERM from outside does not', () => {
-  const up: Array<[number, UnitEvent]> = [
+  const up: Array<[number, UnitInput]> = [
     [0, { type: 'start-requested' }],
     [1, { type: 'spawned', pid: 10 }],
   ];
@@ -276,7 +276,7 @@ test('initial 0 respawns at once, without a timer', () => {
 
 test('the start limit parks a crash loop in fatal, and an operator start clears it', () => {
   const fast = { backoff: { initial: 0, max: 0, reset_after: 60_000 } };
-  let events: Array<[number, UnitEvent]> = [[0, { type: 'start-requested' }]];
+  let events: Array<[number, UnitInput]> = [[0, { type: 'start-requested' }]];
   for (let pid = 1; pid <= 5; pid++) events = events.concat([[pid, { type: 'spawned', pid }], ...crash(pid, pid)]);
   const { state, effects } = run(events, fast);
   assert.equal(state.phase, 'fatal');
@@ -290,7 +290,7 @@ test('the start limit parks a crash loop in fatal, and an operator start clears 
 });
 
 test('a program that cannot start loops through backoff into fatal', () => {
-  const events: Array<[number, UnitEvent]> = [[0, { type: 'start-requested' }]];
+  const events: Array<[number, UnitInput]> = [[0, { type: 'start-requested' }]];
   for (let i = 0; i < 5; i++) events.push([i, { type: 'spawn-failed', error: 'program not found' }]);
   const { state } = run(events, { backoff: { initial: 0, max: 0, reset_after: 1000 } });
   assert.equal(state.phase, 'fatal');

@@ -4,7 +4,7 @@
 import type { ServiceSpec } from '../config/schema.js';
 import { failuresAfterRun, nextDelay } from './backoff.js';
 import type { Effect, Notice } from './effects.js';
-import type { StopReason, UnitEvent, UnitEventType } from './events.js';
+import type { StopReason, UnitInput, UnitInputType } from './inputs.js';
 import { classifyExit, shouldRestart, type ExitCause } from './policy.js';
 import { isStartLimitHit, startsInWindow } from './start-limit.js';
 
@@ -13,16 +13,7 @@ export type Phase = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' 
 export const phases = ['stopped', 'starting', 'running', 'backoff', 'stopping', 'exited', 'fatal'] as const satisfies readonly Phase[];
 
 /** Why the last run ended (result), systemd's ServiceResult. Shown beside the phase. */
-export type Result =
-  | 'success'
-  | 'exit-code'
-  | 'signal'
-  | 'spawn-failed'
-  | 'stop-timeout'
-  | 'start-limit'
-  | 'liveness'
-  | 'memory'
-  | 'dependency';
+export type Result = 'success' | 'exit-code' | 'signal' | 'spawn-failed' | 'stop-timeout' | 'start-limit' | 'memory';
 
 /**
  * What to do once the group is gone. `restart` is an operator restart (no backoff);
@@ -86,8 +77,8 @@ export const initialUnitState: UnitState = {
   stopReason: null,
 };
 
-type Handler<E extends UnitEvent = UnitEvent> = (state: UnitState, event: E, ctx: UnitContext) => Outcome;
-type Table = { readonly [P in Phase]: { readonly [T in UnitEventType]: Handler<Extract<UnitEvent, { type: T }>> } };
+type Handler<E extends UnitInput = UnitInput> = (state: UnitState, event: E, ctx: UnitContext) => Outcome;
+type Table = { readonly [P in Phase]: { readonly [T in UnitInputType]: Handler<Extract<UnitInput, { type: T }>> } };
 
 const emit = (notice: Notice): Effect => ({ type: 'emit', notice });
 const ignore: Handler = (state) => ({ state, effects: [] });
@@ -120,7 +111,7 @@ function beginStop(state: UnitState, ctx: UnitContext, afterStop: AfterStop, rea
   return { state: { ...state, phase: 'stopping', afterStop, stopReason: state.stopReason ?? reason }, effects };
 }
 
-const stopRequested: Handler<Extract<UnitEvent, { type: 'stop-requested' }>> = (state, event, ctx) =>
+const stopRequested: Handler<Extract<UnitInput, { type: 'stop-requested' }>> = (state, event, ctx) =>
   beginStop(state, ctx, { kind: 'stop' }, event.reason);
 
 const restartRequested: Handler = (state, _event, ctx) => beginStop(state, ctx, { kind: 'restart' }, 'operator');
@@ -154,7 +145,7 @@ function decideAfterRun(
 }
 
 /** The leader exited by itself: record it, decide, and clean up whatever it left in its group. */
-const exitedWhileUp: Handler<Extract<UnitEvent, { type: 'exited' }>> = (state, event, ctx) => {
+const exitedWhileUp: Handler<Extract<UnitInput, { type: 'exited' }>> = (state, event, ctx) => {
   if (event.pid !== state.pid) return ignore(state, event, ctx);
   const uptimeMs = state.startedAt === null ? 0 : ctx.now - state.startedAt;
   const cause = classifyExit(event.code, event.signal);
@@ -180,7 +171,7 @@ const exitedWhileUp: Handler<Extract<UnitEvent, { type: 'exited' }>> = (state, e
  * Over max_memory: stop the group now (stop signal, then SIGKILL) and, once it is gone, do what
  * the restart policy says for a "memory" failure. Recorded as the reason before the signal.
  */
-const memoryExceeded: Handler<Extract<UnitEvent, { type: 'memory-exceeded' }>> = (state, event, ctx) => {
+const memoryExceeded: Handler<Extract<UnitInput, { type: 'memory-exceeded' }>> = (state, event, ctx) => {
   const uptimeMs = state.startedAt === null ? 0 : ctx.now - state.startedAt;
   const decided = decideAfterRun(state, 'memory', uptimeMs, ctx);
   const stop = beginStop(decided.state, ctx, decided.afterStop, 'memory');
@@ -190,7 +181,7 @@ const memoryExceeded: Handler<Extract<UnitEvent, { type: 'memory-exceeded' }>> =
   };
 };
 
-const spawnFailed: Handler<Extract<UnitEvent, { type: 'spawn-failed' }>> = (state, event, ctx) => {
+const spawnFailed: Handler<Extract<UnitInput, { type: 'spawn-failed' }>> = (state, event, ctx) => {
   const decided = decideAfterRun(state, 'spawn-failed', 0, ctx);
   const outcome = finishStop({ ...decided.state, afterStop: decided.afterStop }, ctx, false);
   return { state: outcome.state, effects: [emit({ kind: 'spawn-failed', error: event.error }), ...outcome.effects] };
@@ -340,7 +331,7 @@ const table: Table = {
 };
 
 /** The core's entry point for one unit: (state, event, ctx) → { state, effects }. Runs nothing. */
-export function transition(state: UnitState, event: UnitEvent, ctx: UnitContext): Outcome {
+export function transition(state: UnitState, event: UnitInput, ctx: UnitContext): Outcome {
   const handler = table[state.phase][event.type] as Handler;
   return handler(state, event, ctx);
 }

@@ -6,7 +6,7 @@
 //   and each request hears how its unit ended up;
 // - when a reload or scale removes the unit;
 // - at the latest after its stop timeout plus ANSWER_BACKSTOP_MS, saying it is still under way.
-import type { StopReason, UnitEvent } from '../core/events.js';
+import type { StopReason, UnitInput } from '../core/inputs.js';
 import { TendError } from '../errors.js';
 import type { UnitState } from '../core/service.js';
 import { describeEnd, type CommandKind, type UnitOutcome } from './outcomes.js';
@@ -28,10 +28,10 @@ export function createCommands(loop: Loop, clock: Clock) {
   function command(entry: UnitEntry, kind: CommandKind, reason: StopReason = 'operator'): Promise<UnitOutcome> {
     return new Promise((resolve) => {
       const answer = (state: UnitState, ok: boolean, message: string) =>
-        resolve({ unit: loop.label(entry.ref), phase: state.phase, pid: state.pid, ok, message });
+        resolve({ unit: entry.ref.id, label: loop.label(entry.ref), phase: state.phase, pid: state.pid, ok, message });
       // A unit a reload or scale removed while this command waited for its turn.
       if (loop.units.get(entry.ref.id) !== entry) return answer(entry.state, false, 'removed from the config');
-      const input: UnitEvent =
+      const input: UnitInput =
         kind === 'start'
           ? { type: 'start-requested' }
           : kind === 'stop'
@@ -90,7 +90,8 @@ export function createCommands(loop: Loop, clock: Clock) {
       return entriesOf(refs).map(({ ref, state }) => {
         const sent = state.pid !== null && loop.host.signalGroup(ref.id, signal);
         return {
-          unit: loop.label(ref),
+          unit: ref.id,
+          label: loop.label(ref),
           phase: state.phase,
           pid: state.pid,
           ok: sent,

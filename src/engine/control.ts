@@ -50,7 +50,8 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
       const units: UnitInfo[] = engine.status().map((unit) => {
         const use = usage.get(unit.unit);
         return {
-          unit: unit.label,
+          unit: unit.unit,
+          label: unit.label,
           service: unit.service,
           instance: unit.instance,
           phase: unit.phase,
@@ -113,7 +114,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
       const instances = new Map(config.services.map((s) => [s.name, s.instances]));
       const labelled = (r: LogRecord): LogRecord => ({
         ...r,
-        unit: labelOf(unitRef(r.service, r.instance), instances.get(r.service) ?? 1),
+        label: labelOf(unitRef(r.service, r.instance), instances.get(r.service) ?? 1),
       });
       if (!query.follow) return { snapshot: snapshot.records.map(labelled) };
       return {
@@ -135,5 +136,5 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
 }
 
 function shape(outcomes: readonly UnitOutcome[]): ActionResponse['results'] {
-  return outcomes.map(({ unit, phase, pid, ok, message }) => ({ unit, phase, pid, ok, message }));
+  return outcomes.map(({ unit, label, phase, pid, ok, message }) => ({ unit, label, phase, pid, ok, message }));
 }

@@ -1,17 +1,16 @@
 // The engine of one project: the loop (loop.ts) with operator commands (commands.ts), reload
 // plans (reload.ts) and resource use (usage.ts) on it, behind one interface. It runs nothing
 // itself: the host it is given (always injected) spawns, signals and writes the logs.
-import type { ReloadResponse } from '../api/protocol.js';
+import type { EventRecord, ReloadResponse } from '../api/protocol.js';
 import type { ReloadPlan } from '../config/plan.js';
 import type { Config } from '../config/schema.js';
-import type { StopReason } from '../core/events.js';
+import type { StopReason } from '../core/inputs.js';
 import type { Phase, Result, UnitState } from '../core/service.js';
 import type { HostListener, OutputStream, ProcessHost } from '../host/host.js';
 import { TendError } from '../errors.js';
 import { realClock, wallOf, type Clock } from './clock.js';
 import { createCommands } from './commands.js';
 import { createLoop } from './loop.js';
-import type { NoticeRecord } from './recorder.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 import { applyPlan } from './reload.js';
 import { restore, type SavedEngineState } from './restore.js';
@@ -24,7 +23,7 @@ import { createUsage } from './usage.js';
 export interface EngineObserver {
   /** Complete output lines of a unit, once in its log (foreground only). */
   output(unit: { readonly label: string }, stream: OutputStream, lines: readonly Buffer[]): void;
-  notice(record: NoticeRecord): void;
+  notice(record: EventRecord): void;
   /** Something went wrong that stops nothing (a log write refused): one sentence. */
   warning(text: string): void;
   /** Every unit is at rest (stopped, exited or fatal) with no process left. */

@@ -5,9 +5,9 @@
 // session are built on it (commands.ts, reload.ts, usage.ts, session.ts).
 import type { Config, ServiceConfig } from '../config/schema.js';
 import type { Effect } from '../core/effects.js';
-import type { UnitEvent } from '../core/events.js';
+import type { UnitInput } from '../core/inputs.js';
 import { initialUnitState, transition, type Phase, type UnitState } from '../core/service.js';
-import type { HostEvent, HostListener, ProcessHost } from '../host/host.js';
+import type { HostFact, HostListener, ProcessHost } from '../host/host.js';
 import { assertNever } from '../lib/assert-never.js';
 import type { Clock } from './clock.js';
 import { spawnSpecs } from './spawn-spec.js';
@@ -53,7 +53,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const recorder = createRecorder({ config, clock, notice: (record) => observer.notice(record), warn: (text) => observer.warning(text) });
   const specOf = spawnSpecs(baseEnv);
   const restWaiters: Array<() => void> = [];
-  const queue: Array<[UnitEntry, UnitEvent]> = [];
+  const queue: Array<[UnitEntry, UnitInput]> = [];
   let draining = false;
   // What changed since the last commit, for a host that keeps the engine's state (the keeper).
   const dirtyUnits = new Set<string>();
@@ -69,7 +69,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const label = (ref: UnitRef): string => labelOf(ref, services.get(ref.service)?.instances ?? 1);
 
   /** Inputs are handled one at a time, in arrival order, even when an effect causes another. */
-  function dispatch(entry: UnitEntry, input: UnitEvent): void {
+  function dispatch(entry: UnitEntry, input: UnitInput): void {
     queue.push([entry, input]);
     if (draining) return;
     draining = true;
@@ -82,7 +82,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     if (restWaiters.length > 0 || observer.resting) scheduleRestingCheck();
   }
 
-  function step(entry: UnitEntry, input: UnitEvent): void {
+  function step(entry: UnitEntry, input: UnitInput): void {
     if (units.get(entry.ref.id) !== entry) return; // removed by a reload or scale
     const { state, effects } = transition(entry.state, input, {
       now: clock.now(),
@@ -158,7 +158,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   }
 
   const host = makeHost({
-    event(fact: HostEvent) {
+    event(fact: HostFact) {
       const entry = units.get(fact.unit);
       if (!entry) return;
       if (fact.type === 'log-lost') return recorder.recordLoss(entry.ref, label(entry.ref), fact); // no decision to make
@@ -258,6 +258,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
 }
 
 /** A host fact as the core's input: the same fact without the unit it is about. */
-function toUnitInput({ unit: _unit, ...input }: Exclude<HostEvent, { type: 'log-lost' }>): UnitEvent {
+function toUnitInput({ unit: _unit, ...input }: Exclude<HostFact, { type: 'log-lost' }>): UnitInput {
   return input;
 }

@@ -4,7 +4,9 @@ import type { UnitState } from '../core/service.js';
 export type CommandKind = 'start' | 'stop' | 'restart';
 
 export interface UnitOutcome {
+  /** The id ("web.0") and how people see it ("web"). */
   readonly unit: string;
+  readonly label: string;
   readonly phase: UnitState['phase'];
   readonly pid: number | null;
   readonly ok: boolean;

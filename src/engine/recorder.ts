@@ -2,10 +2,10 @@
 // event record — in the project's events file, to the observer (the terminal), and counted per
 // unit for `ps`. Appended once per turn of the event loop, all in one write; a disk that
 // refuses them (full) delays them, it does not lose them.
-import type { EventRecord } from '../api/protocol.js';
+import type { EventKind, EventRecord } from '../api/protocol.js';
 import type { Config } from '../config/schema.js';
 import type { Notice } from '../core/effects.js';
-import type { HostEvent } from '../host/host.js';
+import type { HostFact } from '../host/host.js';
 import { openEventsFile } from '../logs/events-file.js';
 import type { Clock } from './clock.js';
 import type { UnitRef } from './unit-ids.js';
@@ -16,35 +16,17 @@ export const eventsFileOf = (logDir: string) => `${logDir}/events.jsonl`;
 const MAX_HELD_EVENTS = 10_000;
 const EVENTS_RETRY_MS = 1000;
 
-/** Output a unit's log could not take (a full disk): when it began, and the totals once writing resumes. */
-export type LogLostNotice = {
-  readonly kind: 'log-lost';
-  readonly lines: number;
-  readonly bytes: number;
-  readonly reason: string;
-  readonly ended: boolean;
-};
-
-/** A notice as recorded: in the events file, on the terminal, in `tend events`. */
-export type NoticeRecord = (Notice | LogLostNotice) & {
-  readonly time: string;
-  readonly service: string;
-  readonly instance: number;
-  /** The label ("web", or "web.1" when it has several instances). */
-  readonly unit: string;
-};
-
 export interface RecorderOptions {
   readonly config: Config;
   readonly clock: Clock;
-  readonly notice: (record: NoticeRecord) => void;
+  readonly notice: (record: EventRecord) => void;
   readonly warn: (text: string) => void;
 }
 
 export function createRecorder({ config, clock, notice, warn }: RecorderOptions) {
   let events = openEventsFile(eventsFileOf(config.logDir));
   let logDir = config.logDir;
-  let held: object[] = [];
+  let held: EventRecord[] = [];
   let refused = false;
   let dropped = 0;
   let retry: (() => void) | undefined;
@@ -76,16 +58,19 @@ export function createRecorder({ config, clock, notice, warn }: RecorderOptions)
     }
   }
 
-  function record(ref: UnitRef, label: string, what: Notice | LogLostNotice): void {
-    const entry: NoticeRecord = {
+  /** A notice of the core, or a loss of output; every Notice is an EventKind of the protocol (the compiler checks it here). */
+  function record(ref: UnitRef, label: string, what: Notice | EventKind): void {
+    const kind: EventKind = what;
+    const entry: EventRecord = {
       time: new Date(clock.wall()).toISOString(),
       service: ref.service,
       instance: ref.instance,
-      unit: label,
-      ...what,
+      unit: ref.id,
+      label,
+      ...kind,
     };
     // Appended at the end of this turn, all in one write: a stop of 1,000 services is one write of its 2,000 notices.
-    if (held.push(entry satisfies EventRecord) === 1 && retry === undefined) setImmediate(flush);
+    if (held.push(entry) === 1 && retry === undefined) setImmediate(flush);
     notice(entry);
   }
 
@@ -93,7 +78,7 @@ export function createRecorder({ config, clock, notice, warn }: RecorderOptions)
     record,
 
     /** A loss is counted when it begins and topped up to its totals when writing resumes. */
-    recordLoss(ref: UnitRef, label: string, event: Extract<HostEvent, { type: 'log-lost' }>): void {
+    recordLoss(ref: UnitRef, label: string, event: Extract<HostFact, { type: 'log-lost' }>): void {
       const count = lost.get(ref.id) ?? { lines: 0, bytes: 0, open: null };
       count.lines += event.lines - (count.open?.lines ?? 0);
       count.bytes += event.bytes - (count.open?.bytes ?? 0);

@@ -64,19 +64,22 @@ export async function applyPlan(loop: Loop, commands: Commands, plan: ReloadPlan
     const was = running.get(name) ?? 0;
     if (wanted < was) await commands.scale(name, wanted); // fewer to restart
     const units = [...loop.units.values()].filter((e) => e.ref.service === name).map((e) => e.ref);
-    restarted.push(...(await commands.runInTurn('restart', units)).map((o) => o.unit));
+    restarted.push(...(await commands.runInTurn('restart', units)).map((o) => o.label));
     if (wanted > was) await commands.scale(name, wanted); // the new ones start with the new settings
   }
   for (const change of plan.scale) await commands.scale(change.service, change.to);
-  const touched = new Set([...plan.start, ...plan.stop, ...plan.restart]);
-  return {
-    started: started.map((o) => o.unit),
-    stopped: stopped.map((o) => o.unit),
-    restarted,
-    unchanged: loop
+  const labelsOf = (names: readonly string[]) =>
+    loop
       .ordered()
-      .filter((e) => !touched.has(e.ref.service))
-      .map((e) => loop.label(e.ref)),
+      .filter((e) => names.includes(e.ref.service))
+      .map((e) => loop.label(e.ref));
+  return {
+    started: started.map((o) => o.label),
+    stopped: stopped.map((o) => o.label),
+    restarted,
+    scaled: plan.scale.map((change) => `${change.service} ${change.from}→${change.to}`),
+    updated: labelsOf(plan.update),
+    unchanged: labelsOf(plan.keep),
     notes: plan.notes,
   };
 }

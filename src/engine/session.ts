@@ -13,6 +13,7 @@ import { TendError } from '../errors.js';
 import { openCgroups } from '../host/cgroup.js';
 import { createDataPlane } from '../host/data-plane.js';
 import type { HostListener, ProcessHost } from '../host/host.js';
+import { deferred } from '../lib/deferred.js';
 import { openOwnFile } from '../lib/own-file.js';
 import { endLeftovers } from '../runtime/leftovers.js';
 import { acquireLock } from '../runtime/lock.js';
@@ -115,8 +116,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const reload = coalesced(() => reloadFrom(engine, { file: config.file, cwd, env }));
 
   let closing: Promise<void> | null = null;
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const finished = deferred<void>();
   let api: ApiServer | null = null;
 
   /** Close the API and files, then the caller's last step (the keeper hears `down`, the lock goes). */
@@ -126,7 +126,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       engine.close();
       fs.rmSync(paths.socket, { force: true });
       await options.closed?.(how);
-      finish();
+      finished.resolve();
     })());
 
   let stopping: Promise<void> | null = null;
@@ -141,7 +141,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const down = async (): Promise<DownResponse> => {
     const before = engine.status().filter((u) => u.pid !== null);
     await engine.shutdown();
-    return { results: before.map((u) => ({ unit: u.label, phase: 'stopped', pid: null, ok: true, message: 'stopped' })), engine: info() };
+    return {
+      results: before.map((u) => ({ unit: u.unit, label: u.label, phase: 'stopped', pid: null, ok: true, message: 'stopped' })),
+      engine: info(),
+    };
   };
   const upgrade =
     options.upgrade ??
@@ -170,7 +173,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   }
 
   const started = options.carryOn ? Promise.resolve([]) : engine.run('start', engine.select([]));
-  return { engine, paths, started, finished, shutdown, reload, retire: () => void close(null) };
+  return { engine, paths, started, finished: finished.promise, shutdown, reload, retire: () => void close(null) };
 }
 
 /** TEND_API_TOKEN, or a random token written to the project's runtime dir (0600) for scripts to read. */

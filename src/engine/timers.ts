@@ -1,7 +1,7 @@
 // The engine's pending timers, one per unit at most: armed from the core's `schedule` effects,
 // cancelled by `cancel`, and kept as data (fire time, generation) so a new engine under a
 // keeper can arm them again where the last one left off.
-import type { TimerName } from '../core/events.js';
+import type { TimerName } from '../core/inputs.js';
 import type { Clock } from './clock.js';
 
 /** A pending timer as kept across engine restarts: it fires at `at` (epoch ms) wherever the engine is. */

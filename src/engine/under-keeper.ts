@@ -7,6 +7,7 @@
 import type { ActionResponse } from '../api/protocol.js';
 import type { Config } from '../config/schema.js';
 import { isTendError, TendError } from '../errors.js';
+import { type Deferred, deferred } from '../lib/deferred.js';
 import { createKeeperHost, type KeeperHost } from '../host/keeper-host.js';
 import { ENGINE_KEEPER_PROTOCOLS, type EngineAnnouncement, type KeeperToEngine } from '../host/keeper-protocol.js';
 import { endLeftovers } from '../runtime/leftovers.js';
@@ -40,8 +41,7 @@ type Hello = Extract<KeeperToEngine, { type: 'hello' }>;
 /** Resolves with the exit code: 0 after `down` or a signal, 1 when the keeper is gone. */
 export function runUnderKeeper(options: UnderKeeperOptions): Promise<number> {
   const { channel, log } = options;
-  let exitWith: (code: number) => void = () => {};
-  const exit = new Promise<number>((resolve) => (exitWith = resolve));
+  const exit = deferred<number>();
   // From the first moment: if the keeper goes, end what its journal names and exit — also while
   // this engine still waits for its hello or loads its config. Only a journal written by our own
   // keeper counts: a new keeper may already have written its own.
@@ -50,11 +50,11 @@ export function runUnderKeeper(options: UnderKeeperOptions): Promise<number> {
   channel.whenLost(() => {
     log('the keeper is gone: stopping every service group, then exiting');
     const state = readState(stateFile);
-    void (state?.holder.pid === keeperPid ? endLeftovers(state) : Promise.resolve()).then(() => exitWith(1));
+    void (state?.holder.pid === keeperPid ? endLeftovers(state) : Promise.resolve()).then(() => exit.resolve(1));
   });
   // kill or SIGTERM of the engine alone: exit and let the keeper start a new one; services stay.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => exitWith(0));
-  return Promise.race([serve(options), exit]);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => exit.resolve(0));
+  return Promise.race([serve(options), exit.promise]);
 }
 
 async function serve(options: UnderKeeperOptions): Promise<number> {
@@ -142,25 +142,20 @@ async function serve(options: UnderKeeperOptions): Promise<number> {
 
 /** Ask the keeper to run the engine now on disk; answered once it accepted (this engine retires next) or refused. */
 function createUpgrade(channel: KeeperChannel) {
-  let pending: { answer: Promise<ActionResponse>; resolve: (answer: ActionResponse) => void; reject: (error: unknown) => void } | null =
-    null;
+  let pending: Deferred<ActionResponse> | null = null;
   return {
     /** Everyone asking while one upgrade is under way gets its answer. */
     request(): Promise<ActionResponse> {
-      if (pending) return pending.answer;
-      let resolve: (answer: ActionResponse) => void = () => {};
-      let reject: (error: unknown) => void = () => {};
-      const answer = new Promise<ActionResponse>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      pending = { answer, resolve, reject };
+      if (pending) return pending.promise;
+      pending = deferred<ActionResponse>();
       channel.send({ type: 'upgrade' });
-      return answer;
+      return pending.promise;
     },
     accepted(): void {
       pending?.resolve({
-        results: [{ unit: 'engine', phase: 'running', pid: process.pid, ok: true, message: 'handing over to the engine on disk' }],
+        results: [
+          { unit: 'engine', label: 'engine', phase: 'running', pid: process.pid, ok: true, message: 'handing over to the engine on disk' },
+        ],
       });
       pending = null;
     },

@@ -2,7 +2,7 @@
 // unit log writer (logs/unit-logs.ts) in front of its output. The keeper runs one (`tend up -d`,
 // so services and their logs outlive the engine); a foreground `tend up` runs one in the engine
 // itself. Either way the engine sees the same ProcessHost, and a loss of output (a full disk)
-// arrives as a host event like any other fact.
+// arrives as a host fact like any other.
 import { createUnitLogs } from '../logs/unit-logs.js';
 import type { Cgroups } from './cgroup.js';
 import type { HostListener, ProcessHost, SpawnJournal } from './host.js';

@@ -36,7 +36,7 @@ export interface LogTarget {
 export type OutputStream = 'out' | 'err';
 
 /** Facts, past tense. Events for one unit arrive in this order: spawned|spawn-failed, exited, group-gone. */
-export type HostEvent =
+export type HostFact =
   /** The process exists, leader of its own process group (pgid = pid). */
   | { readonly type: 'spawned'; readonly unit: string; readonly pid: number }
   /** No process was created (program not found, cwd missing, permission...). */
@@ -73,7 +73,7 @@ export type HostEvent =
     };
 
 export interface HostListener {
-  event(event: HostEvent): void;
+  event(event: HostFact): void;
   /**
    * Complete lines of a unit's output, once written to its log (a foreground `tend up` echoes
    * them). Only a host in this process calls it: the keeper keeps the output in the files.

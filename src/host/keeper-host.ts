@@ -2,7 +2,7 @@
 // IPC channel, every event arrives from it. Calls are held until the engine commits, and go out
 // in ONE message with the state and the last event handled — so after a crash the keeper has
 // either both (nothing to redo) or neither (the new engine handles that event again).
-import type { HostCall, KeeperToEngine, NumberedEvent } from './keeper-protocol.js';
+import type { HostCall, KeeperToEngine, NumberedFact } from './keeper-protocol.js';
 import type { HostListener, ProcessHost, SavedState } from './host.js';
 
 export interface KeeperLink {
@@ -11,7 +11,7 @@ export interface KeeperLink {
 
 export interface KeeperHost extends ProcessHost {
   /** Hand the unacknowledged events of a dead engine to the listener, in order. */
-  replay(events: readonly NumberedEvent[]): void;
+  replay(events: readonly NumberedFact[]): void;
   /** Feed one message from the keeper (events; the rest is the caller's, pings are cli/keeper-channel's). */
   receive(message: KeeperToEngine): void;
 }
@@ -22,7 +22,7 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
     let ackSeq = 0;
     const live = new Set(liveAtStart);
 
-    function deliver({ seq, event }: NumberedEvent): void {
+    function deliver({ seq, event }: NumberedFact): void {
       if (seq <= ackSeq) return; // already handled (a replay overlapping a live event)
       ackSeq = seq;
       if (event.type === 'spawned') live.add(event.unit);

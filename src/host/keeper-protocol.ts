@@ -1,7 +1,7 @@
 // The messages between the keeper and the engine, over the Node IPC channel the keeper opens
 // when it spawns the engine. Versioned: the keeper outlives engine upgrades, so a new engine
 // must still speak the keeper's protocol — or say plainly that it cannot.
-import type { HostEvent, SavedState, SpawnSpec, StopOptions } from './host.js';
+import type { HostFact, SavedState, SpawnSpec, StopOptions } from './host.js';
 
 export type { SavedState };
 
@@ -33,10 +33,10 @@ export type HostCall =
   | { readonly op: 'signal-group'; readonly unit: string; readonly signal: NodeJS.Signals }
   | { readonly op: 'kill-all' };
 
-/** A host event numbered by the keeper, so the engine can say which ones it has handled. */
-export interface NumberedEvent {
+/** A host fact numbered by the keeper, so the engine can say which ones it has handled. */
+export interface NumberedFact {
   readonly seq: number;
-  readonly event: HostEvent;
+  readonly event: HostFact;
 }
 
 export type KeeperToEngine =
@@ -50,7 +50,7 @@ export type KeeperToEngine =
       readonly protocol: number;
       readonly keeperPid: number;
       readonly state: SavedState | null;
-      readonly pending: readonly NumberedEvent[];
+      readonly pending: readonly NumberedFact[];
       readonly liveUnits: readonly string[];
       /** Why this engine was started: first start, after a crash/hang of the last one, or an upgrade. */
       readonly reason: 'start' | 'respawn' | 'upgrade';
@@ -59,8 +59,8 @@ export type KeeperToEngine =
       /** tend's cgroup for the project (a cgroup per unit below it), or null: process groups only. */
       readonly cgroupRoot: string | null;
     }
-  /** Host events in the order they happened, batched per turn of the keeper's event loop. */
-  | { readonly type: 'events'; readonly events: readonly NumberedEvent[] }
+  /** Host facts in the order they happened (the message keeps its old name, `events`: the protocol outlives engines), batched per turn of the keeper's event loop. */
+  | { readonly type: 'events'; readonly events: readonly NumberedFact[] }
   | { readonly type: 'ping'; readonly id: number }
   /** Answer to `upgrade`: a candidate engine was found incompatible; the running engine stays. */
   | { readonly type: 'upgrade-refused'; readonly reason: string }

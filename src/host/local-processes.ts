@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { isPopulated, killCgroup, type Cgroups } from './cgroup.js';
 import { createGroupEnder, sendStop, signalGroup, type Ending, type Group } from './end-groups.js';
-import type { HostEvent, OutputStream, ProcessSpec, SpawnJournal, StopOptions } from './host.js';
+import type { HostFact, OutputStream, ProcessSpec, SpawnJournal, StopOptions } from './host.js';
 import { groupExists, liveGroups, readStat } from './proc.js';
 
 /** How long 'exited' waits for EOF when another group member still holds the pipes. */
@@ -17,7 +17,7 @@ const EXIT_GRACE_MS = 50;
 
 /** What the processes tell the data plane: facts, and raw output chunks in order. */
 export interface ProcessListener {
-  event(event: HostEvent): void;
+  event(event: HostFact): void;
   output(unit: string, stream: OutputStream, chunk: Buffer): void;
   /** The stream reached EOF: no more output from this process on it. */
   outputEnd(unit: string, stream: OutputStream): void;
@@ -60,7 +60,7 @@ export function createLocalProcesses(listener: ProcessListener, { journal = noJo
   // Identity guard (stronger than comparing pids): an entry replaced by a respawn never
   // reports under the unit again.
   const isCurrent = (entry: Entry): boolean => units.get(entry.unit) === entry;
-  const emit = (entry: Entry, event: HostEvent): void => {
+  const emit = (entry: Entry, event: HostFact): void => {
     if (!isCurrent(entry)) return;
     const ended = event.type === 'spawn-failed' || event.type === 'group-gone' || (event.type === 'exited' && event.groupEmpty);
     if (ended) journal.gone(entry.unit);

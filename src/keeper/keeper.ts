@@ -20,6 +20,7 @@ import { DEFAULT_GRACE_MS } from '../host/end-groups.js';
 import type { SpawnJournal } from '../host/host.js';
 import { KEEPER_PROTOCOL, type EngineCapabilities, type KeeperStatus, type KeeperToEngine } from '../host/keeper-protocol.js';
 import { readStat } from '../host/proc.js';
+import { deferred } from '../lib/deferred.js';
 import { onEmergency } from '../lib/emergency.js';
 import { createHeartbeat, PING_MS } from './heartbeat.js';
 import { parseEngineMessage } from './messages.js';
@@ -83,9 +84,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   let retiring = false;
   let announced = false;
   let exitCode = 0;
-  let finish: (code: number) => void = () => {};
   let respawnTimer: NodeJS.Timeout | undefined;
-  const done = new Promise<number>((resolve) => (finish = resolve));
+  const done = deferred<number>();
   let onGroupGone: ((unit: string) => void) | null = null;
   // Pacing and give-up windows count on the monotonic clock: a wall clock set back must not stall them.
   const now = () => performance.now();
@@ -105,7 +105,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   };
 
   // A log that cannot take a unit's output (a full disk) is reported to the engine like any
-  // host event (numbered, replayed to a new engine), so it shows in `tend events` and `ps`.
+  // host fact (numbered, replayed to a new engine), so it shows in `tend events` and `ps`.
   const relay = createRelay({ journal, cgroups, log, send, onEvent: (event) => event.type === 'group-gone' && onGroupGone?.(event.unit) });
   const host = relay.plane;
   // A bug of the keeper's own (keeper/main.ts): whatever it held dies with it, nothing is orphaned.
@@ -275,7 +275,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     clearInterval(ticker);
     clearTimeout(respawnTimer);
     relay.close();
-    finish(Math.max(code, exitCode));
+    done.resolve(Math.max(code, exitCode));
   }
 
   /**
@@ -323,7 +323,7 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
   }
 
   return {
-    done,
+    done: done.promise,
     answer(request) {
       const op = (request as { op?: unknown } | null)?.op;
       if (op === 'status') return status();

@@ -1,12 +1,12 @@
 // The keeper's side of the engine's ProcessHost (host/keeper-host.ts is the engine's side): the
-// data plane, driven by the engine's commits. Each host event is numbered and kept until the
+// data plane, driven by the engine's commits. Each host fact is numbered and kept until the
 // engine acknowledges it (a new engine gets the rest again); events go out batched per turn; a
 // commit brings the calls to carry out (at a paced rate, call-queue.ts) and the state to keep
 // for the next engine. The link is a function: the keeper's IPC channel, or memory in a test.
 import type { Cgroups } from '../host/cgroup.js';
 import { createDataPlane } from '../host/data-plane.js';
-import type { HostEvent, SpawnJournal } from '../host/host.js';
-import type { EngineToKeeper, HostCall, KeeperToEngine, NumberedEvent, SavedState } from '../host/keeper-protocol.js';
+import type { HostFact, SpawnJournal } from '../host/host.js';
+import type { EngineToKeeper, HostCall, KeeperToEngine, NumberedFact, SavedState } from '../host/keeper-protocol.js';
 import { createCallQueue } from './call-queue.js';
 
 export interface RelayOptions {
@@ -15,25 +15,25 @@ export interface RelayOptions {
   readonly log: (text: string) => void;
   /** To the engine now running; dropped when there is none (events stay pending). */
   readonly send: (message: KeeperToEngine) => void;
-  /** Told of every host event after it is numbered (the keeper's stop without an engine listens). */
-  readonly onEvent?: (event: HostEvent) => void;
+  /** Told of every host fact after it is numbered (the keeper's stop without an engine listens). */
+  readonly onEvent?: (event: HostFact) => void;
 }
 
 export function createRelay({ journal, cgroups, log, send, onEvent }: RelayOptions) {
   let seq = 0;
-  let pending: NumberedEvent[] = [];
+  let pending: NumberedFact[] = [];
   const saved: { config?: unknown; units: Record<string, unknown>; timers: Record<string, unknown> } = { units: {}, timers: {} };
   let hasState = false;
 
   // Events go to the engine in one message per turn of the event loop: a stop of 1,000
   // services is a few messages, not 2,000.
-  let outgoing: NumberedEvent[] = [];
+  let outgoing: NumberedFact[] = [];
   const sendEvents = (): void => {
     const events = outgoing;
     outgoing = [];
     if (events.length > 0) send({ type: 'events', events });
   };
-  function record(event: HostEvent): void {
+  function record(event: HostFact): void {
     seq += 1;
     pending.push({ seq, event });
     if (outgoing.push({ seq, event }) === 1) setImmediate(sendEvents);
@@ -86,7 +86,7 @@ export function createRelay({ journal, cgroups, log, send, onEvent }: RelayOptio
     },
 
     /** What a new engine's hello carries: the last committed state, the unacknowledged events, the live units. */
-    handover(): { state: SavedState | null; pending: readonly NumberedEvent[]; liveUnits: string[] } {
+    handover(): { state: SavedState | null; pending: readonly NumberedFact[]; liveUnits: string[] } {
       const state = hasState ? { config: saved.config, units: saved.units, timers: saved.timers } : null;
       return { state, pending, liveUnits: plane.liveUnits() };
     },

@@ -264,7 +264,7 @@ test('events: last N skips bad lines; follow picks up appends and a truncation',
   events.append({ time: iso(T0 + 5), kind: 'exited', service: 'web', n: 5 });
   const snapshot = readLastEvents(file, 3);
   assert.deepEqual(
-    snapshot.records.map((r) => r.n),
+    snapshot.records.map((r) => (r as unknown as { n: number }).n),
     [3, 4, 5],
   );
   assert.deepEqual(readLastEvents(file, 0).records, []);
@@ -277,7 +277,7 @@ test('events: last N skips bad lines; follow picks up appends and a truncation',
   fs.appendFileSync(file, `${JSON.stringify({ time: iso(T0 + 7), kind: 'reloaded', n: 7 })}\n`);
   await got.until(2);
   assert.deepEqual(
-    got.items.map((r) => [r.kind, r.n]),
+    got.items.map((r) => [r.kind, (r as unknown as { n: number }).n]),
     [
       ['ready', 6],
       ['reloaded', 7],

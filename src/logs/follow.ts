@@ -157,7 +157,9 @@ export function followEvents(
 function toLogRecord(service: string, line: string): LogRecord | null {
   const parsed = parseLogLine(line);
   if (parsed === null) return null;
-  return { time: parsed.time, service, instance: parsed.instance, stream: parsed.stream, line: parsed.text };
+  // The engine relabels by its config ("web" while it has one instance); the file alone knows the id.
+  const unit = `${service}.${parsed.instance}`;
+  return { time: parsed.time, service, instance: parsed.instance, unit, label: unit, stream: parsed.stream, line: parsed.text };
 }
 
 function toEventRecord(line: string): EventRecord | null {

@@ -66,7 +66,7 @@ test('up -d, ps, stop/start/restart, signal, scale, events, down: the whole day-
   assert.equal((await d.status()).units.filter((u) => u.service === 'worker' && u.phase === 'running').length, 3);
   await d.tend(['scale', 'worker=1']);
   assert.deepEqual(
-    (await d.status()).units.filter((u) => u.service === 'worker').map((u) => u.unit),
+    (await d.status()).units.filter((u) => u.service === 'worker').map((u) => u.label),
     ['worker'],
   );
 
@@ -127,7 +127,7 @@ test('SIGHUP to the engine reloads like `tend reload`', async (t) => {
     `services:\n${service('keep', argv('forever.mjs'))}${service('added', argv('forever.mjs'))}`,
   );
   process.kill(before.engine.pid, 'SIGHUP');
-  await waitFor(async () => (await d.status()).units.find((u) => u.unit === 'added')?.phase === 'running', {
+  await waitFor(async () => (await d.status()).units.find((u) => u.label === 'added')?.phase === 'running', {
     what: 'the added service to run',
   });
   assert.equal((await d.pids()).keep, before.units[0]?.pid);
@@ -201,13 +201,13 @@ test('logs: last lines merged across services, --json records, and -f follows li
     'tend.yaml': `services:\n${service('a', argv('exit-with.mjs', '0'), '    restart: never\n')}${service('b', argv('forever.mjs'))}`,
   });
   await up(d);
-  await waitFor(async () => (await d.status()).units.find((u) => u.unit === 'a')?.phase === 'exited', { what: 'a to finish' });
+  await waitFor(async () => (await d.status()).units.find((u) => u.label === 'a')?.phase === 'exited', { what: 'a to finish' });
   const text = await d.tend(['logs', '-n', '10']);
   assert.match(text.stdout, /^a +\| exiting with 0$/m);
   assert.match(text.stdout, /^b +\| \d+$/m);
   const json = await d.tend(['logs', 'a', '--json']);
   const record = JSON.parse(json.stdout.trim().split('\n')[0] ?? '{}') as Record<string, unknown>;
-  assert.deepEqual(Object.keys(record).sort(), ['instance', 'line', 'service', 'stream', 'time', 'unit']);
+  assert.deepEqual(Object.keys(record).sort(), ['instance', 'label', 'line', 'service', 'stream', 'time', 'unit']);
   assert.equal(record.stream, 'err');
 
   const oldPid = (await d.pids()).b;

@@ -65,7 +65,7 @@ test('log files, rotated and temporary files are never opened through a planted 
   fs.symlinkSync(victim, path.join(logs, 'quiet.log')); // would get quiet's output appended
   assert.equal((await d.tend(['up', '-d'])).code, 0);
   await waitFor(() => fs.existsSync(path.join(logs, 'web.log.5.gz')), { what: 'rotations and compressions', timeoutMs: 30_000 });
-  await waitFor(async () => (await d.status()).units.find((u) => u.unit === 'web')?.phase === 'exited', { what: 'web to finish' });
+  await waitFor(async () => (await d.status()).units.find((u) => u.label === 'web')?.phase === 'exited', { what: 'web to finish' });
   assert.equal(fs.readFileSync(victim, 'utf8'), 'untouched\n');
   assert.equal(fs.readFileSync(target, 'utf8'), 'TOP SECRET\n');
   for (const name of fs.readdirSync(logs)) {

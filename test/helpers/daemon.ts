@@ -102,7 +102,7 @@ export function daemonProject(t: TestContext, files: Record<string, string>): Da
     status,
     async pids() {
       const { units } = await status();
-      return Object.fromEntries(units.map((u) => [u.unit, u.pid]));
+      return Object.fromEntries(units.map((u) => [u.label, u.pid]));
     },
   };
 }

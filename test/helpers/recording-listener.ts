@@ -3,10 +3,10 @@
 // deadline whose error prints what was seen). It never spawns or kills anything.
 
 import { StringDecoder } from 'node:string_decoder';
-import type { HostEvent, HostListener, OutputStream } from '../../src/host/host.js';
+import type { HostFact, HostListener, OutputStream } from '../../src/host/host.js';
 import { waitForChange, type Subscribe, type WaitOptions } from './wait-for.js';
 
-type EventOf<T extends HostEvent['type']> = Extract<HostEvent, { type: T }>;
+type EventOf<T extends HostFact['type']> = Extract<HostFact, { type: T }>;
 
 interface StreamRecord {
   readonly chunks: Buffer[];
@@ -18,13 +18,13 @@ interface StreamRecord {
 }
 
 export class RecordingListener implements HostListener {
-  readonly events: HostEvent[] = [];
+  readonly events: HostFact[] = [];
   /** Breaches of the listener contract (output after EOF, lives mixed...); tests assert it stays empty. */
   readonly violations: string[] = [];
   readonly #streams = new Map<string, StreamRecord>();
   readonly #watchers = new Set<() => void>();
 
-  event(event: HostEvent): void {
+  event(event: HostFact): void {
     this.#checkOrder(event);
     if (event.type === 'spawned') {
       // A new life: its streams start afresh, and the previous life's must have ended first.
@@ -63,7 +63,7 @@ export class RecordingListener implements HostListener {
     return () => this.#watchers.delete(watcher);
   };
 
-  eventsOf(unit: string): HostEvent[] {
+  eventsOf(unit: string): HostFact[] {
     return this.events.filter((e) => e.unit === unit);
   }
 
@@ -89,7 +89,7 @@ export class RecordingListener implements HostListener {
   }
 
   /** The nth (1-based) event of this type for the unit. */
-  waitForEvent<T extends HostEvent['type']>(
+  waitForEvent<T extends HostFact['type']>(
     unit: string,
     type: T,
     { nth = 1, ...options }: WaitOptions & { nth?: number } = {},
@@ -143,10 +143,10 @@ export class RecordingListener implements HostListener {
   }
 
   /** Per unit: spawned|spawn-failed, then exited (same pid), then group-gone; a new life may follow. */
-  #checkOrder(event: HostEvent): void {
+  #checkOrder(event: HostFact): void {
     const previous = this.eventsOf(event.unit).at(-1);
     const after = previous?.type ?? 'nothing';
-    const allowed: Record<HostEvent['type'], readonly string[]> = {
+    const allowed: Record<HostFact['type'], readonly string[]> = {
       spawned: ['nothing', 'spawn-failed', 'exited', 'group-gone'],
       'spawn-failed': ['nothing', 'spawn-failed', 'exited', 'group-gone'],
       exited: ['spawned'],

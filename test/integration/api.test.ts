@@ -31,9 +31,26 @@ const status: StatusResponse = {
   units: [],
 };
 const answer = (unit: string): ActionResponse => ({
-  results: [{ unit, phase: 'running', pid: 42, ok: true, message: 'started (pid 42)' }],
+  results: [{ unit, label: unit, phase: 'running', pid: 42, ok: true, message: 'started (pid 42)' }],
 });
-const log = (line: string): LogRecord => ({ time: '2026-01-01T00:00:00.000Z', service: 'web', instance: 0, stream: 'out', line });
+const log = (line: string): LogRecord => ({
+  time: '2026-01-01T00:00:00.000Z',
+  service: 'web',
+  instance: 0,
+  unit: 'web.0',
+  label: 'web',
+  stream: 'out',
+  line,
+});
+const event = (kind: 'stopped', time = 't'): EventRecord => ({
+  time,
+  kind,
+  forced: false,
+  service: 'web',
+  instance: 0,
+  unit: 'web.0',
+  label: 'web',
+});
 
 /** A live feed the test drives: who subscribed, push and end, and whether it was unsubscribed. */
 function liveFeed<T>(snapshot: T[]) {
@@ -61,11 +78,11 @@ function fakeControl(overrides: Partial<Control> = {}) {
     restart: record('restart', answer('restart')),
     signal: record('signal', answer('signal')),
     scale: record('scale', answer('scale')),
-    reload: record('reload', { started: ['a'], stopped: [], restarted: [], unchanged: ['b'] }),
+    reload: record('reload', { started: ['a'], stopped: [], restarted: [], scaled: [], updated: [], unchanged: ['b'] }),
     down: record('down', { ...answer('down'), engine: status.engine }),
     upgrade: record('upgrade', answer('upgrade')),
     logs: async (query) => (calls.push(['logs', query]), { snapshot: [log('one'), log('two')] }),
-    events: async (query) => (calls.push(['events', query]), { snapshot: [{ time: 't', kind: 'spawned', unit: 'web' }] }),
+    events: async (query) => (calls.push(['events', query]), { snapshot: [event('stopped')] }),
     ...overrides,
   };
   return { control, calls };
@@ -125,7 +142,7 @@ test('every route round-trips through server and client over the unix socket', a
   assert.deepEqual(logs, [log('one'), log('two')]);
   const events: EventRecord[] = [];
   await client.events({ lines: 5, follow: false }, (r) => events.push(r));
-  assert.deepEqual(events, [{ time: 't', kind: 'spawned', unit: 'web' }]);
+  assert.deepEqual(events, [event('stopped')]);
   assert.deepEqual(await client.down(), { ...answer('down'), engine: status.engine });
   await onDown.promise; // called once the answer to down was flushed
   assert.deepEqual(calls, [
@@ -235,10 +252,10 @@ test('a follow ends cleanly when the engine ends the feed, and when the server c
   const { client, server } = await serve(t, { control: fakeControl({ events: async () => first.feed }).control });
   const seen: EventRecord[] = [];
   const ended = client.events({ lines: 0, follow: true }, (r) => seen.push(r));
-  (await first.subscribed).push({ time: 't', kind: 'exited' });
+  (await first.subscribed).push(event('stopped'));
   (await first.subscribed).end();
   await ended;
-  assert.deepEqual(seen, [{ time: 't', kind: 'exited' }]);
+  assert.deepEqual(seen, [event('stopped')]);
   await first.unsubscribed;
 
   const second = liveFeed<LogRecord>([]);

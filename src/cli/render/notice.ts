@@ -1,7 +1,6 @@
 // Supervisor notices as one readable sentence each, for the terminal. The events file keeps
 // the structured record; this is only how a person reads it.
-import type { NoticeRecord } from '../../engine/recorder.js';
-import { assertNever } from '../../lib/assert-never.js';
+import type { EventRecord } from '../../api/protocol.js';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
@@ -22,8 +21,9 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)}${units[unit]}`;
 }
 
-export function describeNotice(record: NoticeRecord): string {
-  const who = record.unit;
+/** One event as a sentence; a record from before labels existed names its unit, a kind this tend does not know is named as it is. */
+export function describeNotice(record: EventRecord): string {
+  const who = record.label ?? record.unit;
   switch (record.kind) {
     case 'spawned':
       return record.restarts === 0
@@ -51,7 +51,9 @@ export function describeNotice(record: NoticeRecord): string {
       return record.ended
         ? `${who}: ${record.lines} lines (${formatBytes(record.bytes)}) of output were lost (${record.reason}); its log is written again`
         : `${who}: its output cannot be written to its log (${record.reason}); counting what is lost`;
-    default:
-      return assertNever(record, 'notice');
+    default: {
+      const unknown: never = record; // every kind this tend knows is handled above
+      return `${who} ${(unknown as { kind: string }).kind}`;
+    }
   }
 }

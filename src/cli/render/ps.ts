@@ -25,7 +25,7 @@ export function renderStatus(status: StatusResponse): string {
     status.engine.containment === undefined ? '' : `${describeContainment(status.engine.containment, status.engine.cgroupRoot)}\n`;
   if (status.units.length === 0) return `no services\n${footer}`;
   const rows = status.units.map((unit) => [
-    unit.unit,
+    unit.label,
     unit.phase,
     unit.pid === null ? '-' : String(unit.pid),
     unit.uptimeMs === null ? '-' : formatDuration(unit.uptimeMs),
@@ -42,7 +42,7 @@ export function renderResults(results: readonly ActionResult[]): string {
   if (results.length === 0) return 'nothing to do\n';
   return renderTable(
     ['NAME', 'RESULT'],
-    results.map((r) => [r.unit, r.message]),
+    results.map((r) => [r.label ?? r.unit, r.message]),
   )
     .split('\n')
     .slice(1)

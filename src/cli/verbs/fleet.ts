@@ -98,6 +98,8 @@ const reloadVerb: Verb = {
         line('started', result.started) +
         line('stopped', result.stopped) +
         line('restarted', result.restarted) +
+        line('scaled', result.scaled ?? []) +
+        line('updated in place', result.updated ?? []) +
         line('unchanged', result.unchanged);
       input.io.stdout.write(text || 'nothing to do\n');
       for (const note of result.notes ?? []) input.io.stdout.write(`note: ${note}\n`);

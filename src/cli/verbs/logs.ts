@@ -61,11 +61,11 @@ export const logsVerb: Verb = {
     const { client } = await connect(input);
     const { createTerminalFormatter, shouldUseColor } = await import('../../logs/terminal.js');
     // Every label ps would show, so the columns line up from the first line on.
-    const names = values.json ? [] : (await client.status()).units.map((unit) => unit.unit);
+    const names = values.json ? [] : (await client.status()).units.map((unit) => unit.label);
     const terminal = createTerminalFormatter({ color: shouldUseColor({ isTTY: io.stdout.isTTY === true, env: io.env }), names });
     const print = (r: LogRecord) => {
       if (values.json) return void io.stdout.write(`${JSON.stringify(r)}\n`);
-      const line = terminal.format(r.unit ?? `${r.service}.${r.instance}`, [Buffer.from(r.line)], r.stream);
+      const line = terminal.format(r.label ?? r.unit, [Buffer.from(r.line)], r.stream);
       io.stdout.write(values.timestamps ? Buffer.concat([Buffer.from(`${r.time} `), line]) : line);
     };
     const controller = interruptible(io.stdout);
@@ -97,7 +97,7 @@ export const eventsVerb: Verb = {
     const { describeNotice } = await import('../render/notice.js');
     const print = (record: EventRecord) => {
       if (values.json) return void io.stdout.write(`${JSON.stringify(record)}\n`);
-      const text = describeNotice(record as unknown as Parameters<typeof describeNotice>[0]);
+      const text = describeNotice(record);
       io.stdout.write(`${record.time}  ${text}\n`);
     };
     const controller = interruptible(io.stdout);

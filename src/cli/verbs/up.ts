@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ActionResult } from '../../api/protocol.js';
 import type { EngineAnnouncement } from '../../host/keeper-protocol.js';
 import { TendError } from '../../errors.js';
+import { deferred } from '../../lib/deferred.js';
 import { onEmergency } from '../../lib/emergency.js';
 import { openOwnFile } from '../../lib/own-file.js';
 import { loadOrExplain } from '../load.js';
@@ -58,8 +59,7 @@ async function upForeground(input: VerbInput): Promise<number> {
   let spawned = 0;
   let stopping = false;
   let restingCode = 0;
-  let settle: (code: number) => void = () => {};
-  const exitCode = new Promise<number>((resolve) => (settle = resolve));
+  const exitCode = deferred<number>();
 
   const session = await serve({
     config,
@@ -80,7 +80,7 @@ async function upForeground(input: VerbInput): Promise<number> {
         say(
           failed.length === 0
             ? 'every service has finished'
-            : `every service is down; ${failed.map((u) => `${u.unit} (${u.lastResult})`).join(', ')} did not succeed`,
+            : `every service is down; ${failed.map((u) => `${u.label} (${u.lastResult})`).join(', ')} did not succeed`,
         );
         restingCode = failed.length === 0 ? 0 : 1;
         void session.shutdown();
@@ -89,7 +89,7 @@ async function upForeground(input: VerbInput): Promise<number> {
   });
   const forgetEmergency = onEmergency(() => session.engine.killNow());
   // Every way out but a second Ctrl-C ends here: Ctrl-C, everything at rest, `tend down` elsewhere.
-  void session.finished.then(() => settle(restingCode));
+  void session.finished.then(() => exitCode.resolve(restingCode));
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (signal === 'SIGHUP') {
@@ -108,7 +108,7 @@ async function upForeground(input: VerbInput): Promise<number> {
     }
     say(`${signal} again: killing every process group now`);
     session.engine.killNow();
-    settle(130);
+    exitCode.resolve(130);
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
@@ -125,7 +125,7 @@ async function upForeground(input: VerbInput): Promise<number> {
     say('no services to run (every service has instances: 0); waiting for `tend scale` or Ctrl-C');
   }
   try {
-    return await exitCode;
+    return await exitCode.promise;
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
     forgetEmergency();

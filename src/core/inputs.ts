@@ -1,9 +1,9 @@
 // Input facts for the core, past tense: what an operator asked, what the host saw, which timer
-// fired. Pure data; the engine turns host events and commands into these.
+// fired. Pure data; the engine turns host facts and operator commands into these.
 
 export type StopReason = 'operator' | 'shutdown' | 'reload' | 'memory';
 
-export type UnitEvent =
+export type UnitInput =
   | { readonly type: 'start-requested' }
   | { readonly type: 'stop-requested'; readonly reason: StopReason }
   | { readonly type: 'restart-requested' }
@@ -22,12 +22,12 @@ export type UnitEvent =
   /** The engine's /proc sample found the whole group above max_memory. */
   | { readonly type: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number };
 
-export type UnitEventType = UnitEvent['type'];
+export type UnitInputType = UnitInput['type'];
 
 /** Timers a unit can have pending; one of each at most. */
 export type TimerName = 'backoff';
 
-export const unitEventTypes = [
+export const unitInputTypes = [
   'start-requested',
   'stop-requested',
   'restart-requested',
@@ -37,4 +37,4 @@ export const unitEventTypes = [
   'group-gone',
   'timer-fired',
   'memory-exceeded',
-] as const satisfies readonly UnitEventType[];
+] as const satisfies readonly UnitInputType[];
