@@ -147,9 +147,9 @@ test('start: the unit is spawned with its environment and log, and the command a
   assert.equal(spec?.env.TEND_SERVICE, 'web');
   assert.match(spec?.log.file ?? '', /web\.log$/);
   const pid = host.started('web.0');
-  assert.deepEqual(await answer, [{ unit: 'web', phase: 'running', pid, ok: true, message: `started (pid ${pid})` }]);
+  assert.deepEqual(await answer, [{ unit: 'web.0', label: 'web', phase: 'running', pid, ok: true, message: `started (pid ${pid})` }]);
   assert.deepEqual(await engine.run('start', engine.select(['web'])), [
-    { unit: 'web', phase: 'running', pid, ok: true, message: `already running (pid ${pid})` },
+    { unit: 'web.0', label: 'web', phase: 'running', pid, ok: true, message: `already running (pid ${pid})` },
   ]);
 });
 
@@ -180,7 +180,7 @@ test('restart: stop, wait for the group, spawn again; the answer names the new p
   host.stopped('web.0');
   await settle();
   const pid = host.started('web.0');
-  assert.deepEqual((await answer)[0], { unit: 'web', phase: 'running', pid, ok: true, message: `restarted (pid ${pid})` });
+  assert.deepEqual((await answer)[0], { unit: 'web.0', label: 'web', phase: 'running', pid, ok: true, message: `restarted (pid ${pid})` });
 });
 
 test('a stop superseded by a restart answers too, saying so (first cause wins in the core)', async (t) => {
@@ -196,7 +196,8 @@ test('a stop superseded by a restart answers too, saying so (first cause wins in
   await settle();
   const pid = host.started('web.0');
   assert.deepEqual((await stop)[0], {
-    unit: 'web',
+    unit: 'web.0',
+    label: 'web',
     phase: 'running',
     pid,
     ok: false,
@@ -219,7 +220,7 @@ test('a restart superseded by a stop answers "superseded by a later stop"; so do
   await settle();
   assert.equal((await restart)[0]?.message, 'superseded by a later stop: stopped');
   assert.equal((await start)[0]?.message, 'superseded by a later stop: stopped');
-  assert.deepEqual((await stop)[0], { unit: 'web', phase: 'stopped', pid: null, ok: true, message: 'stopped' });
+  assert.deepEqual((await stop)[0], { unit: 'web.0', label: 'web', phase: 'stopped', pid: null, ok: true, message: 'stopped' });
 });
 
 test('61 requests racing on one unit all get an answer', async (t) => {
@@ -325,7 +326,9 @@ test('a reload plan: new services start, removed ones stop, changed commands res
   assert.deepEqual(answer.stopped, ['gone']);
   assert.deepEqual(answer.started, ['fresh']);
   assert.deepEqual(answer.restarted, ['changed.0', 'changed.1']);
-  assert.deepEqual(answer.unchanged, ['keep', 'scaled.0', 'scaled.1']);
+  assert.deepEqual(answer.scaled, ['scaled 1→2']);
+  assert.deepEqual(answer.updated, []);
+  assert.deepEqual(answer.unchanged, ['keep']);
   assert.deepEqual(
     engine.status().map((u) => `${u.label} ${u.phase}`),
     ['keep running', 'changed.0 running', 'changed.1 running', 'scaled.0 running', 'scaled.1 running', 'fresh running'],

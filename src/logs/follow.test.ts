@@ -70,7 +70,15 @@ test('readLastLines: the last N span three rotated files, oldest first', (t) => 
   const files = [{ service: 'web', file, keep: 5 }];
   const { records } = readLastLines({ files, lines: 60 });
   assert.deepEqual(numbers(records), range(1040, 1100));
-  assert.deepEqual(records[0], { time: iso(T0 + 1040), service: 'web', instance: 0, stream: 'out', line: 'line 1040' });
+  assert.deepEqual(records[0], {
+    time: iso(T0 + 1040),
+    service: 'web',
+    instance: 0,
+    unit: 'web.0',
+    label: 'web.0',
+    stream: 'out',
+    line: 'line 1040',
+  });
   // More than there is: everything kept (file, .1, .2, .3 = 100 lines).
   assert.deepEqual(numbers(readLastLines({ files, lines: 1000 }).records), range(1000, 1100));
   assert.deepEqual(readLastLines({ files, lines: 0 }).records, []);
@@ -107,7 +115,7 @@ test('readLastLines: three services merged by time; ties keep service order', (t
   assert.deepEqual(lines(100), ['a1', 'a2', 'b2', 'c2', 'b3', 'c3', 'c4', 'a5', 'b5']);
   assert.deepEqual(lines(4), ['c3', 'c4', 'a5', 'b5']);
   const b = readLastLines({ files, lines: 100 }).records.find((r) => r.line === 'b2');
-  assert.deepEqual(b, { time: iso(T0 + 2), service: 'b', instance: 1, stream: 'err', line: 'b2' });
+  assert.deepEqual(b, { time: iso(T0 + 2), service: 'b', instance: 1, unit: 'b.1', label: 'b.1', stream: 'err', line: 'b2' });
 });
 
 test('readLastLines: foreign lines skipped, a trailing partial line left to the follower', (t) => {

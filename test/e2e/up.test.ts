@@ -43,9 +43,9 @@ test('restart: always respawns a crashing service and reports its exit code; Ctr
     .readFileSync(path.join(dir, '.tend', 'logs', 'events.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { kind: string; unit: string; code?: number });
-  assert.ok(events.some((e) => e.kind === 'exited' && e.unit === 'crasher' && e.code === 3));
-  assert.ok(events.some((e) => e.kind === 'stopped' && e.unit === 'steady'));
+    .map((line) => JSON.parse(line) as { kind: string; label: string; code?: number });
+  assert.ok(events.some((e) => e.kind === 'exited' && e.label === 'crasher' && e.code === 3));
+  assert.ok(events.some((e) => e.kind === 'stopped' && e.label === 'steady'));
 });
 
 test('restart: on-failure restarts after SIGKILL and reports the signal; a clean exit finishes', async (t) => {

@@ -136,7 +136,7 @@ test('every route round-trips through server and client over the unix socket', a
   assert.deepEqual(await client.restart({ services: ['web.1'] }), answer('restart'));
   assert.deepEqual(await client.signal({ services: ['web'], signal: 'HUP' }), answer('signal'));
   assert.deepEqual(await client.scale({ service: 'web', instances: 3 }), answer('scale'));
-  assert.deepEqual(await client.reload(), { started: ['a'], stopped: [], restarted: [], unchanged: ['b'] });
+  assert.deepEqual(await client.reload(), { started: ['a'], stopped: [], restarted: [], scaled: [], updated: [], unchanged: ['b'] });
   const logs: LogRecord[] = [];
   await client.logs({ services: ['web', 'db'], lines: 7, since: 1_700_000_000_000, follow: false }, (r) => logs.push(r));
   assert.deepEqual(logs, [log('one'), log('two')]);
