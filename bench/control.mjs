@@ -95,7 +95,12 @@ async function psAndApi({ n, psRuns, apiReqs }, res) {
     await markersUp(dir, n, 'tend');
     res.up_ms = d.ms;
     const once = await tendCli(['ps', '-f', cfg], { cwd: dir, stdoutFile: path.join(dir, 'ps.out') });
-    const rows = once.stdout.trim().split('\n').filter((line) => !line.startsWith('containment:')).length - 1; // header and the containment footer
+    // Lines minus the header and the containment footer.
+    const rows =
+      once.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('containment:')).length - 1;
     if (once.code !== 0 || rows !== n)
       throw new Error(`tend ps: exit ${once.code}, ${rows} rows (want ${n}): ${once.stderr.slice(0, 200)}`);
     log(`control: tend ps x ${psRuns} (+ node -e 0)`);
