@@ -40,6 +40,12 @@ export const catalogue = {
     exitCode: 1,
     status: 404,
   },
+  TEND_HAS_DEPENDENTS: {
+    message: (detail) => `refusing to stop ${detail}`,
+    exitCode: 1,
+    status: 409,
+    hint: 'pass --with-dependents to stop them too (they stop first), or stop them yourself',
+  },
   TEND_NO_ENGINE: {
     message: (file) => `no engine is running for ${file}`,
     exitCode: 3,

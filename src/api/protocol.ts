@@ -44,6 +44,11 @@ export interface UnitInfo {
   readonly lastExit: { readonly code: number | null; readonly signal: string | null } | null;
   /** Why the last run ended: success, exit-code, signal, spawn-failed, stop-timeout, start-limit, memory... */
   readonly lastResult: string | null;
+  /**
+   * Its start waits for depends_on: `waiting` while a dependency is on its way, `blocked` when
+   * one cannot come (fatal, failed) — it starts if that recovers. Null: no start waits.
+   */
+  readonly waitingOn: { readonly state: 'waiting' | 'blocked'; readonly reason: string } | null;
   /** Output lines (and bytes) its log could not take — a full disk — since this engine started. */
   readonly lostLines: number;
   readonly lostBytes: number;
@@ -62,6 +67,10 @@ export interface StatusResponse {
 export interface ActionRequest {
   readonly services: readonly string[];
   readonly all?: boolean;
+  /** start only: do not also start what the services depend on (they wait for it instead). */
+  readonly noDeps?: boolean;
+  /** stop only: also stop (first) the running services that depend on these; without it such a stop is refused. */
+  readonly withDependents?: boolean;
 }
 
 export interface ActionResult {

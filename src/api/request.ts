@@ -63,7 +63,12 @@ export function toActionRequest(body: Json): ActionRequest {
   const all = body.all;
   if (all !== undefined && typeof all !== 'boolean') throw bad('"all" must be true or false');
   const services = names(body, 'services', all !== true);
-  return all === undefined ? { services } : { services, all };
+  const flag = (key: 'noDeps' | 'withDependents') => {
+    const value = body[key];
+    if (value !== undefined && typeof value !== 'boolean') throw bad(`"${key}" must be true or false`);
+    return value === undefined ? {} : { [key]: value };
+  };
+  return { services, ...(all === undefined ? {} : { all }), ...flag('noDeps'), ...flag('withDependents') };
 }
 
 export function toSignalRequest(body: Json): SignalRequest {

@@ -22,6 +22,60 @@ interface BadConfig {
 // biome-ignore format: one config line per array line, as the file reads
 const table: readonly BadConfig[] = [
   {
+    name: 'depends_on: an unknown name (with did-you-mean), and a cycle printed whole',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '    depends_on: [dbb, api]',
+      '  api:',
+      '    command: node api.js',
+      '    depends_on:',
+      '      cache: { condition: started }',
+      '  cache:',
+      '    command: redis-server',
+      '    depends_on: [api]',
+      '  db:',
+      '    command: postgres',
+    ],
+    expected: [
+      'tend.yaml:4:18: services.web.depends_on[0]: there is no service named "dbb" (did you mean "db"?)',
+      'tend.yaml:8:14: services.api.depends_on.cache: dependency cycle: api → cache → api',
+    ],
+    codes: ['unknown-dependency', 'dependency-cycle'],
+  },
+  {
+    name: 'depends_on: a service that depends on itself',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '    depends_on: [web]',
+    ],
+    expected: [
+      'tend.yaml:4:18: services.web.depends_on[0]: web depends on itself',
+    ],
+    codes: ['dependency-cycle'],
+  },
+  {
+    name: 'depends_on: an unknown condition',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '  job:',
+      '    command: node job.js',
+      '    depends_on: { web: { condition: healthy } }',
+    ],
+    expected: [
+      'tend.yaml:6:37: services.job.depends_on.web.condition: expected started or completed, got "healthy"',
+    ],
+    codes: ['invalid-value'],
+  },
+  {
     name: 'unknown top-level key with did-you-mean',
     file: 'tend.yaml',
     text: [

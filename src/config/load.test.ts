@@ -110,6 +110,7 @@ const expected = (file: string): Config => ({
       stop: { signal: 'SIGINT', timeout: 5000 },
       max_memory: 512 * 1024 ** 2,
       runAs: null,
+      dependsOn: [],
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -126,6 +127,7 @@ const expected = (file: string): Config => ({
       stop: { signal: 'SIGTERM', timeout: 10_000 },
       max_memory: undefined,
       runAs: null,
+      dependsOn: [],
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { TendError } from '../errors.js';
 import { placeProblems, problemsFromIssues, sortDiagnostics, type Diagnostic, type Problem } from './diagnostics.js';
+import { checkDependencies, dependenciesOf } from './dependencies.js';
 import { parseEnvFile } from './env-file.js';
 import { findGroup, findUser } from './accounts.js';
 import { findConfigFile } from './find.js';
@@ -104,6 +105,13 @@ function normalise(ctx: NormaliseContext): Config {
       message: `these services run ${processes} processes in all; tend runs at most ${MAX_PROCESSES}`,
     });
   }
+  // A list names its dependencies as values (path …depends_on[i]), a map as keys (…depends_on.name).
+  const pathOf = (name: string, dependency: string): PathSegment[] => {
+    const given = ctx.spec.services[name]?.depends_on;
+    const base = ['services', name, 'depends_on'];
+    return Array.isArray(given) ? [...base, Math.max(0, given.indexOf(dependency))] : [...base, dependency];
+  };
+  ctx.problems.push(...checkDependencies(new Map(services.map((s) => [s.name, s.dependsOn])), pathOf));
   const owners = new Map<string, string>();
   for (const service of services) {
     const owner = owners.get(service.logs.file);
@@ -148,6 +156,7 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     stop: spec.stop,
     max_memory: spec.max_memory,
     runAs: runAsOf(ctx, name, spec.user, spec.group),
+    dependsOn: dependenciesOf(spec.depends_on),
     logs: {
       ...logs,
       file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file),

@@ -20,6 +20,7 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     stop: { signal: 'SIGTERM', timeout: 10_000 },
     max_memory: undefined,
     runAs: null,
+    dependsOn: [],
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };

@@ -26,6 +26,7 @@ export const reloadRules = {
   stop: 'update',
   logs: 'update',
   max_memory: 'update',
+  dependsOn: 'update',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
 type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];

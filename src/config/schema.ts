@@ -176,6 +176,33 @@ const envName = z.string().refine((name) => name !== '' && !name.includes('=') &
 });
 const envValue = z.union([z.string(), z.number(), z.boolean()], { error: expecting('a string, number or boolean') }).transform(String);
 
+/** What a dependent waits for: the dependency running, or finished with success (a migration). */
+const dependencyCondition = z.enum(['started', 'completed'], { error: expecting('"started" or "completed"') });
+const dependencyName = z.string().min(1, { error: expecting('a service name') });
+const dependsOn = z
+  .union(
+    [
+      z.array(dependencyName, { error: expecting('a list of service names') }),
+      z.record(
+        dependencyName,
+        z.strictObject(
+          {
+            condition: dependencyCondition
+              .default('started')
+              .describe('started (every instance running) or completed (every instance exited with success). Default started.'),
+          },
+          { error: expecting('a map with condition') },
+        ),
+        { error: expecting('a map of service names to { condition }') },
+      ),
+    ],
+    { error: expecting('a list of service names, or a map of service names to { condition }') },
+  )
+  .optional()
+  .describe(
+    'Services that must be up first: a list of names (condition started) or a map of names to { condition: started | completed }. `up` starts each service once its conditions hold; `down` stops dependents first.',
+  );
+
 const serviceSchema = z.strictObject(
   {
     command,
@@ -203,6 +230,7 @@ const serviceSchema = z.strictObject(
       .union([z.string().min(1), count(0, 2 ** 31 - 1)], { error: expecting('a group name or number') })
       .optional()
       .describe("The service's primary group (name or gid). Default: the user's primary group."),
+    depends_on: dependsOn,
     max_memory: size
       .optional()
       .describe(
@@ -303,8 +331,14 @@ export interface RunAs {
   readonly known: boolean;
 }
 
+/** One dependency of a service: which service, and what of it to wait for. */
+export interface Dependency {
+  readonly service: string;
+  readonly condition: 'started' | 'completed';
+}
+
 export interface ServiceConfig
-  extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group'> {
+  extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group' | 'depends_on'> {
   readonly name: string;
   readonly argv: readonly string[];
   readonly shell: boolean;
@@ -315,6 +349,8 @@ export interface ServiceConfig
   readonly max_memory: number | undefined;
   /** Another user to run as; null = tend's own. Always present, so configs compare by value. */
   readonly runAs: RunAs | null;
+  /** What must hold before it starts, in the file's order; [] = nothing. */
+  readonly dependsOn: readonly Dependency[];
 }
 
 export interface Config {

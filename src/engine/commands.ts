@@ -11,6 +11,7 @@ import { TendError } from '../errors.js';
 import type { UnitState } from '../core/service.js';
 import { describeEnd, type CommandKind, type UnitOutcome } from './outcomes.js';
 import type { Clock } from './clock.js';
+import type { Dependencies } from './dependencies.js';
 import type { Loop, UnitEntry, Waiter } from './loop.js';
 import { inSlices } from './slices.js';
 import type { UnitRef } from './unit-ids.js';
@@ -21,7 +22,7 @@ const isSettled = (state: UnitState): boolean => state.phase !== 'starting' && s
 
 export type Commands = ReturnType<typeof createCommands>;
 
-export function createCommands(loop: Loop, clock: Clock) {
+export function createCommands(loop: Loop, clock: Clock, deps: Dependencies) {
   /** The last command each unit was sent, to name what superseded an earlier one. */
   const latest = new WeakMap<UnitEntry, CommandKind>();
 
@@ -31,40 +32,59 @@ export function createCommands(loop: Loop, clock: Clock) {
         resolve({ unit: entry.ref.id, label: loop.label(entry.ref), phase: state.phase, pid: state.pid, ok, message });
       // A unit a reload or scale removed while this command waited for its turn.
       if (loop.units.get(entry.ref.id) !== entry) return answer(entry.state, false, 'removed from the config');
-      const input: UnitInput =
-        kind === 'start'
-          ? { type: 'start-requested' }
-          : kind === 'stop'
-            ? { type: 'stop-requested', reason }
-            : { type: 'restart-requested' };
-      const before = entry.state;
       latest.set(entry, kind);
-      loop.dispatch(entry, input);
-      if (kind === 'start' && entry.state === before && before.phase === 'running')
-        return answer(before, true, `already running (pid ${before.pid})`);
+      // A start waiting for its dependencies is dropped by whatever comes next.
+      deps.release(entry, kind === 'stop' ? 'superseded by a later stop: stopped' : `superseded by a later ${kind}`);
+      const up = entry.state.phase === 'running' || entry.state.phase === 'starting' || entry.state.phase === 'stopping';
+      const hold = kind === 'stop' || up ? null : deps.holdOf(entry);
+      if (hold === null) return issue(entry, kind, reason, answer);
+      deps.hold(
+        entry,
+        {
+          blocked: (why) => answer(entry.state, false, `blocked (${why.reason}); it starts once that recovers`),
+          proceed: () => issue(entry, kind, reason, answer),
+          cancel: (why) => answer(entry.state, false, why),
+        },
+        hold,
+      );
+    });
+  }
 
-      let cancelBackstop = (): void => {};
-      const waiter: Waiter = {
-        check(state) {
-          if (!isSettled(state)) return false;
-          cancelBackstop();
-          const found =
-            kind === 'stop' ? stopVerdict(state, latest.get(entry)) : startVerdict(kind, state, before.generation, latest.get(entry));
-          answer(state, found.ok, found.message);
-          return true;
-        },
-        removed(state) {
-          cancelBackstop();
-          answer(state, kind === 'stop', kind === 'stop' ? 'stopped and removed from the config' : 'removed from the config');
-        },
-      };
-      if (waiter.check(entry.state)) return;
-      entry.waiters.push(waiter);
-      const limit = loop.serviceOf(entry.ref).stop.timeout + ANSWER_BACKSTOP_MS;
-      cancelBackstop = clock.setTimer(limit, () => {
-        entry.waiters = entry.waiters.filter((w) => w !== waiter);
-        answer(entry.state, false, `no answer after ${Math.round(limit / 1000)} s: still ${entry.state.phase}; see \`tend ps\``);
-      });
+  /** The command's input to the core, and a waiter that answers from the states that follow. */
+  function issue(
+    entry: UnitEntry,
+    kind: CommandKind,
+    reason: StopReason,
+    answer: (state: UnitState, ok: boolean, message: string) => void,
+  ): void {
+    const input: UnitInput =
+      kind === 'start' ? { type: 'start-requested' } : kind === 'stop' ? { type: 'stop-requested', reason } : { type: 'restart-requested' };
+    const before = entry.state;
+    loop.dispatch(entry, input);
+    if (kind === 'start' && entry.state === before && before.phase === 'running')
+      return answer(before, true, `already running (pid ${before.pid})`);
+
+    let cancelBackstop = (): void => {};
+    const waiter: Waiter = {
+      check(state) {
+        if (!isSettled(state)) return false;
+        cancelBackstop();
+        const found =
+          kind === 'stop' ? stopVerdict(state, latest.get(entry)) : startVerdict(kind, state, before.generation, latest.get(entry));
+        answer(state, found.ok, found.message);
+        return true;
+      },
+      removed(state) {
+        cancelBackstop();
+        answer(state, kind === 'stop', kind === 'stop' ? 'stopped and removed from the config' : 'removed from the config');
+      },
+    };
+    if (waiter.check(entry.state)) return;
+    entry.waiters.push(waiter);
+    const limit = loop.serviceOf(entry.ref).stop.timeout + ANSWER_BACKSTOP_MS;
+    cancelBackstop = clock.setTimer(limit, () => {
+      entry.waiters = entry.waiters.filter((w) => w !== waiter);
+      answer(entry.state, false, `no answer after ${Math.round(limit / 1000)} s: still ${entry.state.phase}; see \`tend ps\``);
     });
   }
 

@@ -41,7 +41,11 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     if (!request.all && request.services.length === 0)
       throw new TendError('TEND_USAGE', `name at least one service to ${kind}, or pass --all`);
     const refs = engine.select(request.all ? [] : request.services);
-    return { results: shape(await engine.run(kind, refs)) };
+    const options = {
+      dependencies: request.noDeps !== true,
+      dependents: request.withDependents === true ? ('include' as const) : ('refuse' as const),
+    };
+    return { results: shape(await engine.run(kind, refs, options)) };
   };
 
   return {
@@ -61,6 +65,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
           restarts: unit.restarts,
           lastExit: unit.lastExit,
           lastResult: unit.lastResult,
+          waitingOn: unit.waitingOn,
           lostLines: unit.lostLines,
           lostBytes: unit.lostBytes,
           cpuPercent: use?.cpuPercent ?? null,

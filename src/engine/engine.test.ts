@@ -413,3 +413,157 @@ test('reloads are coalesced: one runs, one waits, everyone gets an answer from o
   );
   assert.equal(runs, 2);
 });
+
+const stack = `services:
+  db:
+    command: [db]
+  migrate:
+    command: [migrate]
+    restart: never
+  web:
+    command: [web]
+    depends_on:
+      db: { condition: started }
+      migrate: { condition: completed }
+`;
+
+test('depends_on: each service starts once its conditions hold (started, completed), the independent ones at once', async (t) => {
+  const { engine, host } = setUp(t, stack);
+  const up = engine.run('start', engine.select([]));
+  await settle();
+  assert.deepEqual(
+    host.spawned.map((s) => s.unit),
+    ['db.0', 'migrate.0'],
+    'web waits',
+  );
+  assert.deepEqual(engine.status().find((u) => u.label === 'web')?.waitingOn, { state: 'waiting', reason: 'db: starting' });
+  host.started('db.0');
+  host.started('migrate.0');
+  await settle();
+  assert.equal(host.spawnsOf('web.0'), 0, 'migrate has not completed yet');
+  assert.deepEqual(engine.status().find((u) => u.label === 'web')?.waitingOn, { state: 'waiting', reason: 'migrate: not completed' });
+  host.exited('migrate.0', 0);
+  await settle();
+  await settle();
+  assert.equal(host.spawnsOf('web.0'), 1);
+  const pid = host.started('web.0');
+  const answers = await up;
+  assert.deepEqual(
+    answers.map((a) => [a.label, a.ok]),
+    [
+      ['db', true],
+      ['migrate', true],
+      ['web', true],
+    ],
+  );
+  assert.equal(answers[2]?.message, `started (pid ${pid})`);
+  assert.equal(engine.status().find((u) => u.label === 'web')?.waitingOn, null);
+});
+
+test('depends_on: a dependency that fails leaves its dependent blocked, answered as such; it starts once that recovers', async (t) => {
+  const { engine, host } = setUp(t, stack);
+  const up = engine.run('start', engine.select([]));
+  await settle();
+  host.started('db.0');
+  host.started('migrate.0');
+  host.exited('migrate.0', 3);
+  await settle();
+  await settle();
+  const answers = await up;
+  assert.deepEqual(answers[2], {
+    unit: 'web.0',
+    label: 'web',
+    phase: 'stopped',
+    pid: null,
+    ok: false,
+    message: 'blocked (migrate: exited (exit-code)); it starts once that recovers',
+  });
+  assert.deepEqual(engine.status().find((u) => u.label === 'web')?.waitingOn, { state: 'blocked', reason: 'migrate: exited (exit-code)' });
+  assert.equal(host.spawnsOf('web.0'), 0, 'never started silently');
+  void engine.run('start', engine.select(['migrate']), { dependencies: false });
+  await settle();
+  host.started('migrate.0');
+  host.exited('migrate.0', 0);
+  await settle();
+  await settle();
+  assert.equal(host.spawnsOf('web.0'), 1, 'started once migrate completed');
+});
+
+test('start NAME starts what it depends on first; with dependencies: false a stopped dependency blocks it; a stop drops the held start', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  db:\n    command: [db]\n  web:\n    command: [web]\n    depends_on: [db]\n');
+  const alone = engine.run('start', engine.select(['web']), { dependencies: false });
+  await settle();
+  assert.deepEqual(
+    host.spawned.map((s) => s.unit),
+    [],
+    'db is stopped and nobody starts it',
+  );
+  assert.equal((await alone)[0]?.message, 'blocked (db: stopped); it starts once that recovers');
+  const stop = engine.run('stop', engine.select(['web']));
+  assert.equal((await stop)[0]?.message, 'stopped');
+  assert.equal(engine.status().find((u) => u.label === 'web')?.waitingOn, null, 'the stop dropped the held start');
+  const both = engine.run('start', engine.select(['web']));
+  await settle();
+  assert.deepEqual(
+    host.spawned.map((s) => s.unit),
+    ['db.0'],
+  );
+  host.started('db.0');
+  await settle();
+  await settle();
+  host.started('web.0');
+  assert.deepEqual(
+    (await both).map((o) => o.label),
+    ['db', 'web'],
+  );
+});
+
+test('down stops dependents before what they depend on', async (t) => {
+  const { engine, host } = setUp(t, stack);
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('db.0');
+  host.started('migrate.0');
+  host.exited('migrate.0', 0);
+  await settle();
+  await settle();
+  host.started('web.0');
+  await settle();
+  const down = engine.shutdown();
+  await settle();
+  assert.deepEqual(host.stops, ['web.0'], 'web first');
+  host.stopped('web.0');
+  await settle();
+  await settle();
+  assert.deepEqual(host.stops, ['web.0', 'db.0'], 'then db (migrate has completed: nothing to stop)');
+  host.stopped('db.0');
+  await down;
+});
+
+test('stop NAME is refused while running services depend on it; with dependents included they stop first', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  db:\n    command: [db]\n  web:\n    command: [web]\n    depends_on: [db]\n');
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('db.0');
+  await settle();
+  await settle();
+  host.started('web.0');
+  await settle();
+  await assert.rejects(engine.run('stop', engine.select(['db'])), {
+    code: 'TEND_HAS_DEPENDENTS',
+    message: 'refusing to stop db: web depends on it and runs',
+  });
+  assert.deepEqual(host.stops, [], 'nothing was stopped');
+  const stop = engine.run('stop', engine.select(['db']), { dependents: 'include' });
+  await settle();
+  assert.deepEqual(host.stops, ['web.0']);
+  host.stopped('web.0');
+  await settle();
+  await settle();
+  assert.deepEqual(host.stops, ['web.0', 'db.0']);
+  host.stopped('db.0');
+  assert.deepEqual(
+    (await stop).map((o) => `${o.label} ${o.message}`),
+    ['web stopped', 'db stopped'],
+  );
+});

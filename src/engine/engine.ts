@@ -10,7 +10,8 @@ import type { HostListener, OutputStream, ProcessHost } from '../host/host.js';
 import { TendError } from '../errors.js';
 import { realClock, wallOf, type Clock } from './clock.js';
 import { createCommands } from './commands.js';
-import { createLoop } from './loop.js';
+import { createDependencies, type Hold } from './dependencies.js';
+import { createLoop, type UnitEntry } from './loop.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 import { applyPlan } from './reload.js';
 import { restore, type SavedEngineState } from './restore.js';
@@ -46,6 +47,8 @@ interface UnitStatus {
   readonly restarts: number;
   readonly lastExit: UnitState['lastExit'];
   readonly lastResult: Result | null;
+  /** A start that waits for its dependencies, and why (null: none waits). */
+  readonly waitingOn: Hold | null;
   /** Output lines and bytes its log could not take, since this engine started. */
   readonly lostLines: number;
   readonly lostBytes: number;
@@ -57,7 +60,12 @@ export interface Engine {
   config(): Config;
   /** "web" → every instance, "web.1" → that one, [] → all. Unknown names throw, naming the first. */
   select(names: readonly string[]): UnitRef[];
-  run(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]>;
+  /** A start also starts what the units depend on, first (unless `dependencies: false`), and waits for it. */
+  run(
+    kind: CommandKind,
+    refs: readonly UnitRef[],
+    options?: { dependencies?: boolean; dependents?: 'refuse' | 'include' },
+  ): Promise<UnitOutcome[]>;
   /** One at a time: each unit answers before the next is touched (rolling restart). */
   runInTurn(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]>;
   signal(refs: readonly UnitRef[], signal: NodeJS.Signals): UnitOutcome[];
@@ -101,9 +109,39 @@ export function createEngine({
   cgroupRoot = null,
 }: EngineOptions): Engine {
   const loop = createLoop({ config, host, observer, baseEnv, clock, random });
-  const commands = createCommands(loop, clock);
+  const deps = createDependencies(loop);
+  loop.watch(deps.changed);
+  const commands = createCommands(loop, clock, deps);
   const usage = createUsage(loop, clock, cgroupRoot);
   usage.watchMemory();
+
+  /** Stops the entries dependents first, then what they depend on, a layer at a time (units of removed services last). */
+  async function inLayers(entries: readonly UnitEntry[], reason: StopReason): Promise<UnitOutcome[]> {
+    const layers = deps.stopLayers();
+    const placed = new Set(layers.flat());
+    const outcomes = new Map<UnitEntry, UnitOutcome>();
+    for (const [index, layer] of layers.entries()) {
+      const last = index === layers.length - 1;
+      const now = entries.filter((e) => layer.includes(e.ref.service) || (last && !placed.has(e.ref.service)));
+      const answers = await Promise.all(await inSlices(now, (entry) => commands.command(entry, 'stop', reason)));
+      for (const [i, entry] of now.entries()) outcomes.set(entry, answers[i] as UnitOutcome);
+    }
+    return entries.flatMap((entry) => outcomes.get(entry) ?? []);
+  }
+
+  /** An operator stop: refused while other running units depend on these, unless they are to stop too. */
+  function stopInOrder(entries: UnitEntry[], dependents: 'refuse' | 'include'): Promise<UnitOutcome[]> {
+    const needing = deps.dependentsOf(entries);
+    if (needing.length > 0 && dependents === 'refuse') {
+      const names = [...new Set(entries.map((e) => e.ref.service))].join(', ');
+      const who = needing.map((e) => loop.label(e.ref)).join(', ');
+      throw new TendError(
+        'TEND_HAS_DEPENDENTS',
+        `${names}: ${who} depend${needing.length === 1 ? 's' : ''} on it and run${needing.length === 1 ? 's' : ''}`,
+      );
+    }
+    return inLayers([...needing, ...entries], 'operator');
+  }
 
   return {
     startedAt: clock.wall(),
@@ -121,7 +159,28 @@ export function createEngine({
       return [...chosen.values()];
     },
 
-    run: commands.run,
+    async run(kind, refs, { dependencies = true, dependents = 'refuse' } = {}) {
+      if (kind === 'stop')
+        return stopInOrder(
+          refs.flatMap((ref) => loop.units.get(ref.id) ?? []),
+          dependents,
+        );
+      if (kind !== 'start') return commands.run(kind, refs);
+      // What the units need starts first; everything in dependency order, so none waits on a start not yet asked.
+      const entries = refs.flatMap((ref) => loop.units.get(ref.id) ?? []);
+      const chosen = dependencies ? deps.withDependencies(entries) : entries;
+      const rank = new Map(
+        deps
+          .stopLayers()
+          .reverse()
+          .flatMap((layer, index) => layer.map((name) => [name, index] as const)),
+      );
+      const ordered = [...chosen].sort((a, b) => (rank.get(a.ref.service) ?? 0) - (rank.get(b.ref.service) ?? 0));
+      return commands.run(
+        'start',
+        ordered.map((e) => e.ref),
+      );
+    },
     runInTurn: commands.runInTurn,
     signal(refs, signal) {
       const outcomes = commands.signal(refs, signal);
@@ -140,7 +199,7 @@ export function createEngine({
 
     async shutdown(reason = 'shutdown') {
       const resting = loop.whenResting();
-      await inSlices([...loop.units.values()], (entry) => loop.dispatch(entry, { type: 'stop-requested', reason }));
+      await inLayers([...loop.units.values()], reason);
       return resting;
     },
 
@@ -149,7 +208,8 @@ export function createEngine({
 
     status() {
       const now = clock.now();
-      return loop.ordered().map(({ ref, state }) => {
+      return loop.ordered().map((entry) => {
+        const { ref, state } = entry;
         const lost = loop.recorder.lostOf(ref.id);
         const up = state.startedAt !== null && (state.phase === 'running' || state.phase === 'stopping');
         return {
@@ -164,6 +224,7 @@ export function createEngine({
           restarts: state.restarts,
           lastExit: state.lastExit,
           lastResult: state.lastResult,
+          waitingOn: deps.heldOf(entry),
           lostLines: lost.lines,
           lostBytes: lost.bytes,
         };

@@ -53,6 +53,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const recorder = createRecorder({ config, clock, notice: (record) => observer.notice(record), warn: (text) => observer.warning(text) });
   const specOf = spawnSpecs(baseEnv);
   const restWaiters: Array<() => void> = [];
+  const watchers: Array<() => void> = [];
   const queue: Array<[UnitEntry, UnitInput]> = [];
   let draining = false;
   // What changed since the last commit, for a host that keeps the engine's state (the keeper).
@@ -80,6 +81,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     }
     scheduleCommit();
     if (restWaiters.length > 0 || observer.resting) scheduleRestingCheck();
+    for (const watcher of watchers) watcher();
   }
 
   function step(entry: UnitEntry, input: UnitInput): void {
@@ -184,6 +186,8 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
 
   return {
     host,
+    /** `fn` runs after every batch of inputs (dependencies.ts rechecks held starts then). */
+    watch: (fn: () => void): void => void watchers.push(fn),
     /** Calls made outside a dispatch (a signal) go to a keeper with the next commit: soon. */
     commitSoon: scheduleCommit,
     units: units as ReadonlyMap<string, UnitEntry>,

@@ -26,7 +26,7 @@ export function renderStatus(status: StatusResponse): string {
   if (status.units.length === 0) return `no services\n${footer}`;
   const rows = status.units.map((unit) => [
     unit.label,
-    unit.phase,
+    unit.waitingOn ? `${unit.waitingOn.state} (${unit.waitingOn.reason})` : unit.phase,
     unit.pid === null ? '-' : String(unit.pid),
     unit.uptimeMs === null ? '-' : formatDuration(unit.uptimeMs),
     String(unit.restarts),

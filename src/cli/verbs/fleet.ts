@@ -37,15 +37,32 @@ const psVerb = (name: 'ps' | 'status'): Verb => ({
   },
 });
 
+const noDeps = { type: 'boolean', description: 'Do not also start what the services depend on (they wait for it instead).' } as const;
+const withDependents = { type: 'boolean', description: 'Also stop the running services that depend on these, first.' } as const;
+const actionOptions = { start: { 'no-deps': noDeps }, stop: { 'with-dependents': withDependents }, restart: {} } as const;
+const actionDetails = {
+  start: ['What the services depend on (depends_on) is started first, unless --no-deps; a start waits until its dependencies hold.'],
+  stop: [
+    'Refused while running services depend on NAME, unless --with-dependents (they stop first). Dependents stop before what they depend on.',
+  ],
+  restart: [],
+};
+
 const actionVerb = (name: 'start' | 'stop' | 'restart', summary: string): Verb => ({
   name,
   summary,
   args: '[NAME...]',
-  options: { all, json },
-  details:
+  options: { all, json, ...actionOptions[name] },
+  details: [
     'NAME is a service (every instance) or one instance such as web.1. Waits until each has reached the new state and prints how it went; exits 1 if any did not.',
+    ...actionDetails[name],
+  ].join('\n'),
   async run(input) {
-    const request = namesOrAll(input, name);
+    const request = {
+      ...namesOrAll(input, name),
+      ...(input.values['no-deps'] === true ? { noDeps: true } : {}),
+      ...(input.values['with-dependents'] === true ? { withDependents: true } : {}),
+    };
     const { client } = await connect(input);
     return report(input, await client[name](request));
   },

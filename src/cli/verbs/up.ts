@@ -80,7 +80,7 @@ async function upForeground(input: VerbInput): Promise<number> {
         say(
           failed.length === 0
             ? 'every service has finished'
-            : `every service is down; ${failed.map((u) => `${u.label} (${u.lastResult})`).join(', ')} did not succeed`,
+            : `every service is down; ${failed.map((u) => `${u.label} (${u.waitingOn ? `${u.waitingOn.state}: ${u.waitingOn.reason}` : u.lastResult})`).join(', ')} did not succeed`,
         );
         restingCode = failed.length === 0 ? 0 : 1;
         void session.shutdown();
