@@ -49,6 +49,8 @@ export interface UnitInfo {
    * one cannot come (fatal, failed) — it starts if that recovers. Null: no start waits.
    */
   readonly waitingOn: { readonly state: 'waiting' | 'blocked'; readonly reason: string } | null;
+  /** Its readiness probe's verdict while it runs (`pending` until the first), with the last output; null without a probe. */
+  readonly readiness: { readonly state: 'pending' | 'ready' | 'not-ready'; readonly output: string } | null;
   /** Output lines (and bytes) its log could not take — a full disk — since this engine started. */
   readonly lostLines: number;
   readonly lostBytes: number;
@@ -168,6 +170,9 @@ export type EventKind =
   | { readonly kind: 'stopping'; readonly signal: string; readonly reason: string }
   | { readonly kind: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number }
   | { readonly kind: 'stopped'; readonly forced: boolean }
+  /** Its readiness probe passed success_threshold times in a row / failed failure_threshold times in a row (its last output). */
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'not-ready'; readonly output: string }
   /** Output its log could not take (a full disk): when the loss began, and the totals once writing resumed (`ended`). */
   | { readonly kind: 'log-lost'; readonly lines: number; readonly bytes: number; readonly reason: string; readonly ended: boolean };
 

@@ -22,6 +22,24 @@ interface BadConfig {
 // biome-ignore format: one config line per array line, as the file reads
 const table: readonly BadConfig[] = [
   {
+    name: 'readiness: two kinds of check, and a tcp address that is not one',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '    readiness: { tcp: 3000, http: "http://127.0.0.1:3000/" }',
+      '  db:',
+      '    command: postgres',
+      '    readiness: { tcp: "localhost:x" }',
+    ],
+    expected: [
+      'tend.yaml:4:16: services.web.readiness: a probe has one of tcp, http or exec, not tcp and http',
+      'tend.yaml:7:23: services.db.readiness.tcp: expected HOST:PORT or PORT, got "localhost:x"',
+    ],
+    codes: ['invalid-probe', 'invalid-probe'],
+  },
+  {
     name: 'depends_on: an unknown name (with did-you-mean), and a cycle printed whole',
     file: 'tend.yaml',
     text: [
@@ -71,7 +89,7 @@ const table: readonly BadConfig[] = [
       '    depends_on: { web: { condition: healthy } }',
     ],
     expected: [
-      'tend.yaml:6:37: services.job.depends_on.web.condition: expected started or completed, got "healthy"',
+      'tend.yaml:6:37: services.job.depends_on.web.condition: expected started, ready or completed, got "healthy"',
     ],
     codes: ['invalid-value'],
   },

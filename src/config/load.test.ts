@@ -111,6 +111,7 @@ const expected = (file: string): Config => ({
       max_memory: 512 * 1024 ** 2,
       runAs: null,
       dependsOn: [],
+      readiness: null,
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -128,6 +129,7 @@ const expected = (file: string): Config => ({
       max_memory: undefined,
       runAs: null,
       dependsOn: [],
+      readiness: null,
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],

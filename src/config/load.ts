@@ -13,7 +13,17 @@ import { interpolateConfig, shellCommand, shellScriptIndex, unsetVariable, type 
 import { formatOf, parseConfigText } from './parse.js';
 import { formatPath, type PathSegment } from './phrasing.js';
 import { MAX_PROCESSES } from './limits.js';
-import { configSchema, diagnosticCodes, type RunAs, type Config, type ConfigSpec, type ServiceConfig, type ServiceSpec } from './schema.js';
+import { parseListen } from './listen.js';
+import {
+  configSchema,
+  diagnosticCodes,
+  type Config,
+  type ConfigSpec,
+  type Probe,
+  type RunAs,
+  type ServiceConfig,
+  type ServiceSpec,
+} from './schema.js';
 import type { SourceMap } from './source-map.js';
 
 export type LoadResult =
@@ -157,12 +167,32 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     max_memory: spec.max_memory,
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
+    readiness: probeOf(spec.readiness),
     logs: {
       ...logs,
       file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file),
       ...logGroup(ctx, name, logs.group),
     },
   };
+}
+
+/** The readiness probe as the engine runs it (the schema checked its shape). */
+function probeOf(spec: ServiceSpec['readiness']): Probe | null {
+  if (spec === undefined) return null;
+  const timing = {
+    initialDelay: spec.initial_delay,
+    period: spec.period,
+    timeout: spec.timeout,
+    failureThreshold: spec.failure_threshold,
+    successThreshold: spec.success_threshold,
+  };
+  if (spec.exec !== undefined) return { kind: 'exec', argv: spec.exec, ...timing };
+  if (spec.http !== undefined) {
+    const [low = 200, high = low] = spec.status.split('-').map(Number);
+    return { kind: 'http', url: spec.http, status: [low, high], headers: spec.headers, ...timing };
+  }
+  const address = parseListen(spec.tcp ?? '');
+  return { kind: 'tcp', host: address.ok ? address.address.host : '127.0.0.1', port: address.ok ? address.address.port : 0, ...timing };
 }
 
 /**

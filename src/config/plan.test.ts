@@ -21,6 +21,7 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     max_memory: undefined,
     runAs: null,
     dependsOn: [],
+    readiness: null,
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };

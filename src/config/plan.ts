@@ -27,6 +27,7 @@ export const reloadRules = {
   logs: 'update',
   max_memory: 'update',
   dependsOn: 'update',
+  readiness: 'update',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
 type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];

@@ -176,8 +176,8 @@ const envName = z.string().refine((name) => name !== '' && !name.includes('=') &
 });
 const envValue = z.union([z.string(), z.number(), z.boolean()], { error: expecting('a string, number or boolean') }).transform(String);
 
-/** What a dependent waits for: the dependency running, or finished with success (a migration). */
-const dependencyCondition = z.enum(['started', 'completed'], { error: expecting('"started" or "completed"') });
+/** What a dependent waits for: the dependency running, ready (its readiness probe passes), or finished with success (a migration). */
+const dependencyCondition = z.enum(['started', 'ready', 'completed'], { error: expecting('"started", "ready" or "completed"') });
 const dependencyName = z.string().min(1, { error: expecting('a service name') });
 const dependsOn = z
   .union(
@@ -189,7 +189,9 @@ const dependsOn = z
           {
             condition: dependencyCondition
               .default('started')
-              .describe('started (every instance running) or completed (every instance exited with success). Default started.'),
+              .describe(
+                'started (every instance running), ready (every instance running and passing its readiness probe) or completed (every instance exited with success). Default started.',
+              ),
           },
           { error: expecting('a map with condition') },
         ),
@@ -200,8 +202,59 @@ const dependsOn = z
   )
   .optional()
   .describe(
-    'Services that must be up first: a list of names (condition started) or a map of names to { condition: started | completed }. `up` starts each service once its conditions hold; `down` stops dependents first.',
+    'Services that must be up first: a list of names (condition started) or a map of names to { condition: started | ready | completed }. `up` starts each service once its conditions hold; `down` stops dependents first.',
   );
+
+/** A readiness check: exactly one of tcp, http or exec, and how often, how long, how many times. */
+const probe = z
+  .strictObject(
+    {
+      tcp: z
+        .union([z.string(), z.number()], { error: expecting('HOST:PORT or PORT') })
+        .optional()
+        .describe('Ready when a TCP connection to HOST:PORT (or PORT on 127.0.0.1) succeeds.'),
+      http: z
+        .string({ error: expecting('an http:// URL') })
+        .regex(/^http:\/\/[^\s/]+/, { error: expecting('an http:// URL') })
+        .optional()
+        .describe('Ready when a GET of this http:// URL answers with a status from `status`.'),
+      exec: z
+        .array(z.string(), { error: expecting('a list of strings: the program, then its arguments') })
+        .min(1, { error: 'the command is empty' })
+        .optional()
+        .describe("Ready when this command (argv, no shell; run in the service's directory, environment and account) exits 0."),
+      status: z
+        .string({ error: expecting('a status range such as "200-399"') })
+        .regex(/^\d{3}(-\d{3})?$/, { error: expecting('a status range such as "200-399"') })
+        .default('200-399')
+        .describe('http only: the statuses that count as ready, "200-399" (default) or one status ("204").'),
+      headers: z
+        .record(z.string(), z.string(), { error: expecting('a map of header names to values') })
+        .default({})
+        .describe('http only: request headers.'),
+      initial_delay: duration.prefault('0').describe('Wait this long after the start before the first check. Default 0.'),
+      period: duration.prefault('1s').describe('Time between checks. Default 1s.'),
+      timeout: duration.prefault('1s').describe('A check that takes longer fails (an exec check is killed). Default 1s.'),
+      failure_threshold: count(1, 1000).default(3).describe('Failures in a row that make it not ready. Default 3.'),
+      success_threshold: count(1, 1000).default(1).describe('Successes in a row that make it ready. Default 1.'),
+    },
+    { error: expecting('a map with one of tcp, http or exec, and period, timeout, ...') },
+  )
+  .superRefine((value, ctx) => {
+    const kinds = (['tcp', 'http', 'exec'] as const).filter((key) => value[key] !== undefined);
+    if (kinds.length !== 1)
+      report(
+        ctx,
+        'invalid-probe',
+        value,
+        kinds.length === 0 ? 'a probe needs one of tcp, http or exec' : `a probe has one of tcp, http or exec, not ${kinds.join(' and ')}`,
+      );
+    if (value.tcp !== undefined && !parseListen(value.tcp).ok)
+      report(ctx, 'invalid-probe', value.tcp, expecting('HOST:PORT or PORT')({ input: value.tcp }), ['tcp']);
+    const [low = 0, high = low] = value.status.split('-').map(Number);
+    if (low > high) report(ctx, 'invalid-value', value.status, `the range ${value.status} is empty`, ['status']);
+  });
+diagnosticCodes.add(probe, { code: 'invalid-probe' });
 
 const serviceSchema = z.strictObject(
   {
@@ -231,6 +284,11 @@ const serviceSchema = z.strictObject(
       .optional()
       .describe("The service's primary group (name or gid). Default: the user's primary group."),
     depends_on: dependsOn,
+    readiness: probe
+      .optional()
+      .describe(
+        'How tend knows an instance is ready: `ps` shows "not ready" until it passes, `up -d` and `start` wait for it, and depends_on condition ready gates on it.',
+      ),
     max_memory: size
       .optional()
       .describe(
@@ -334,11 +392,32 @@ export interface RunAs {
 /** One dependency of a service: which service, and what of it to wait for. */
 export interface Dependency {
   readonly service: string;
-  readonly condition: 'started' | 'completed';
+  readonly condition: 'started' | 'ready' | 'completed';
 }
 
+/** A readiness probe, parsed: what to check, and its timing in ms. */
+export type Probe = (
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | {
+      readonly kind: 'http';
+      readonly url: string;
+      readonly status: readonly [number, number];
+      readonly headers: Readonly<Record<string, string>>;
+    }
+  | { readonly kind: 'exec'; readonly argv: readonly string[] }
+) & {
+  readonly initialDelay: number;
+  readonly period: number;
+  readonly timeout: number;
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+};
+
 export interface ServiceConfig
-  extends Omit<ServiceSpec, 'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group' | 'depends_on'> {
+  extends Omit<
+    ServiceSpec,
+    'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group' | 'depends_on' | 'readiness'
+  > {
   readonly name: string;
   readonly argv: readonly string[];
   readonly shell: boolean;
@@ -351,6 +430,8 @@ export interface ServiceConfig
   readonly runAs: RunAs | null;
   /** What must hold before it starts, in the file's order; [] = nothing. */
   readonly dependsOn: readonly Dependency[];
+  /** How it is known to be ready; null = running is ready. */
+  readonly readiness: Probe | null;
 }
 
 export interface Config {

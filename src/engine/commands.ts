@@ -12,6 +12,7 @@ import type { UnitState } from '../core/service.js';
 import { describeEnd, type CommandKind, type UnitOutcome } from './outcomes.js';
 import type { Clock } from './clock.js';
 import type { Dependencies } from './dependencies.js';
+import type { Readiness } from './readiness.js';
 import type { Loop, UnitEntry, Waiter } from './loop.js';
 import { inSlices } from './slices.js';
 import type { UnitRef } from './unit-ids.js';
@@ -22,7 +23,7 @@ const isSettled = (state: UnitState): boolean => state.phase !== 'starting' && s
 
 export type Commands = ReturnType<typeof createCommands>;
 
-export function createCommands(loop: Loop, clock: Clock, deps: Dependencies) {
+export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, readinessOf: (entry: UnitEntry) => Readiness) {
   /** The last command each unit was sent, to name what superseded an earlier one. */
   const latest = new WeakMap<UnitEntry, CommandKind>();
 
@@ -68,10 +69,16 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies) {
     const waiter: Waiter = {
       check(state) {
         if (!isSettled(state)) return false;
+        // A start of a service with a readiness probe answers once the probe has a verdict.
+        const readiness =
+          kind === 'stop' || state.phase !== 'running' || state.generation === before.generation ? null : readinessOf(entry);
+        if (readiness?.state === 'pending') return false;
         cancelBackstop();
         const found =
           kind === 'stop' ? stopVerdict(state, latest.get(entry)) : startVerdict(kind, state, before.generation, latest.get(entry));
-        answer(state, found.ok, found.message);
+        if (readiness?.state === 'ready') answer(state, true, `${found.message}, ready`);
+        else if (readiness?.state === 'not-ready') answer(state, false, `${found.message} but not ready: ${readiness.output}`);
+        else answer(state, found.ok, found.message);
         return true;
       },
       removed(state) {

@@ -66,6 +66,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
           lastExit: unit.lastExit,
           lastResult: unit.lastResult,
           waitingOn: unit.waitingOn,
+          readiness: unit.phase === 'running' ? unit.readiness : null,
           lostLines: unit.lostLines,
           lostBytes: unit.lostBytes,
           cpuPercent: use?.cpuPercent ?? null,

@@ -6,6 +6,7 @@
 // restarts by policy are not held (compose and systemd's Wants= behave alike).
 import type { Dependency, ServiceConfig } from '../config/schema.js';
 import type { Loop, UnitEntry } from './loop.js';
+import type { Readiness } from './readiness.js';
 
 /** Why a held start waits: for a dependency still on its way, or on one that cannot come. */
 export interface Hold {
@@ -26,7 +27,7 @@ interface Held {
 
 export type Dependencies = ReturnType<typeof createDependencies>;
 
-export function createDependencies(loop: Loop) {
+export function createDependencies(loop: Loop, readinessOf: (entry: UnitEntry) => Readiness) {
   const held = new Map<UnitEntry, Held>();
   let checkQueued = false;
 
@@ -54,6 +55,12 @@ export function createDependencies(loop: Loop) {
     const who = loop.label(entry.ref);
     const succeeded = phase === 'exited' && lastResult === 'success';
     if (succeeded || (condition === 'started' && phase === 'running')) return null;
+    if (condition === 'ready' && phase === 'running') {
+      // A probe that keeps failing is "not ready", not blocked: a database may take its time.
+      const readiness = readinessOf(entry);
+      if (readiness === null || readiness.state === 'ready') return null;
+      return { state: 'waiting', reason: `${who}: ${readiness.state === 'pending' ? 'not ready yet' : `not ready (${readiness.output})`}` };
+    }
     if (phase === 'fatal') return { state: 'blocked', reason: `${who}: fatal` };
     if (phase === 'exited') return { state: 'blocked', reason: `${who}: exited (${lastResult ?? 'unknown'})` };
     if (phase === 'stopped' && !held.has(entry)) return { state: 'blocked', reason: `${who}: stopped` };

@@ -124,7 +124,7 @@ function setUp(
   const engine = createEngine({
     config,
     host: host.make,
-    observer: { output: () => {}, notice: (r) => void notices.push(`${r.unit} ${r.kind}`), warning: (text) => assert.fail(text) },
+    observer: { output: () => {}, notice: (r) => void notices.push(`${r.label} ${r.kind}`), warning: (text) => assert.fail(text) },
     baseEnv: {},
     clock: time.clock,
     random: () => 0,
@@ -566,4 +566,89 @@ test('stop NAME is refused while running services depend on it; with dependents 
     (await stop).map((o) => `${o.label} ${o.message}`),
     ['web stopped', 'db stopped'],
   );
+});
+
+/** Real I/O (a probe's socket) completes on its own time: wait for the fact, with a generous deadline. */
+async function until(what: string, fact: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!fact()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function listener(t: TestContext): Promise<{ port: number; open: () => Promise<void> }> {
+  const net = await import('node:net');
+  // A free port, closed again: nothing listens there until open().
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const server = net.createServer((socket) => socket.destroy());
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return { port, open: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)) };
+}
+
+test('readiness: a start answers once the probe passes; ps says not ready until then; the events say when', async (t) => {
+  const db = await listener(t);
+  const { engine, host, time, notices } = setUp(
+    t,
+    `services:\n  db:\n    command: [db]\n    readiness: { tcp: "127.0.0.1:${db.port}", period: 1s, failure_threshold: 2 }\n`,
+  );
+  let answered = false;
+  const start = engine.run('start', engine.select(['db'])).then((outcomes) => ((answered = true), outcomes));
+  await settle();
+  const pid = host.started('db.0');
+  await settle();
+  assert.deepEqual(engine.status()[0]?.readiness, { state: 'pending', output: '' });
+  await time.advance(0); // the first check, at once (initial_delay 0)
+  await until('a failed check', () => (engine.status()[0]?.readiness?.output ?? '') !== '');
+  assert.equal(engine.status()[0]?.readiness?.state, 'pending', 'one failure of two');
+  assert.equal(answered, false);
+  await db.open();
+  await time.advance(1000);
+  await until('ready', () => engine.status()[0]?.readiness?.state === 'ready');
+  const [outcome] = await start;
+  assert.equal(outcome?.message, `started (pid ${pid}), ready`);
+  assert.ok(notices.includes('db ready'));
+});
+
+test('depends_on condition ready: the dependent waits for the probe, not for the process', async (t) => {
+  const db = await listener(t);
+  const { engine, host, time } = setUp(
+    t,
+    `services:\n  db:\n    command: [db]\n    readiness: { tcp: "127.0.0.1:${db.port}", period: 1s }\n  api:\n    command: [api]\n    depends_on: { db: { condition: ready } }\n`,
+  );
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('db.0');
+  await settle();
+  await settle();
+  assert.deepEqual(
+    host.spawned.map((s) => s.unit),
+    ['db.0'],
+  );
+  assert.deepEqual(engine.status().find((u) => u.label === 'api')?.waitingOn, { state: 'waiting', reason: 'db: not ready yet' });
+  await db.open();
+  await time.advance(0);
+  await until('api to start', () => host.spawnsOf('api.0') === 1);
+});
+
+test('readiness: failure_threshold failures in a row answer the start as not ready, with the probe output', async (t) => {
+  const db = await listener(t);
+  const { engine, host, time, notices } = setUp(
+    t,
+    `services:\n  db:\n    command: [db]\n    readiness: { tcp: "127.0.0.1:${db.port}", period: 1s, failure_threshold: 2 }\n`,
+  );
+  const start = engine.run('start', engine.select(['db']));
+  await settle();
+  host.started('db.0');
+  await settle();
+  await time.advance(0);
+  await until('a failed check', () => (engine.status()[0]?.readiness?.output ?? '') !== '');
+  await time.advance(1000);
+  const [outcome] = await start;
+  assert.equal(outcome?.ok, false);
+  assert.match(outcome?.message ?? '', /^started \(pid \d+\) but not ready: 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  assert.ok(notices.includes('db not-ready'));
 });

@@ -11,6 +11,7 @@ import { TendError } from '../errors.js';
 import { realClock, wallOf, type Clock } from './clock.js';
 import { createCommands } from './commands.js';
 import { createDependencies, type Hold } from './dependencies.js';
+import { createReadiness, type Readiness } from './readiness.js';
 import { createLoop, type UnitEntry } from './loop.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 import { applyPlan } from './reload.js';
@@ -47,6 +48,8 @@ interface UnitStatus {
   readonly restarts: number;
   readonly lastExit: UnitState['lastExit'];
   readonly lastResult: Result | null;
+  /** What its readiness probe says (null: it has none). */
+  readonly readiness: Readiness;
   /** A start that waits for its dependencies, and why (null: none waits). */
   readonly waitingOn: Hold | null;
   /** Output lines and bytes its log could not take, since this engine started. */
@@ -109,9 +112,16 @@ export function createEngine({
   cgroupRoot = null,
 }: EngineOptions): Engine {
   const loop = createLoop({ config, host, observer, baseEnv, clock, random });
-  const deps = createDependencies(loop);
-  loop.watch(deps.changed);
-  const commands = createCommands(loop, clock, deps);
+  const readiness = createReadiness(loop, clock, (entry) => {
+    loop.poke(entry);
+    deps.changed();
+  });
+  const deps = createDependencies(loop, readiness.readinessOf);
+  loop.watch((changed) => {
+    readiness.sync(changed);
+    deps.changed();
+  });
+  const commands = createCommands(loop, clock, deps, readiness.readinessOf);
   const usage = createUsage(loop, clock, cgroupRoot);
   usage.watchMemory();
 
@@ -195,7 +205,10 @@ export function createEngine({
       return answer;
     },
 
-    restore: (saved) => restore(loop, clock, saved),
+    restore(saved) {
+      restore(loop, clock, saved);
+      readiness.sync(loop.units.values()); // a new engine goes on probing what runs
+    },
 
     async shutdown(reason = 'shutdown') {
       const resting = loop.whenResting();
@@ -225,6 +238,7 @@ export function createEngine({
           lastExit: state.lastExit,
           lastResult: state.lastResult,
           waitingOn: deps.heldOf(entry),
+          readiness: readiness.readinessOf(entry),
           lostLines: lost.lines,
           lostBytes: lost.bytes,
         };
@@ -232,6 +246,7 @@ export function createEngine({
     },
 
     close() {
+      readiness.close();
       usage.close();
       loop.close();
     },

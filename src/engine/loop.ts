@@ -53,7 +53,9 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const recorder = createRecorder({ config, clock, notice: (record) => observer.notice(record), warn: (text) => observer.warning(text) });
   const specOf = spawnSpecs(baseEnv);
   const restWaiters: Array<() => void> = [];
-  const watchers: Array<() => void> = [];
+  const watchers: Array<(changed: ReadonlySet<UnitEntry>) => void> = [];
+  /** Entries stepped in the current batch, for the watchers. */
+  let stepped = new Set<UnitEntry>();
   const queue: Array<[UnitEntry, UnitInput]> = [];
   let draining = false;
   // What changed since the last commit, for a host that keeps the engine's state (the keeper).
@@ -81,7 +83,9 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     }
     scheduleCommit();
     if (restWaiters.length > 0 || observer.resting) scheduleRestingCheck();
-    for (const watcher of watchers) watcher();
+    const changed = stepped;
+    stepped = new Set();
+    for (const watcher of watchers) watcher(changed);
   }
 
   function step(entry: UnitEntry, input: UnitInput): void {
@@ -94,6 +98,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     });
     entry.state = state;
     dirtyUnits.add(entry.ref.id);
+    stepped.add(entry);
     // Orders first, notices after: a respawn must not wait for the lines that report the crash
     // (the notices keep their own order and timestamps).
     for (const effect of effects) if (effect.type !== 'emit') perform(entry, effect);
@@ -186,8 +191,14 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
 
   return {
     host,
-    /** `fn` runs after every batch of inputs (dependencies.ts rechecks held starts then). */
-    watch: (fn: () => void): void => void watchers.push(fn),
+    /** `fn` runs after every batch of inputs with the units it changed (held starts and readiness follow). */
+    watch: (fn: (changed: ReadonlySet<UnitEntry>) => void): void => void watchers.push(fn),
+    /** Something besides the core state changed (readiness): its waiters look again. */
+    poke(entry: UnitEntry): void {
+      if (entry.waiters.length > 0) entry.waiters = entry.waiters.filter((waiter) => !waiter.check(entry.state));
+    },
+    /** What a spawn of the unit gets (an exec probe runs with the same environment). */
+    specOf: (entry: UnitEntry) => specOf(serviceOf(entry.ref), entry.ref),
     /** Calls made outside a dispatch (a signal) go to a keeper with the next commit: soon. */
     commitSoon: scheduleCommit,
     units: units as ReadonlyMap<string, UnitEntry>,

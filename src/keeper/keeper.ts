@@ -228,7 +228,9 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       retiring = false;
       return startEngine(); // the upgrade: at once, with the state the old engine committed
     }
-    if (!announced) {
+    // A first engine that died before it committed anything could not start: nothing to keep. One
+    // that committed runs services (it may have been waiting for them to be ready): replace it.
+    if (!announced && !relay.committed) {
       log(`the first engine exited before it was ready (${how}); stopping`);
       stopping = 'shutdown';
       exitCode = 1; // `up -d` has said why; a boot unit's restart limit counts this

@@ -91,6 +91,11 @@ export function createRelay({ journal, cgroups, log, send, onEvent }: RelayOptio
       return { state, pending, liveUnits: plane.liveUnits() };
     },
 
+    /** An engine has committed state: it ran services (a first engine that dies later is replaced, not mourned). */
+    get committed(): boolean {
+      return hasState;
+    },
+
     /** Orders not yet carried out. */
     get queued(): number {
       return calls.size;

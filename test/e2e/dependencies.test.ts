@@ -90,3 +90,101 @@ test('check prints a dependency cycle whole, with its position', async (t) => {
   assert.equal(check.code, 2);
   assert.match(check.stderr, /tend\.yaml:4:18: services\.a\.depends_on\[0\]: dependency cycle: a → b → a/);
 });
+
+/** A port nothing listens on now (the kernel's pick, closed again). */
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('a server that becomes ready late: its dependent waits for the readiness probe, and up -d returns only then', async (t) => {
+  const port = await freePort();
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
+  web:
+    command: ${argv('forever.mjs', 'graceful')}
+    depends_on: { api: { condition: ready } }
+  api:
+    command: ${argv('late-http.mjs', String(port), '1500')}
+    readiness: { http: "http://127.0.0.1:${port}/healthz", period: 200ms, timeout: 1s, failure_threshold: 50 }
+`,
+  });
+  const up = await d.tend(['up', '-d']);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  assert.match(up.stdout, /api\s+started \(pid \d+\), ready/);
+  const all = await events(d);
+  const ready = indexOf(all, 'ready', 'api');
+  assert.ok(ready >= 0, 'a ready event');
+  assert.ok(indexOf(all, 'spawned', 'web') > ready, 'web spawned after api was ready');
+  const ps = await d.tend(['ps']);
+  assert.match(ps.stdout, /^api\s+running\s+\d+/m);
+});
+
+test('a readiness probe that never passes: up -d exits 1 with the probe output, ps says not ready', async (t) => {
+  const port = await freePort();
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
+  api:
+    command: ${argv('forever.mjs')}
+    readiness: { tcp: ${port}, period: 100ms, failure_threshold: 3 }
+`,
+  });
+  const up = await d.tend(['up', '-d']);
+  assert.equal(up.code, 1, up.stdout + up.stderr);
+  assert.match(up.stdout, /api\s+started \(pid \d+\) but not ready: 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  assert.match((await d.tend(['ps'])).stdout, /^api\s+running \(not ready\)\s+\d+/m);
+});
+
+/** Live processes (not zombies) whose command line starts with `marker`. */
+function withMarker(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (cmdline.startsWith(marker) && state !== 'Z') found.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+test('a hung exec probe is timed out and killed; the engine answers meanwhile; killing the engine mid-probe leaves no probe behind', async (t) => {
+  const marker = `${31 + Math.random()}`.slice(0, 8); // a sleep no other test runs
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
+  api:
+    command: ${argv('forever.mjs')}
+    readiness: { exec: ["sleep", "${marker}"], period: 100ms, timeout: 1500ms, failure_threshold: 1000 }
+`,
+  });
+  const up = d.tend(['up', '-d']); // answers only once the probe has a verdict: not before 1000 failures
+  await waitFor(() => withMarker(`sleep ${marker}`).length > 0, { what: 'the probe to run' });
+  const started = Date.now();
+  const status = await d.status();
+  t.diagnostic(`ps answered in ${Date.now() - started} ms while a probe hung`);
+  assert.equal(status.units[0]?.readiness?.state, 'pending');
+  // Each hung check is ended at its timeout: the probe process count never grows.
+  await waitFor(() => withMarker(`sleep ${marker}`).length <= 1, { what: 'at most one probe at a time' });
+  await waitFor(() => withMarker(`sleep ${marker}`).length === 1, { what: 'a probe under way' });
+  const orphans = withMarker(`sleep ${marker}`);
+  process.kill(status.engine.pid, 'SIGKILL');
+  // The probe under way when its engine died is ended at its deadline all the same (the next
+  // engine probes anew: only these PIDs count).
+  await waitFor(() => orphans.every((pid) => !withMarker(`sleep ${marker}`).includes(pid)), {
+    what: `probe ${orphans.join(', ')} to end after the engine died`,
+    timeoutMs: 20_000,
+  });
+  await waitFor(async () => (await d.status()).units[0]?.readiness?.output.includes('timed out') === true, {
+    what: 'the new engine to probe again',
+  });
+  await d.tend(['down']);
+  await up;
+});

@@ -47,6 +47,10 @@ export function describeNotice(record: EventRecord): string {
       return `${who} uses ${formatBytes(record.rssBytes)}, over its max_memory of ${formatBytes(record.limitBytes)}`;
     case 'stopped':
       return record.forced ? `${who} stopped (SIGKILL: it outlived the stop timeout)` : `${who} stopped`;
+    case 'ready':
+      return `${who} is ready`;
+    case 'not-ready':
+      return `${who} is not ready: ${record.output}`;
     case 'log-lost':
       return record.ended
         ? `${who}: ${record.lines} lines (${formatBytes(record.bytes)}) of output were lost (${record.reason}); its log is written again`

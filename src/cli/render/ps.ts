@@ -20,13 +20,21 @@ export function describeContainment(containment: 'cgroup' | 'process-group', roo
     : 'containment: process groups (no writable cgroup v2 hierarchy): a process that calls setsid() escapes a stop';
 }
 
+/** The STATE column: the phase, or why a start waits, or a running instance not (yet) ready. */
+function stateOf(unit: StatusResponse['units'][number]): string {
+  if (unit.waitingOn) return `${unit.waitingOn.state} (${unit.waitingOn.reason})`;
+  if (unit.phase === 'running' && unit.readiness && unit.readiness.state !== 'ready')
+    return unit.readiness.state === 'pending' ? 'running (not ready yet)' : 'running (not ready)';
+  return unit.phase;
+}
+
 export function renderStatus(status: StatusResponse): string {
   const footer =
     status.engine.containment === undefined ? '' : `${describeContainment(status.engine.containment, status.engine.cgroupRoot)}\n`;
   if (status.units.length === 0) return `no services\n${footer}`;
   const rows = status.units.map((unit) => [
     unit.label,
-    unit.waitingOn ? `${unit.waitingOn.state} (${unit.waitingOn.reason})` : unit.phase,
+    stateOf(unit),
     unit.pid === null ? '-' : String(unit.pid),
     unit.uptimeMs === null ? '-' : formatDuration(unit.uptimeMs),
     String(unit.restarts),

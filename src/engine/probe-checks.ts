@@ -1,0 +1,140 @@
+// One check of a probe: a TCP connect, an HTTP GET, or a command, each bounded by the probe's
+// timeout, answering ok and a line of output (for `ps`, events and the start's answer). A check
+// never blocks the engine, and no check outlives its timeout: a command runs under coreutils'
+// `timeout` — its own process group, killed at the deadline even if the engine itself is killed
+// meanwhile — and the engine kills that group too when its own clock says so.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import type { Probe, ServiceConfig } from '../config/schema.js';
+
+export interface CheckResult {
+  readonly ok: boolean;
+  /** What it said or why it failed, one line, at most OUTPUT_LIMIT characters. */
+  readonly output: string;
+}
+
+const OUTPUT_LIMIT = 512;
+const TIMEOUT_BINARIES = ['/usr/bin/timeout', '/bin/timeout'];
+let timeoutBinary: string | null | undefined;
+
+const oneLine = (text: string): string => {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > OUTPUT_LIMIT ? `${line.slice(0, OUTPUT_LIMIT - 1)}…` : line;
+};
+
+export function runCheck(probe: Probe, service: ServiceConfig, env: Readonly<Record<string, string>>): Promise<CheckResult> {
+  switch (probe.kind) {
+    case 'tcp':
+      return tcpCheck(probe.host, probe.port, probe.timeout);
+    case 'http':
+      return httpCheck(probe.url, probe.status, probe.headers, probe.timeout);
+    case 'exec':
+      return execCheck(probe.argv, probe.timeout, service, env);
+  }
+}
+
+function tcpCheck(host: string, port: number, timeoutMs: number): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (result: CheckResult) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done({ ok: false, output: `no connection to ${host}:${port} within ${timeoutMs} ms` }), timeoutMs);
+    socket.once('connect', () => done({ ok: true, output: `connected to ${host}:${port}` }));
+    socket.once('error', (error) => done({ ok: false, output: `${host}:${port}: ${error.message}` }));
+  });
+}
+
+function httpCheck(
+  url: string,
+  [low, high]: readonly [number, number],
+  headers: Readonly<Record<string, string>>,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (result: CheckResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      resolve(result);
+    };
+    const request = http.get(url, { headers: { ...headers }, agent: false }, (response) => {
+      const status = response.statusCode ?? 0;
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > OUTPUT_LIMIT) response.destroy(); // enough to say what it answered
+      });
+      const answer = () => done({ ok: status >= low && status <= high, output: oneLine(`HTTP ${status} ${body}`) });
+      response.once('end', answer);
+      response.once('close', answer);
+    });
+    const timer = setTimeout(() => done({ ok: false, output: `no answer from ${url} within ${timeoutMs} ms` }), timeoutMs);
+    request.once('error', (error) => done({ ok: false, output: `${url}: ${error.message}` }));
+  });
+}
+
+function execCheck(
+  argv: readonly string[],
+  timeoutMs: number,
+  service: ServiceConfig,
+  env: Readonly<Record<string, string>>,
+): Promise<CheckResult> {
+  timeoutBinary ??= TIMEOUT_BINARIES.find((file) => isExecutable(file)) ?? null;
+  // `timeout` enforces the deadline on its own (and on the whole group of the command); without it
+  // only the engine's own timer below does.
+  const seconds = Math.max(0.001, timeoutMs / 1000).toFixed(3);
+  const full = timeoutBinary === null ? [...argv] : [timeoutBinary, '--kill-after=1', `${seconds}s`, ...argv];
+  const [program = '', ...args] = full;
+  const ids = service.runAs === null ? {} : { uid: service.runAs.uid, gid: service.runAs.gid };
+  return new Promise((resolve) => {
+    let output = '';
+    let settled = false;
+    const done = (result: CheckResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const child = spawn(program, args, { cwd: service.cwd, env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids });
+    const kill = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    };
+    const timer = setTimeout(() => {
+      kill();
+      done({ ok: false, output: oneLine(`timed out after ${timeoutMs} ms ${output}`) });
+    }, timeoutMs + 1000);
+    const collect = (chunk: Buffer) => {
+      if (output.length < OUTPUT_LIMIT * 2) output += chunk.toString('utf8');
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('error', (error) => done({ ok: false, output: `cannot run ${argv[0] ?? ''}: ${error.message}` }));
+    child.once('close', (code, signal) => {
+      kill(); // whatever it left in its group goes with it
+      if (timeoutBinary !== null && code === 124) return done({ ok: false, output: oneLine(`timed out after ${timeoutMs} ms ${output}`) });
+      done({ ok: code === 0, output: oneLine(output === '' ? (signal ? `killed by ${signal}` : `exit code ${code}`) : output) });
+    });
+  });
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
