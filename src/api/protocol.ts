@@ -169,6 +169,8 @@ export type EventKind =
   | { readonly kind: 'fatal'; readonly starts: number; readonly intervalMs: number }
   | { readonly kind: 'stopping'; readonly signal: string; readonly reason: string }
   | { readonly kind: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number }
+  /** Its liveness or startup probe failed failure_threshold times in a row: stopped, then restarted by policy (result liveness). */
+  | { readonly kind: 'probe-failed'; readonly probe: 'liveness' | 'startup'; readonly output: string }
   | { readonly kind: 'stopped'; readonly forced: boolean }
   /** Its readiness probe passed success_threshold times in a row / failed failure_threshold times in a row (its last output). */
   | { readonly kind: 'ready' }

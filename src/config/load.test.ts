@@ -112,6 +112,8 @@ const expected = (file: string): Config => ({
       runAs: null,
       dependsOn: [],
       readiness: null,
+      liveness: null,
+      startup: null,
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -130,6 +132,8 @@ const expected = (file: string): Config => ({
       runAs: null,
       dependsOn: [],
       readiness: null,
+      liveness: null,
+      startup: null,
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],

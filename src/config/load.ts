@@ -168,6 +168,8 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
     readiness: probeOf(spec.readiness),
+    liveness: probeOf(spec.liveness),
+    startup: probeOf(spec.startup),
     logs: {
       ...logs,
       file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file),
@@ -176,8 +178,8 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
   };
 }
 
-/** The readiness probe as the engine runs it (the schema checked its shape). */
-function probeOf(spec: ServiceSpec['readiness']): Probe | null {
+/** A probe as the engine runs it (the schema checked its shape). */
+function probeOf(spec: ServiceSpec['readiness' | 'liveness' | 'startup']): Probe | null {
   if (spec === undefined) return null;
   const timing = {
     initialDelay: spec.initial_delay,

@@ -22,6 +22,8 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     runAs: null,
     dependsOn: [],
     readiness: null,
+    liveness: null,
+    startup: null,
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };

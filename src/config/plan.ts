@@ -28,6 +28,8 @@ export const reloadRules = {
   max_memory: 'update',
   dependsOn: 'update',
   readiness: 'update',
+  liveness: 'update',
+  startup: 'update',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
 type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];

@@ -289,6 +289,16 @@ const serviceSchema = z.strictObject(
       .describe(
         'How tend knows an instance is ready: `ps` shows "not ready" until it passes, `up -d` and `start` wait for it, and depends_on condition ready gates on it.',
       ),
+    liveness: probe
+      .optional()
+      .describe(
+        'How tend knows an instance still works: failure_threshold failures in a row stop it and restart it by policy (result liveness).',
+      ),
+    startup: probe
+      .optional()
+      .describe(
+        'Holds readiness and liveness checks off until it passes once; failure_threshold failures in a row restart the instance (for slow starters).',
+      ),
     max_memory: size
       .optional()
       .describe(
@@ -416,7 +426,7 @@ export type Probe = (
 export interface ServiceConfig
   extends Omit<
     ServiceSpec,
-    'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group' | 'depends_on' | 'readiness'
+    'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group' | 'depends_on' | 'readiness' | 'liveness' | 'startup'
   > {
   readonly name: string;
   readonly argv: readonly string[];
@@ -432,6 +442,10 @@ export interface ServiceConfig
   readonly dependsOn: readonly Dependency[];
   /** How it is known to be ready; null = running is ready. */
   readonly readiness: Probe | null;
+  /** How it is known to still work; null = running is alive. */
+  readonly liveness: Probe | null;
+  /** Holds the other two off until it passes; null = none. */
+  readonly startup: Probe | null;
 }
 
 export interface Config {

@@ -19,6 +19,7 @@ export type Notice =
   | { readonly kind: 'fatal'; readonly starts: number; readonly intervalMs: number }
   | { readonly kind: 'stopping'; readonly signal: string; readonly reason: string }
   | { readonly kind: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number }
+  | { readonly kind: 'probe-failed'; readonly probe: 'liveness' | 'startup'; readonly output: string }
   | { readonly kind: 'stopped'; readonly forced: boolean };
 
 export type Effect =

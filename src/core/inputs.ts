@@ -1,7 +1,7 @@
 // Input facts for the core, past tense: what an operator asked, what the host saw, which timer
 // fired. Pure data; the engine turns host facts and operator commands into these.
 
-export type StopReason = 'operator' | 'shutdown' | 'reload' | 'memory';
+export type StopReason = 'operator' | 'shutdown' | 'reload' | 'memory' | 'liveness';
 
 export type UnitInput =
   | { readonly type: 'start-requested' }
@@ -20,7 +20,9 @@ export type UnitInput =
   | { readonly type: 'group-gone'; readonly forced: boolean }
   | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number }
   /** The engine's /proc sample found the whole group above max_memory. */
-  | { readonly type: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number };
+  | { readonly type: 'memory-exceeded'; readonly rssBytes: number; readonly limitBytes: number }
+  /** Its liveness probe (or its startup probe) failed failure_threshold times in a row. */
+  | { readonly type: 'probe-failed'; readonly probe: 'liveness' | 'startup'; readonly output: string };
 
 export type UnitInputType = UnitInput['type'];
 
@@ -37,4 +39,5 @@ export const unitInputTypes = [
   'group-gone',
   'timer-fired',
   'memory-exceeded',
+  'probe-failed',
 ] as const satisfies readonly UnitInputType[];

@@ -3,7 +3,7 @@
 // here: it is not an exit cause, it is an intent recorded before the signal is sent.
 import type { RestartPolicy } from '../config/schema.js';
 
-export type ExitCause = 'clean-exit' | 'failed-exit' | 'clean-signal' | 'unclean-signal' | 'spawn-failed' | 'memory';
+export type ExitCause = 'clean-exit' | 'failed-exit' | 'clean-signal' | 'unclean-signal' | 'spawn-failed' | 'memory' | 'liveness';
 
 /** SIGHUP, SIGINT, SIGTERM and SIGPIPE are the signals a well-behaved stop uses (systemd's "clean" set). */
 const cleanSignals = new Set(['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE']);
@@ -22,6 +22,8 @@ const restartTable: Readonly<Record<ExitCause, Readonly<Record<RestartPolicy, bo
   'spawn-failed': { always: true, 'on-failure': true, never: false },
   // Killed by tend for exceeding max_memory: a failure, like systemd's OOM result.
   memory: { always: true, 'on-failure': true, never: false },
+  // Killed by tend because its liveness (or startup) probe kept failing: a failure too.
+  liveness: { always: true, 'on-failure': true, never: false },
 };
 
 export function shouldRestart(cause: ExitCause, policy: RestartPolicy): boolean {

@@ -40,6 +40,7 @@ const sample: { [T in UnitInputType]: Extract<UnitInput, { type: T }> } = {
   'group-gone': { type: 'group-gone', forced: false },
   'timer-fired': { type: 'timer-fired', timer: 'backoff', generation: 3 },
   'memory-exceeded': { type: 'memory-exceeded', rssBytes: 600, limitBytes: 500 },
+  'probe-failed': { type: 'probe-failed', probe: 'liveness', output: 'HTTP 500' },
 };
 
 const describeEffects = (effects: readonly Effect[]) =>
@@ -58,6 +59,7 @@ const expected: Record<Phase, Record<UnitInputType, string>> = {
     'group-gone': '-',
     'timer-fired': '-',
     'memory-exceeded': '-',
+    'probe-failed': '-',
   },
   starting: {
     'start-requested': '-',
@@ -69,6 +71,7 @@ const expected: Record<Phase, Record<UnitInputType, string>> = {
     'group-gone': '-',
     'timer-fired': '-',
     'memory-exceeded': '-',
+    'probe-failed': '-',
   },
   running: {
     'start-requested': '-',
@@ -80,6 +83,7 @@ const expected: Record<Phase, Record<UnitInputType, string>> = {
     'group-gone': '-',
     'timer-fired': '-',
     'memory-exceeded': 'stopping | emit:memory-exceeded emit:stopping stop-group',
+    'probe-failed': 'stopping | emit:probe-failed emit:stopping stop-group',
   },
   backoff: {
     'start-requested': 'starting | spawn',
@@ -91,6 +95,7 @@ const expected: Record<Phase, Record<UnitInputType, string>> = {
     'group-gone': '-',
     'timer-fired': 'starting | spawn',
     'memory-exceeded': '-',
+    'probe-failed': '-',
   },
   stopping: {
     'start-requested': 'stopping | ',
@@ -102,6 +107,7 @@ const expected: Record<Phase, Record<UnitInputType, string>> = {
     'group-gone': 'stopped | emit:stopped',
     'timer-fired': '-',
     'memory-exceeded': '-',
+    'probe-failed': '-',
   },
   exited: {
     'start-requested': 'starting | spawn',
@@ -113,6 +119,7 @@ const expected: Record<Phase, Record<UnitInputType, string>> = {
     'group-gone': '-',
     'timer-fired': '-',
     'memory-exceeded': '-',
+    'probe-failed': '-',
   },
   fatal: {
     'start-requested': 'starting | spawn',
@@ -124,6 +131,7 @@ const expected: Record<Phase, Record<UnitInputType, string>> = {
     'group-gone': '-',
     'timer-fired': '-',
     'memory-exceeded': '-',
+    'probe-failed': '-',
   },
 };
 

@@ -13,7 +13,7 @@ export type Phase = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' 
 export const phases = ['stopped', 'starting', 'running', 'backoff', 'stopping', 'exited', 'fatal'] as const satisfies readonly Phase[];
 
 /** Why the last run ended (result), systemd's ServiceResult. Shown beside the phase. */
-export type Result = 'success' | 'exit-code' | 'signal' | 'spawn-failed' | 'stop-timeout' | 'start-limit' | 'memory';
+export type Result = 'success' | 'exit-code' | 'signal' | 'spawn-failed' | 'stop-timeout' | 'start-limit' | 'memory' | 'liveness';
 
 /**
  * What to do once the group is gone. `restart` is an operator restart (no backoff);
@@ -123,6 +123,7 @@ const resultOf: Record<ExitCause, Result> = {
   'unclean-signal': 'signal',
   'spawn-failed': 'spawn-failed',
   memory: 'memory',
+  liveness: 'liveness',
 };
 
 /** Decide what follows a run that ended by itself: respawn after a delay, fatal, or rest in exited. */
@@ -181,6 +182,17 @@ const memoryExceeded: Handler<Extract<UnitInput, { type: 'memory-exceeded' }>> =
   };
 };
 
+/**
+ * Its liveness (or startup) probe kept failing: stop the group now and, once it is gone, do what
+ * the restart policy says for a "liveness" failure (Kubernetes restarts such a container).
+ */
+const probeFailed: Handler<Extract<UnitInput, { type: 'probe-failed' }>> = (state, event, ctx) => {
+  const uptimeMs = state.startedAt === null ? 0 : ctx.now - state.startedAt;
+  const decided = decideAfterRun(state, 'liveness', uptimeMs, ctx);
+  const stop = beginStop(decided.state, ctx, decided.afterStop, 'liveness');
+  return { state: stop.state, effects: [emit({ kind: 'probe-failed', probe: event.probe, output: event.output }), ...stop.effects] };
+};
+
 const spawnFailed: Handler<Extract<UnitInput, { type: 'spawn-failed' }>> = (state, event, ctx) => {
   const decided = decideAfterRun(state, 'spawn-failed', 0, ctx);
   const outcome = finishStop({ ...decided.state, afterStop: decided.afterStop }, ctx, false);
@@ -195,7 +207,7 @@ function finishStop(state: UnitState, ctx: UnitContext, forced: boolean): Outcom
     case 'stop': {
       // A stop asked by an operator ends in success unless SIGKILL was needed; a stop that
       // began as the cleanup after a crash (or for max_memory) keeps that result.
-      const keepsResult = state.stopReason === 'exit' || state.stopReason === 'memory';
+      const keepsResult = state.stopReason === 'exit' || state.stopReason === 'memory' || state.stopReason === 'liveness';
       const lastResult = forced ? 'stop-timeout' : keepsResult ? settled.lastResult : 'success';
       return { state: { ...settled, phase: 'stopped', lastResult }, effects: [emit({ kind: 'stopped', forced })] };
     }
@@ -234,6 +246,7 @@ const table: Table = {
     'group-gone': ignore,
     'timer-fired': ignore,
     'memory-exceeded': ignore,
+    'probe-failed': ignore,
   },
   starting: {
     'start-requested': ignore,
@@ -249,6 +262,7 @@ const table: Table = {
     'group-gone': ignore,
     'timer-fired': ignore,
     'memory-exceeded': ignore,
+    'probe-failed': ignore,
   },
   running: {
     'start-requested': ignore,
@@ -260,6 +274,7 @@ const table: Table = {
     'group-gone': ignore,
     'timer-fired': ignore,
     'memory-exceeded': memoryExceeded,
+    'probe-failed': probeFailed,
   },
   stopping: {
     // A start or restart while stopping is queued: it runs once the group is gone.
@@ -288,6 +303,7 @@ const table: Table = {
     'group-gone': (state, event, ctx) => finishStop(state, ctx, event.forced),
     'timer-fired': ignore,
     'memory-exceeded': ignore,
+    'probe-failed': ignore,
   },
   backoff: {
     'start-requested': operatorStart,
@@ -305,6 +321,7 @@ const table: Table = {
     'group-gone': ignore,
     'timer-fired': (state, event, ctx) => (event.generation === state.generation ? spawnNow(state, ctx, false) : ignore(state, event, ctx)),
     'memory-exceeded': ignore,
+    'probe-failed': ignore,
   },
   exited: {
     'start-requested': operatorStart,
@@ -316,6 +333,7 @@ const table: Table = {
     'group-gone': ignore,
     'timer-fired': ignore,
     'memory-exceeded': ignore,
+    'probe-failed': ignore,
   },
   fatal: {
     'start-requested': operatorStart,
@@ -327,6 +345,7 @@ const table: Table = {
     'group-gone': ignore,
     'timer-fired': ignore,
     'memory-exceeded': ignore,
+    'probe-failed': ignore,
   },
 };
 

@@ -12,7 +12,7 @@ import type { UnitState } from '../core/service.js';
 import { describeEnd, type CommandKind, type UnitOutcome } from './outcomes.js';
 import type { Clock } from './clock.js';
 import type { Dependencies } from './dependencies.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from './probes.js';
 import type { Loop, UnitEntry, Waiter } from './loop.js';
 import { inSlices } from './slices.js';
 import type { UnitRef } from './unit-ids.js';

@@ -6,7 +6,7 @@
 // restarts by policy are not held (compose and systemd's Wants= behave alike).
 import type { Dependency, ServiceConfig } from '../config/schema.js';
 import type { Loop, UnitEntry } from './loop.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from './probes.js';
 
 /** Why a held start waits: for a dependency still on its way, or on one that cannot come. */
 export interface Hold {

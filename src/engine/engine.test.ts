@@ -652,3 +652,56 @@ test('readiness: failure_threshold failures in a row answer the start as not rea
   assert.match(outcome?.message ?? '', /^started \(pid \d+\) but not ready: 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
   assert.ok(notices.includes('db not-ready'));
 });
+
+test('liveness: failure_threshold failures in a row stop the instance and restart it by policy, result liveness', async (t) => {
+  const net = await import('node:net');
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const { engine, host, time, notices } = setUp(
+    t,
+    `services:\n  web:\n    command: [web]\n    liveness: { tcp: ${port}, period: 1s, failure_threshold: 2 }\n    backoff: { initial: 0 }\n`,
+  );
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  await settle();
+  await time.advance(0);
+  await time.advance(1000);
+  assert.deepEqual(host.stops, [], 'alive while it answers');
+  await new Promise((resolve) => server.close(resolve));
+  for (let tick = 0; tick < 10 && host.stops.length === 0; tick += 1) {
+    await time.advance(1000);
+    await until('a check', () => true);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the socket's refusal is real I/O
+  }
+  await until('the stop', () => host.stops.length === 1);
+  assert.ok(notices.includes('web probe-failed'));
+  host.stopped('web.0');
+  await settle();
+  await until('the restart', () => host.spawnsOf('web.0') === 2);
+  assert.equal(engine.status()[0]?.lastResult, 'liveness');
+});
+
+test('startup: holds liveness off until it passes; failing it restarts the instance', async (t) => {
+  const closed = await listener(t); // never opened: every check is refused
+  const { engine, host, time, notices } = setUp(
+    t,
+    `services:\n  web:\n    command: [web]\n    startup: { tcp: ${closed.port}, period: 1s, failure_threshold: 2 }\n    liveness: { tcp: ${closed.port}, failure_threshold: 1 }\n`,
+  );
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  await settle();
+  for (let tick = 0; tick < 10 && host.stops.length === 0; tick += 1) {
+    await time.advance(tick === 0 ? 0 : 1000);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the refusal is real I/O
+  }
+  await until('the stop', () => host.stops.length === 1);
+  assert.deepEqual(
+    notices.filter((n) => n === 'web probe-failed'),
+    ['web probe-failed'],
+    'one failure, of the startup probe: liveness (threshold 1) never ran',
+  );
+});

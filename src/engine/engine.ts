@@ -11,7 +11,7 @@ import { TendError } from '../errors.js';
 import { realClock, wallOf, type Clock } from './clock.js';
 import { createCommands } from './commands.js';
 import { createDependencies, type Hold } from './dependencies.js';
-import { createReadiness, type Readiness } from './readiness.js';
+import { createProbes, type Readiness } from './probes.js';
 import { createLoop, type UnitEntry } from './loop.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 import { applyPlan } from './reload.js';
@@ -112,16 +112,16 @@ export function createEngine({
   cgroupRoot = null,
 }: EngineOptions): Engine {
   const loop = createLoop({ config, host, observer, baseEnv, clock, random });
-  const readiness = createReadiness(loop, clock, (entry) => {
+  const probes = createProbes(loop, clock, (entry) => {
     loop.poke(entry);
     deps.changed();
   });
-  const deps = createDependencies(loop, readiness.readinessOf);
+  const deps = createDependencies(loop, probes.readinessOf);
   loop.watch((changed) => {
-    readiness.sync(changed);
+    probes.sync(changed);
     deps.changed();
   });
-  const commands = createCommands(loop, clock, deps, readiness.readinessOf);
+  const commands = createCommands(loop, clock, deps, probes.readinessOf);
   const usage = createUsage(loop, clock, cgroupRoot);
   usage.watchMemory();
 
@@ -207,7 +207,7 @@ export function createEngine({
 
     restore(saved) {
       restore(loop, clock, saved);
-      readiness.sync(loop.units.values()); // a new engine goes on probing what runs
+      probes.sync(loop.units.values()); // a new engine goes on probing what runs
     },
 
     async shutdown(reason = 'shutdown') {
@@ -238,7 +238,7 @@ export function createEngine({
           lastExit: state.lastExit,
           lastResult: state.lastResult,
           waitingOn: deps.heldOf(entry),
-          readiness: readiness.readinessOf(entry),
+          readiness: probes.readinessOf(entry),
           lostLines: lost.lines,
           lostBytes: lost.bytes,
         };
@@ -246,7 +246,7 @@ export function createEngine({
     },
 
     close() {
-      readiness.close();
+      probes.close();
       usage.close();
       loop.close();
     },

@@ -188,3 +188,32 @@ test('a hung exec probe is timed out and killed; the engine answers meanwhile; k
   await d.tend(['down']);
   await up;
 });
+
+test('a server that turns unhealthy is restarted by its liveness probe, with the probe output in the event', async (t) => {
+  const port = await freePort();
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
+  web:
+    command: ${argv('sick-http.mjs', String(port))}
+    restart: always
+    backoff: { initial: 0 }
+    readiness: { http: "http://127.0.0.1:${port}/healthz", period: 100ms, failure_threshold: 50 }
+    liveness: { http: "http://127.0.0.1:${port}/healthz", period: 200ms, failure_threshold: 2 }
+`,
+  });
+  const up = await d.tend(['up', '-d']);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const before = (await d.pids()).web;
+  assert.ok(before);
+  assert.equal((await d.tend(['signal', 'web', 'USR1'])).code, 0);
+  await waitFor(
+    async () => {
+      const unit = (await d.status()).units[0];
+      return unit?.pid !== null && unit?.pid !== before && unit?.lastResult === 'liveness';
+    },
+    { what: 'web restarted for liveness', timeoutMs: 20_000 },
+  );
+  const failed = (await events(d)).find((e) => e.kind === 'probe-failed') as (Event & { probe?: string; output?: string }) | undefined;
+  assert.equal(failed?.probe, 'liveness');
+  assert.match(failed?.output ?? '', /^HTTP 500 sick$/);
+});

@@ -47,6 +47,8 @@ export function describeNotice(record: EventRecord): string {
       return `${who} uses ${formatBytes(record.rssBytes)}, over its max_memory of ${formatBytes(record.limitBytes)}`;
     case 'stopped':
       return record.forced ? `${who} stopped (SIGKILL: it outlived the stop timeout)` : `${who} stopped`;
+    case 'probe-failed':
+      return `${who} failed its ${record.probe} probe: ${record.output}`;
     case 'ready':
       return `${who} is ready`;
     case 'not-ready':

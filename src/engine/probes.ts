@@ -1,0 +1,128 @@
+// The probes of every running instance, on the engine's clock: a new life runs its startup probe
+// alone (if it has one) until that passes once, then its readiness and liveness probes — each
+// checked first after its `initial_delay`, then every `period` after the last check ended, never
+// two at once. Readiness turns into ready (success_threshold passes in a row) or not ready
+// (failure_threshold failures in a row): an event, and a wake-up for the commands and dependents
+// waiting on it. A liveness (or startup) probe that fails failure_threshold times in a row is an
+// input to the core, which stops the instance and restarts it by policy (result liveness).
+import type { Probe } from '../config/schema.js';
+import type { Clock } from './clock.js';
+import type { Loop, UnitEntry } from './loop.js';
+import { type CheckResult, runCheck } from './probe-checks.js';
+
+/** What is known of an instance: no probe (null), not yet known, ready, or not ready (and why). */
+export type Readiness = null | { readonly state: 'pending' | 'ready' | 'not-ready'; readonly output: string };
+
+type Kind = 'startup' | 'readiness' | 'liveness';
+
+interface Runner {
+  readonly kind: Kind;
+  successes: number;
+  failures: number;
+  output: string;
+  cancel: () => void;
+}
+
+interface Life {
+  readonly generation: number;
+  readiness: 'pending' | 'ready' | 'not-ready';
+  readonly runners: Map<Kind, Runner>;
+}
+
+export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry: UnitEntry) => void) {
+  const lives = new Map<UnitEntry, Life>();
+  const probeOf = (entry: UnitEntry, kind: Kind): Probe | null => loop.service(entry.ref.service)?.[kind] ?? null;
+
+  function end(entry: UnitEntry): void {
+    for (const runner of lives.get(entry)?.runners.values() ?? []) runner.cancel();
+    lives.delete(entry);
+  }
+
+  function begin(entry: UnitEntry, life: Life, kind: Kind): void {
+    const probe = probeOf(entry, kind);
+    if (probe === null) return;
+    const runner: Runner = { kind, successes: 0, failures: 0, output: '', cancel: () => {} };
+    life.runners.set(kind, runner);
+    runner.cancel = clock.setTimer(probe.initialDelay, () => void check(entry, life, runner));
+  }
+
+  async function check(entry: UnitEntry, life: Life, runner: Runner): Promise<void> {
+    const service = loop.service(entry.ref.service);
+    const probe = probeOf(entry, runner.kind);
+    if (!service || !probe || lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return;
+    let result: CheckResult;
+    try {
+      result = await runCheck(probe, service, loop.specOf(entry).env);
+    } catch (error) {
+      result = { ok: false, output: error instanceof Error ? error.message : String(error) };
+    }
+    if (lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return; // a new life, or stopped, meanwhile
+    runner.output = result.output;
+    runner.successes = result.ok ? runner.successes + 1 : 0;
+    runner.failures = result.ok ? 0 : runner.failures + 1;
+    const passed = runner.successes >= probe.successThreshold;
+    const failed = runner.failures >= probe.failureThreshold;
+    if (runner.kind === 'startup' && passed) {
+      life.runners.delete('startup');
+      begin(entry, life, 'readiness');
+      begin(entry, life, 'liveness');
+      return;
+    }
+    if (runner.kind !== 'readiness' && failed) {
+      life.runners.delete(runner.kind);
+      loop.dispatch(entry, { type: 'probe-failed', probe: runner.kind, output: result.output });
+      return;
+    }
+    if (runner.kind === 'readiness') {
+      const next = passed ? 'ready' : failed ? 'not-ready' : life.readiness;
+      if (next !== life.readiness) {
+        life.readiness = next;
+        loop.recorder.record(
+          entry.ref,
+          loop.label(entry.ref),
+          next === 'ready' ? { kind: 'ready' } : { kind: 'not-ready', output: result.output },
+        );
+        readinessChanged(entry);
+      }
+    }
+    runner.cancel = clock.setTimer(probe.period, () => void check(entry, life, runner));
+  }
+
+  return {
+    /** After each batch of inputs: a new life starts its probes; an instance no longer running stops them. */
+    sync(entries: Iterable<UnitEntry>): void {
+      for (const entry of entries) {
+        const { phase, generation } = entry.state;
+        const service = loop.units.get(entry.ref.id) === entry ? loop.service(entry.ref.service) : undefined;
+        const probed = service !== undefined && (service.startup ?? service.readiness ?? service.liveness) !== null;
+        const life = lives.get(entry);
+        if (phase !== 'running' || !probed) {
+          if (life) {
+            end(entry);
+            readinessChanged(entry);
+          }
+          continue;
+        }
+        if (life?.generation === generation) continue;
+        end(entry);
+        const fresh: Life = { generation, readiness: 'pending', runners: new Map() };
+        lives.set(entry, fresh);
+        if (probeOf(entry, 'startup') !== null) begin(entry, fresh, 'startup');
+        else {
+          begin(entry, fresh, 'readiness');
+          begin(entry, fresh, 'liveness');
+        }
+      }
+    },
+
+    readinessOf(entry: UnitEntry): Readiness {
+      if (probeOf(entry, 'readiness') === null) return null;
+      const life = lives.get(entry);
+      return life ? { state: life.readiness, output: life.runners.get('readiness')?.output ?? '' } : { state: 'pending', output: '' };
+    },
+
+    close(): void {
+      for (const entry of [...lives.keys()]) end(entry);
+    },
+  };
+}
