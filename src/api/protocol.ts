@@ -51,6 +51,8 @@ export interface UnitInfo {
   readonly waitingOn: { readonly state: 'waiting' | 'blocked'; readonly reason: string } | null;
   /** Its readiness probe's verdict while it runs (`pending` until the first), with the last output; null without a probe. */
   readonly readiness: { readonly state: 'pending' | 'ready' | 'not-ready'; readonly output: string } | null;
+  /** ISO time of its next scheduled run (`schedule`) or restart (`cron_restart`); null without one. */
+  readonly nextRun: string | null;
   /** Output lines (and bytes) its log could not take — a full disk — since this engine started. */
   readonly lostLines: number;
   readonly lostBytes: number;
@@ -174,6 +176,8 @@ export type EventKind =
   | { readonly kind: 'stopped'; readonly forced: boolean }
   /** Its readiness probe passed success_threshold times in a row / failed failure_threshold times in a row (its last output). */
   | { readonly kind: 'ready' }
+  /** A scheduled run did not start: the last one still went on (overlap: skip). */
+  | { readonly kind: 'run-skipped'; readonly reason: string }
   | { readonly kind: 'not-ready'; readonly output: string }
   /** Output its log could not take (a full disk): when the loss began, and the totals once writing resumed (`ended`). */
   | { readonly kind: 'log-lost'; readonly lines: number; readonly bytes: number; readonly reason: string; readonly ended: boolean };

@@ -22,6 +22,24 @@ interface BadConfig {
 // biome-ignore format: one config line per array line, as the file reads
 const table: readonly BadConfig[] = [
   {
+    name: 'schedule: a bad cron expression, an unknown time zone',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  backup:',
+      '    command: backup.sh',
+      '    schedule: "61 * * * *"',
+      '  report:',
+      '    command: report.sh',
+      '    schedule: { cron: "0 3 * * *", timezone: "Mars/Olympus" }',
+    ],
+    expected: [
+      'tend.yaml:4:15: services.backup.schedule: bad cron expression "61 * * * *": invalid value for minute: 61',
+      'tend.yaml:7:46: services.report.schedule.timezone: unknown time zone "Mars/Olympus" (an IANA name such as "Europe/Berlin" or "UTC")',
+    ],
+    codes: ['invalid-schedule', 'invalid-schedule'],
+  },
+  {
     name: 'readiness: two kinds of check, and a tcp address that is not one',
     file: 'tend.yaml',
     text: [

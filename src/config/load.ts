@@ -165,6 +165,14 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     start_limit: spec.start_limit,
     stop: spec.stop,
     max_memory: spec.max_memory,
+    min_uptime: spec.min_uptime,
+    schedule:
+      spec.schedule === undefined
+        ? null
+        : typeof spec.schedule === 'string'
+          ? { cron: spec.schedule, timezone: null, overlap: 'skip' }
+          : { cron: spec.schedule.cron, timezone: spec.schedule.timezone ?? null, overlap: spec.schedule.overlap },
+    cronRestart: spec.cron_restart ?? null,
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
     readiness: probeOf(spec.readiness),

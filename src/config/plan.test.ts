@@ -24,6 +24,9 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     readiness: null,
     liveness: null,
     startup: null,
+    min_uptime: 1000,
+    schedule: null,
+    cronRestart: null,
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };

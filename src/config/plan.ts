@@ -26,10 +26,13 @@ export const reloadRules = {
   stop: 'update',
   logs: 'update',
   max_memory: 'update',
+  min_uptime: 'update',
   dependsOn: 'update',
   readiness: 'update',
   liveness: 'update',
   startup: 'update',
+  schedule: 'update',
+  cronRestart: 'update',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
 type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];

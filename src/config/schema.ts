@@ -4,6 +4,7 @@
 // Durations and sizes are written as strings in the file and come out as numbers (ms, bytes).
 import type { z as Z } from 'zod';
 import { z } from './zod.js';
+import { cronProblem } from './cron.js';
 import { formatHost, isLoopback, listenPattern, parseListen, type ListenAddress } from './listen.js';
 import { MAX_DURATION_MS, MAX_INSTANCES } from './limits.js';
 import { describeValue, suggestion } from './phrasing.js';
@@ -205,6 +206,47 @@ const dependsOn = z
     'Services that must be up first: a list of names (condition started) or a map of names to { condition: started | ready | completed }. `up` starts each service once its conditions hold; `down` stops dependents first.',
   );
 
+const cronExpression = z.string({ error: expecting('a cron expression such as "0 3 * * *"') }).superRefine((value, ctx) => {
+  const problem = cronProblem(value, undefined);
+  if (problem !== null) report(ctx, 'invalid-schedule', value, problem);
+});
+diagnosticCodes.add(cronExpression, { code: 'invalid-schedule' });
+
+/** When a job runs: a cron expression, or one with its time zone and what to do when the last run still goes on. */
+const schedule = z
+  .union(
+    [
+      cronExpression,
+      z
+        .strictObject(
+          {
+            cron: z
+              .string({ error: expecting('a cron expression such as "0 3 * * *"') })
+              .describe('When it runs: 5 fields (minute hour day month weekday), or 6 with seconds first.'),
+            timezone: z
+              .string()
+              .optional()
+              .describe('The IANA time zone the expression is read in ("Europe/Berlin"). Default: the machine\'s.'),
+            overlap: z
+              .enum(['skip', 'queue'], { error: expecting('"skip" or "queue"') })
+              .default('skip')
+              .describe('When the last run still goes on: skip this one (default), or run once more right after it.'),
+          },
+          { error: expecting('a map with cron, timezone and overlap') },
+        )
+        .superRefine((value, ctx) => {
+          const problem = cronProblem(value.cron, value.timezone);
+          if (problem !== null)
+            report(ctx, 'invalid-schedule', value.cron, problem, [problem.startsWith('unknown time zone') ? 'timezone' : 'cron']);
+        }),
+    ],
+    { error: expecting('a cron expression, or a map with cron, timezone and overlap') },
+  )
+  .optional()
+  .describe(
+    'Run this service on a schedule (a job): `up` does not start it, the schedule does. A cron expression or { cron, timezone, overlap }.',
+  );
+
 /** A readiness check: exactly one of tcp, http or exec, and how often, how long, how many times. */
 const probe = z
   .strictObject(
@@ -298,6 +340,15 @@ const serviceSchema = z.strictObject(
       .optional()
       .describe(
         'Holds readiness and liveness checks off until it passes once; failure_threshold failures in a row restart the instance (for slow starters).',
+      ),
+    schedule,
+    cron_restart: cronExpression
+      .optional()
+      .describe("Restart the running service on this cron schedule (PM2's cron_restart), in the machine's time zone."),
+    min_uptime: duration
+      .prefault('1s')
+      .describe(
+        'A start succeeds once the process has run this long (or passed its readiness probe): `up -d` and `start` wait for it, and an exit before is a failed start. Default 1s.',
       ),
     max_memory: size
       .optional()
@@ -405,6 +456,14 @@ export interface Dependency {
   readonly condition: 'started' | 'ready' | 'completed';
 }
 
+/** When a job runs, parsed. */
+interface Schedule {
+  readonly cron: string;
+  /** IANA time zone; null = the machine's. */
+  readonly timezone: string | null;
+  readonly overlap: 'skip' | 'queue';
+}
+
 /** A readiness probe, parsed: what to check, and its timing in ms. */
 export type Probe = (
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
@@ -426,7 +485,20 @@ export type Probe = (
 export interface ServiceConfig
   extends Omit<
     ServiceSpec,
-    'command' | 'cwd' | 'env' | 'env_file' | 'logs' | 'max_memory' | 'user' | 'group' | 'depends_on' | 'readiness' | 'liveness' | 'startup'
+    | 'command'
+    | 'cwd'
+    | 'env'
+    | 'env_file'
+    | 'logs'
+    | 'max_memory'
+    | 'user'
+    | 'group'
+    | 'depends_on'
+    | 'readiness'
+    | 'liveness'
+    | 'startup'
+    | 'schedule'
+    | 'cron_restart'
   > {
   readonly name: string;
   readonly argv: readonly string[];
@@ -446,6 +518,10 @@ export interface ServiceConfig
   readonly liveness: Probe | null;
   /** Holds the other two off until it passes; null = none. */
   readonly startup: Probe | null;
+  /** A job's schedule; null = `up` starts it. */
+  readonly schedule: Schedule | null;
+  /** A cron expression to restart it on; null = none. */
+  readonly cronRestart: string | null;
 }
 
 export interface Config {

@@ -66,13 +66,24 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
       return answer(before, true, `already running (pid ${before.pid})`);
 
     let cancelBackstop = (): void => {};
+    let cancelUptime = (): void => {};
     const waiter: Waiter = {
       check(state) {
         if (!isSettled(state)) return false;
-        // A start of a service with a readiness probe answers once the probe has a verdict.
-        const readiness =
-          kind === 'stop' || state.phase !== 'running' || state.generation === before.generation ? null : readinessOf(entry);
+        // A start of a service with a readiness probe answers once the probe has a verdict, one
+        // without once it has run min_uptime (an exit before is a failed start).
+        const fresh = kind !== 'stop' && state.phase === 'running' && state.generation !== before.generation;
+        const readiness = fresh ? readinessOf(entry) : null;
         if (readiness?.state === 'pending') return false;
+        if (fresh && readiness === null && state.startedAt !== null) {
+          const left = state.startedAt + loop.serviceOf(entry.ref).min_uptime - clock.now();
+          if (left > 0) {
+            cancelUptime();
+            cancelUptime = clock.setTimer(left, () => loop.poke(entry));
+            return false;
+          }
+        }
+        cancelUptime();
         cancelBackstop();
         const found =
           kind === 'stop' ? stopVerdict(state, latest.get(entry)) : startVerdict(kind, state, before.generation, latest.get(entry));
@@ -83,6 +94,7 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
       },
       removed(state) {
         cancelBackstop();
+        cancelUptime();
         answer(state, kind === 'stop', kind === 'stop' ? 'stopped and removed from the config' : 'removed from the config');
       },
     };

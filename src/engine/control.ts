@@ -67,6 +67,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
           lastResult: unit.lastResult,
           waitingOn: unit.waitingOn,
           readiness: unit.phase === 'running' ? unit.readiness : null,
+          nextRun: unit.nextRun === null ? null : new Date(unit.nextRun).toISOString(),
           lostLines: unit.lostLines,
           lostBytes: unit.lostBytes,
           cpuPercent: use?.cpuPercent ?? null,

@@ -19,7 +19,7 @@ import { coalesced } from './reload.js';
 /** Monotonic and wall time move together unless a test jumps the wall clock. */
 function fakeClock(wallAtZero = 1_800_000_000_000) {
   let now = 1_000_000;
-  let wallOffset = wallAtZero;
+  let wallOffset = wallAtZero - now; // the wall clock reads wallAtZero at the start
   const timers: Array<{ at: number; fire: () => void; live: boolean }> = [];
   const clock: Clock = {
     now: () => now,
@@ -109,7 +109,10 @@ function configOf(t: TestContext, yaml: string): Config {
   const loaded = loadConfigText({ text: yaml, file: path.join(dir, 'tend.yaml'), env: {} });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
   fs.mkdirSync(loaded.config.logDir, { recursive: true });
-  return loaded.config;
+  // These tests play the world step by step: a start answers at its spawn unless a test is about
+  // min_uptime (and names it), instead of after the default second on the fake clock.
+  if (yaml.includes('min_uptime')) return loaded.config;
+  return { ...loaded.config, services: loaded.config.services.map((s) => ({ ...s, min_uptime: 0 })) };
 }
 
 function setUp(
@@ -306,8 +309,9 @@ test('a reload plan: new services start, removed ones stop, changed commands res
   const after =
     'services:\n  keep:\n    command: [a]\n  changed:\n    command: [c, --new]\n    instances: 2\n  scaled:\n    command: [d]\n    instances: 2\n  fresh:\n    command: [e]\n';
   const old = configOf(t, before);
-  const next = loadConfigText({ text: after, file: old.file, env: {} });
-  assert.ok(next.ok);
+  const loaded = loadConfigText({ text: after, file: old.file, env: {} });
+  assert.ok(loaded.ok);
+  const next = { ...loaded, config: { ...loaded.config, services: loaded.config.services.map((s) => ({ ...s, min_uptime: 0 })) } };
   const { engine, host } = setUp(t, '', { config: old });
   void engine.run('start', engine.select([]));
   await settle();
@@ -704,4 +708,65 @@ test('startup: holds liveness off until it passes; failing it restarts the insta
     ['web probe-failed'],
     'one failure, of the startup probe: liveness (threshold 1) never ran',
   );
+});
+
+test('min_uptime: a start answers once the process has run that long; an exit before is a failed start', async (t) => {
+  const { engine, host, time } = setUp(t, 'services:\n  web:\n    command: [web]\n    min_uptime: 2s\n    backoff: { initial: 1s }\n');
+  let answered = false;
+  const first = engine.run('start', engine.select([])).then((o) => ((answered = true), o));
+  await settle();
+  host.started('web.0');
+  await time.advance(1999);
+  assert.equal(answered, false, 'not before 2 s of uptime');
+  await time.advance(1);
+  assert.match((await first)[0]?.message ?? '', /^started \(pid \d+\)$/);
+  const again = engine.run('restart', engine.select([]));
+  await settle();
+  host.stopped('web.0');
+  await settle();
+  host.started('web.0');
+  await time.advance(500);
+  host.exited('web.0', 1);
+  const [outcome] = await again;
+  assert.equal(outcome?.ok, false);
+  assert.equal(outcome?.message, 'failed: exited with code 1; it will be retried');
+});
+
+test('schedule: a job starts at each time its cron expression names; a run that comes while the last goes on is skipped (or queued)', async (t) => {
+  const time = fakeClock(Date.UTC(2027, 0, 15, 3, 0, 0)); // wall time at a whole minute
+  const { engine, host, notices } = setUp(
+    t,
+    'services:\n  job:\n    command: [job]\n    restart: never\n    schedule: "*/10 * * * * *"\n  queued:\n    command: [q]\n    restart: never\n    schedule: { cron: "*/10 * * * * *", overlap: queue }\n',
+    { clock: time },
+  );
+  assert.equal(host.spawned.length, 0, 'nothing runs before its time');
+  assert.equal(engine.status()[0]?.nextRun, Date.UTC(2027, 0, 15, 3, 0, 10));
+  await time.advance(10_000);
+  assert.deepEqual(host.spawned.map((s) => s.unit).sort(), ['job.0', 'queued.0']);
+  host.started('job.0');
+  host.started('queued.0');
+  await time.advance(10_000); // both still run
+  assert.ok(notices.includes('job run-skipped'));
+  assert.equal(host.spawnsOf('job.0'), 1);
+  host.exited('job.0', 0);
+  host.exited('queued.0', 0);
+  await settle();
+  await settle();
+  assert.equal(host.spawnsOf('queued.0'), 2, 'the queued run follows at once');
+  assert.equal(host.spawnsOf('job.0'), 1, 'the skipped one waits for its next time');
+  await time.advance(10_000);
+  assert.equal(host.spawnsOf('job.0'), 2);
+});
+
+test('schedule: the wall clock set back does not fire a run early; cron_restart restarts a running service', async (t) => {
+  const time = fakeClock(Date.UTC(2027, 0, 15, 3, 0, 0));
+  const { engine, host } = setUp(t, 'services:\n  web:\n    command: [web]\n    cron_restart: "0 * * * * *"\n', { clock: time });
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  time.jumpWall(-30_000); // set back half a minute: the restart is now 90 s away on the wall
+  await time.advance(60_000);
+  assert.deepEqual(host.stops, [], 'not at the monotonic minute');
+  await time.advance(30_000);
+  assert.deepEqual(host.stops, ['web.0'], 'at the wall clock minute');
 });

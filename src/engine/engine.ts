@@ -19,6 +19,7 @@ import { restore, type SavedEngineState } from './restore.js';
 import type { Usage } from './sampler.js';
 import { inSlices } from './slices.js';
 import type { UnitRef } from './unit-ids.js';
+import { createSchedules } from './schedules.js';
 import { createUsage } from './usage.js';
 
 /** What the engine tells whoever runs it (the terminal of a foreground `tend up`, or engine.log). */
@@ -48,6 +49,8 @@ interface UnitStatus {
   readonly restarts: number;
   readonly lastExit: UnitState['lastExit'];
   readonly lastResult: Result | null;
+  /** Epoch ms of its next scheduled run or restart (null: none). */
+  readonly nextRun: number | null;
   /** What its readiness probe says (null: it has none). */
   readonly readiness: Readiness;
   /** A start that waits for its dependencies, and why (null: none waits). */
@@ -122,6 +125,9 @@ export function createEngine({
     deps.changed();
   });
   const commands = createCommands(loop, clock, deps, probes.readinessOf);
+  const schedules = createSchedules(loop, clock, commands);
+  loop.watch((changed) => schedules.changed(changed));
+  schedules.sync();
   const usage = createUsage(loop, clock, cgroupRoot);
   usage.watchMemory();
 
@@ -202,6 +208,7 @@ export function createEngine({
     async apply(plan) {
       const answer = await applyPlan(loop, commands, plan);
       usage.watchMemory();
+      schedules.sync();
       return answer;
     },
 
@@ -239,6 +246,7 @@ export function createEngine({
           lastResult: state.lastResult,
           waitingOn: deps.heldOf(entry),
           readiness: probes.readinessOf(entry),
+          nextRun: schedules.nextRunOf(ref.service),
           lostLines: lost.lines,
           lostBytes: lost.bytes,
         };
@@ -247,6 +255,7 @@ export function createEngine({
 
     close() {
       probes.close();
+      schedules.close();
       usage.close();
       loop.close();
     },

@@ -172,7 +172,19 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     throw error;
   }
 
-  const started = options.carryOn ? Promise.resolve([]) : engine.run('start', engine.select([]));
+  // Jobs with a schedule wait for it; everything else starts now.
+  const scheduled = new Set(
+    engine
+      .config()
+      .services.filter((s) => s.schedule !== null)
+      .map((s) => s.name),
+  );
+  const started = options.carryOn
+    ? Promise.resolve([])
+    : engine.run(
+        'start',
+        engine.select([]).filter((ref) => !scheduled.has(ref.service)),
+      );
   return { engine, paths, started, finished: finished.promise, shutdown, reload, retire: () => void close(null) };
 }
 

@@ -217,3 +217,23 @@ test('a server that turns unhealthy is restarted by its liveness probe, with the
   assert.equal(failed?.probe, 'liveness');
   assert.match(failed?.output ?? '', /^HTTP 500 sick$/);
 });
+
+test('a job on a per-second schedule runs by itself, not at up; ps shows its next run', async (t) => {
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
+  tick:
+    command: ${argv('exit-with.mjs', '0')}
+    restart: never
+    schedule: "* * * * * *"
+`,
+  });
+  const up = await d.tend(['up', '-d']);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  assert.doesNotMatch(up.stdout, /tick\s+started/, 'up leaves it to its schedule');
+  await waitFor(async () => (await events(d)).filter((e) => e.kind === 'exited' && e.label === 'tick').length >= 2, {
+    what: 'two scheduled runs',
+  });
+  const unit = (await d.status()).units[0];
+  assert.ok(unit?.nextRun !== null && Date.parse(unit?.nextRun ?? '') > Date.now() - 1000, `next run ${unit?.nextRun}`);
+  assert.match((await d.tend(['ps'])).stdout, /^tick\s+(scheduled \(next \d\d:\d\d\)|running|starting)/m);
+});

@@ -49,6 +49,8 @@ export function describeNotice(record: EventRecord): string {
       return record.forced ? `${who} stopped (SIGKILL: it outlived the stop timeout)` : `${who} stopped`;
     case 'probe-failed':
       return `${who} failed its ${record.probe} probe: ${record.output}`;
+    case 'run-skipped':
+      return `${who}: a scheduled run was skipped (${record.reason})`;
     case 'ready':
       return `${who} is ready`;
     case 'not-ready':

@@ -20,9 +20,23 @@ export function describeContainment(containment: 'cgroup' | 'process-group', roo
     : 'containment: process groups (no writable cgroup v2 hierarchy): a process that calls setsid() escapes a stop';
 }
 
+/** "14:30" today (local time), else "2026-12-01 03:00". */
+function whenOf(iso: string): string {
+  const at = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  const now = new Date();
+  const sameDay = at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() && at.getDate() === now.getDate();
+  return sameDay ? time : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`;
+}
+
 /** The STATE column: the phase, or why a start waits, or a running instance not (yet) ready. */
 function stateOf(unit: StatusResponse['units'][number]): string {
   if (unit.waitingOn) return `${unit.waitingOn.state} (${unit.waitingOn.reason})`;
+  if (unit.nextRun !== null && unit.phase !== 'running' && unit.phase !== 'starting' && unit.phase !== 'stopping') {
+    return `${unit.phase === 'exited' && unit.lastResult !== 'success' ? 'failed' : 'scheduled'} (next ${whenOf(unit.nextRun)})`;
+  }
+  if (unit.phase === 'exited' && unit.lastResult !== null && unit.lastResult !== 'success') return 'failed';
   if (unit.phase === 'running' && unit.readiness && unit.readiness.state !== 'ready')
     return unit.readiness.state === 'pending' ? 'running (not ready yet)' : 'running (not ready)';
   return unit.phase;
