@@ -176,6 +176,10 @@ export type EventKind =
   | { readonly kind: 'stopped'; readonly forced: boolean }
   /** Its readiness probe passed success_threshold times in a row / failed failure_threshold times in a row (its last output). */
   | { readonly kind: 'ready' }
+  /** A start waits on a dependency that cannot come (fatal, failed, stopped). */
+  | { readonly kind: 'blocked'; readonly reason: string }
+  /** An alert could not be delivered: the target (without secrets), the alert, and why. */
+  | { readonly kind: 'notify-failed'; readonly target: string; readonly alert: string; readonly reason: string }
   /** A scheduled run did not start: the last one still went on (overlap: skip). */
   | { readonly kind: 'run-skipped'; readonly reason: string }
   | { readonly kind: 'not-ready'; readonly output: string }

@@ -117,6 +117,7 @@ const expected = (file: string): Config => ({
       min_uptime: 1000,
       schedule: null,
       cronRestart: null,
+      notify: [],
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -140,10 +141,12 @@ const expected = (file: string): Config => ({
       min_uptime: 1000,
       schedule: null,
       cronRestart: null,
+      notify: [],
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],
   api: { host: '127.0.0.1', port: 7070 },
+  notify: [],
 });
 
 function mustLoad(result: LoadResult): { config: Config; warnings: string[] } {

@@ -19,6 +19,7 @@ import {
   diagnosticCodes,
   type Config,
   type ConfigSpec,
+  type NotifyTarget,
   type Probe,
   type RunAs,
   type ServiceConfig,
@@ -134,7 +135,7 @@ function normalise(ctx: NormaliseContext): Config {
       });
     } else owners.set(service.logs.file, service.name);
   }
-  return { file: ctx.file, logDir, services, api: ctx.spec.api ?? null };
+  return { file: ctx.file, logDir, services, api: ctx.spec.api ?? null, notify: ctx.spec.notify.map(targetOf) };
 }
 
 function normaliseService(args: { ctx: NormaliseContext; name: string; spec: ServiceSpec; dir: string; logDir: string }): ServiceConfig {
@@ -173,6 +174,7 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
           ? { cron: spec.schedule, timezone: null, overlap: 'skip' }
           : { cron: spec.schedule.cron, timezone: spec.schedule.timezone ?? null, overlap: spec.schedule.overlap },
     cronRestart: spec.cron_restart ?? null,
+    notify: spec.notify.map(targetOf),
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
     readiness: probeOf(spec.readiness),
@@ -184,6 +186,12 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
       ...logGroup(ctx, name, logs.group),
     },
   };
+}
+
+/** A notify target as the engine uses it (the schema checked it has exec or webhook). */
+function targetOf(spec: ConfigSpec['notify'][number]): NotifyTarget {
+  if (spec.exec !== undefined) return { on: spec.on, timeout: spec.timeout, kind: 'exec', argv: spec.exec };
+  return { on: spec.on, timeout: spec.timeout, kind: 'webhook', url: spec.webhook ?? '', headers: spec.headers, retries: spec.retries };
 }
 
 /** A probe as the engine runs it (the schema checked its shape). */

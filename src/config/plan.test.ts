@@ -27,13 +27,14 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     min_uptime: 1000,
     schedule: null,
     cronRestart: null,
+    notify: [],
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };
 }
 
 function config(services: ServiceConfig[], changes: Partial<Config> = {}): Config {
-  return { file: `${dir}/tend.yaml`, logDir: `${dir}/.tend/logs`, services, api: null, ...changes };
+  return { file: `${dir}/tend.yaml`, logDir: `${dir}/.tend/logs`, services, api: null, notify: [], ...changes };
 }
 
 type Expected = Partial<Omit<ReloadPlan, 'inForce'>>;

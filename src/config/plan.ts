@@ -33,6 +33,7 @@ export const reloadRules = {
   startup: 'update',
   schedule: 'update',
   cronRestart: 'update',
+  notify: 'update',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
 type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];

@@ -247,6 +247,56 @@ const schedule = z
     'Run this service on a schedule (a job): `up` does not start it, the schedule does. A cron expression or { cron, timezone, overlap }.',
   );
 
+const alertKinds = ['fatal', 'flapping', 'liveness', 'blocked', 'failed', 'recovered'] as const;
+
+/** Where an operator is told: a command (the event as JSON on stdin) or a webhook (a JSON POST). */
+const notifyTarget = z
+  .strictObject(
+    {
+      on: z
+        .array(z.enum(alertKinds, { error: expecting(alertKinds.map((k) => `"${k}"`).join(', ')) }), {
+          error: expecting('a list of events'),
+        })
+        .min(1, { error: 'name at least one event' })
+        .default([...alertKinds])
+        .describe(
+          'Which events: fatal, flapping (5 restarts within 5 minutes), liveness, blocked, failed (a job), recovered. Default all.',
+        ),
+      exec: z
+        .array(z.string(), { error: expecting('a list of strings: the program, then its arguments') })
+        .min(1, { error: 'the command is empty' })
+        .optional()
+        .describe('Run this command (argv, no shell) with the event as JSON on stdin and as TEND_EVENT_* variables.'),
+      webhook: z
+        .string({ error: expecting('an http:// or https:// URL') })
+        .regex(/^https?:\/\/[^\s/]+/, { error: expecting('an http:// or https:// URL') })
+        .optional()
+        .describe('POST the event as JSON to this URL. Its credentials and query are never logged.'),
+      headers: z
+        .record(z.string(), z.string(), { error: expecting('a map of header names to values') })
+        .default({})
+        .describe('webhook only: request headers (e.g. Authorization).'),
+      timeout: duration.prefault('5s').describe('How long one delivery may take (a command is killed then). Default 5s.'),
+      retries: count(0, 10).default(3).describe('webhook only: tries after a failed one, 1 s, 2 s, 4 s … apart. Default 3.'),
+    },
+    { error: expecting('a map with on, and exec or webhook') },
+  )
+  .superRefine((value, ctx) => {
+    const kinds = (['exec', 'webhook'] as const).filter((key) => value[key] !== undefined);
+    if (kinds.length !== 1)
+      report(
+        ctx,
+        'invalid-notify',
+        value,
+        kinds.length === 0 ? 'a notify target needs exec or webhook' : 'a notify target has exec or webhook, not both',
+      );
+  });
+diagnosticCodes.add(notifyTarget, { code: 'invalid-notify' });
+const notify = z
+  .array(notifyTarget, { error: expecting('a list of notify targets') })
+  .max(32, { error: 'at most 32 notify targets' })
+  .default([]);
+
 /** A readiness check: exactly one of tcp, http or exec, and how often, how long, how many times. */
 const probe = z
   .strictObject(
@@ -341,6 +391,7 @@ const serviceSchema = z.strictObject(
       .describe(
         'Holds readiness and liveness checks off until it passes once; failure_threshold failures in a row restart the instance (for slow starters).',
       ),
+    notify: notify.describe('Where to tell an operator about this service, besides the top-level notify.'),
     schedule,
     cron_restart: cronExpression
       .optional()
@@ -418,6 +469,7 @@ export const configSchema = z
         .record(serviceName, serviceSchema, { error: expecting('a map of service names to services') })
         .describe('The services to run, by name.'),
       api: api.optional(),
+      notify: notify.describe('Where to tell an operator when something goes wrong with any service: a list of { on, exec | webhook }.'),
     },
     { error: expecting('a map with a "services" key') },
   )
@@ -499,6 +551,7 @@ export interface ServiceConfig
     | 'startup'
     | 'schedule'
     | 'cron_restart'
+    | 'notify'
   > {
   readonly name: string;
   readonly argv: readonly string[];
@@ -522,6 +575,8 @@ export interface ServiceConfig
   readonly schedule: Schedule | null;
   /** A cron expression to restart it on; null = none. */
   readonly cronRestart: string | null;
+  /** Where to tell an operator about it, besides the config's top-level notify. */
+  readonly notify: readonly NotifyTarget[];
 }
 
 export interface Config {
@@ -533,4 +588,17 @@ export interface Config {
   readonly services: readonly ServiceConfig[];
   /** The TCP listener of the control API (IPv6 hosts without brackets); null = unix socket only. */
   readonly api: ListenAddress | null;
+  /** Where to tell an operator about any service. */
+  readonly notify: readonly NotifyTarget[];
 }
+
+export type AlertKind = (typeof alertKinds)[number];
+
+/** A notify target, parsed. */
+export type NotifyTarget = {
+  readonly on: readonly AlertKind[];
+  readonly timeout: number;
+} & (
+  | { readonly kind: 'exec'; readonly argv: readonly string[] }
+  | { readonly kind: 'webhook'; readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly retries: number }
+);

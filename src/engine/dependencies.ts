@@ -82,7 +82,9 @@ export function createDependencies(loop: Loop, readinessOf: (entry: UnitEntry) =
         item.proceed();
         continue;
       }
+      const newlyBlocked = hold.state === 'blocked' && (item.hold.state !== 'blocked' || item.hold.reason !== hold.reason);
       item.hold = hold;
+      if (newlyBlocked) loop.recorder.record(entry.ref, loop.label(entry.ref), { kind: 'blocked', reason: hold.reason });
       if (hold.state === 'blocked' && item.blocked) {
         item.blocked(hold);
         item.blocked = null;
@@ -104,6 +106,7 @@ export function createDependencies(loop: Loop, readinessOf: (entry: UnitEntry) =
     hold(entry: UnitEntry, item: Omit<Held, 'hold'>, hold: Hold): void {
       held.get(entry)?.cancel('superseded by a later start');
       held.set(entry, { ...item, hold });
+      if (hold.state === 'blocked') loop.recorder.record(entry.ref, loop.label(entry.ref), { kind: 'blocked', reason: hold.reason });
       if (hold.state === 'blocked' && item.blocked) {
         item.blocked(hold);
         held.set(entry, { ...item, hold, blocked: null });

@@ -9,6 +9,7 @@ import type { Phase, Result, UnitState } from '../core/service.js';
 import type { HostListener, OutputStream, ProcessHost } from '../host/host.js';
 import { TendError } from '../errors.js';
 import { realClock, wallOf, type Clock } from './clock.js';
+import { createAlerts } from './alerts.js';
 import { createCommands } from './commands.js';
 import { createDependencies, type Hold } from './dependencies.js';
 import { createProbes, type Readiness } from './probes.js';
@@ -126,6 +127,8 @@ export function createEngine({
   });
   const commands = createCommands(loop, clock, deps, probes.readinessOf);
   const schedules = createSchedules(loop, clock, commands);
+  const alerts = createAlerts(loop, clock);
+  loop.recorder.listen(alerts.observe);
   loop.watch((changed) => schedules.changed(changed));
   schedules.sync();
   const usage = createUsage(loop, clock, cgroupRoot);
@@ -256,6 +259,7 @@ export function createEngine({
     close() {
       probes.close();
       schedules.close();
+      alerts.close();
       usage.close();
       loop.close();
     },

@@ -81,17 +81,24 @@ function httpCheck(
   });
 }
 
+/**
+ * argv run under coreutils' `timeout`, which enforces the deadline on its own (on the command's
+ * whole group, and whatever becomes of tend); without it, argv alone: only tend's timer does.
+ * Exit 124 then means "timed out".
+ */
+export function underTimeout(argv: readonly string[], timeoutMs: number): string[] {
+  timeoutBinary ??= TIMEOUT_BINARIES.find((file) => isExecutable(file)) ?? null;
+  const seconds = Math.max(0.001, timeoutMs / 1000).toFixed(3);
+  return timeoutBinary === null ? [...argv] : [timeoutBinary, '--kill-after=1', `${seconds}s`, ...argv];
+}
+
 function execCheck(
   argv: readonly string[],
   timeoutMs: number,
   service: ServiceConfig,
   env: Readonly<Record<string, string>>,
 ): Promise<CheckResult> {
-  timeoutBinary ??= TIMEOUT_BINARIES.find((file) => isExecutable(file)) ?? null;
-  // `timeout` enforces the deadline on its own (and on the whole group of the command); without it
-  // only the engine's own timer below does.
-  const seconds = Math.max(0.001, timeoutMs / 1000).toFixed(3);
-  const full = timeoutBinary === null ? [...argv] : [timeoutBinary, '--kill-after=1', `${seconds}s`, ...argv];
+  const full = underTimeout(argv, timeoutMs);
   const [program = '', ...args] = full;
   const ids = service.runAs === null ? {} : { uid: service.runAs.uid, gid: service.runAs.gid };
   return new Promise((resolve) => {

@@ -58,6 +58,8 @@ export function createRecorder({ config, clock, notice, warn }: RecorderOptions)
     }
   }
 
+  const listeners: Array<(record: EventRecord) => void> = [];
+
   /** A notice of the core, or a loss of output; every Notice is an EventKind of the protocol (the compiler checks it here). */
   function record(ref: UnitRef, label: string, what: Notice | EventKind): void {
     const kind: EventKind = what;
@@ -72,10 +74,13 @@ export function createRecorder({ config, clock, notice, warn }: RecorderOptions)
     // Appended at the end of this turn, all in one write: a stop of 1,000 services is one write of its 2,000 notices.
     if (held.push(entry) === 1 && retry === undefined) setImmediate(flush);
     notice(entry);
+    for (const listener of listeners) listener(entry);
   }
 
   return {
     record,
+    /** `fn` sees every record as it is made (alerts.ts). */
+    listen: (fn: (record: EventRecord) => void): void => void listeners.push(fn),
 
     /** A loss is counted when it begins and topped up to its totals when writing resumes. */
     recordLoss(ref: UnitRef, label: string, event: Extract<HostFact, { type: 'log-lost' }>): void {

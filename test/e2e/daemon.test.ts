@@ -257,7 +257,7 @@ const rank = (file: string) => (file.endsWith('.log') ? 0 : Number(file.split('.
 
 test('max_memory: a group over its limit is restarted with a memory event', async (t) => {
   const d = daemonProject(t, {
-    'tend.yaml': `services:\n${service('hog', argv('hog.mjs', '120'), '    restart: always\n    max_memory: 60M\n    backoff: { initial: 0ms }\n')}`,
+    'tend.yaml': `services:\n${service('hog', argv('hog.mjs', '120'), '    restart: always\n    max_memory: 60M\n    backoff: { initial: 0ms }\n    min_uptime: 0\n')}`,
   });
   const result = await d.tend(['up', '-d'], { env: { TEND_MEMORY_CHECK_MS: '100' } });
   assert.equal(result.code, 0, result.stderr);

@@ -49,6 +49,10 @@ export function describeNotice(record: EventRecord): string {
       return record.forced ? `${who} stopped (SIGKILL: it outlived the stop timeout)` : `${who} stopped`;
     case 'probe-failed':
       return `${who} failed its ${record.probe} probe: ${record.output}`;
+    case 'blocked':
+      return `${who} cannot start: blocked (${record.reason})`;
+    case 'notify-failed':
+      return `${who}: the ${record.alert} alert did not reach ${record.target}: ${record.reason}`;
     case 'run-skipped':
       return `${who}: a scheduled run was skipped (${record.reason})`;
     case 'ready':
