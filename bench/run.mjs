@@ -17,7 +17,8 @@
 // Trust (issue 8, trust.mjs): BENCH_TRUST_FOLLOW_S (20, QUICK 10), BENCH_TRUST_BASE_S (5), BENCH_TRUST_FOLLOWERS (100),
 // BENCH_TRUST_FLOOD_CONNS (20000), BENCH_TRUST_FLOOD_PROCS (2), BENCH_TRUST_PS_RUNS (10), BENCH_TRUST_PACING_S (40, QUICK 20).
 // TEND_BIN=/path/to/dist/main.js measures another build (run `node bench/run.mjs` then: `npm run bench` builds ./dist).
-// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota, trust).
+// Probes (issue 10, probes.mjs): BENCH_PROBES_N (200), BENCH_PROBES_SETTLE_S (5, QUICK 2), BENCH_PROBES_WINDOW_S (60, QUICK 15).
+// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota, trust, probes).
 // The measures: respawn.mjs, logs.mjs, scale.mjs, control.mjs, selfsup.mjs, growth.mjs, quota.mjs, trust.mjs (each file's header says how);
 // floors: floor-supervisor.mjs, api-floor.mjs; the upgrade measure's service: http-service.mjs.
 import fs from 'node:fs';
@@ -33,6 +34,7 @@ import { control } from './control.mjs';
 import { selfsup } from './selfsup.mjs';
 import { growth } from './growth.mjs';
 import { quota } from './quota.mjs';
+import { probes } from './probes.mjs';
 import { trust } from './trust.mjs';
 
 const K = {
@@ -65,6 +67,9 @@ const K = {
   trustFloodProcs: knob('BENCH_TRUST_FLOOD_PROCS', 2),
   trustPsRuns: knob('BENCH_TRUST_PS_RUNS', 10),
   trustPacingS: knob('BENCH_TRUST_PACING_S', 40, 20),
+  probesN: knob('BENCH_PROBES_N', 200),
+  probesSettleS: knob('BENCH_PROBES_SETTLE_S', 5, 2),
+  probesWindowS: knob('BENCH_PROBES_WINDOW_S', 60, 15),
 };
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -147,6 +152,11 @@ const measures = [
     'trust',
     trust,
     `tend up -d: engine memory with ${K.trustFollowers} stalled followers for ${K.trustFollowS} s; ps during ${K.trustFloodConns} TCP connections from ${K.trustFloodProcs} processes; keeper pacing of failing engine starts for ${K.trustPacingS} s`,
+  ],
+  [
+    'probes',
+    probes,
+    `tend up -d of ${K.probesN} services, without and with an http readiness probe each every 1 s: keeper + engine CPU over ${K.probesWindowS} s and RSS`,
   ],
 ].filter(([name]) => ONLY.length === 0 || ONLY.includes(name));
 doc.measures = measures.map(([name]) => name);
@@ -536,6 +546,32 @@ const trustChecks = [
     verdict: '',
   },
 ];
+// Issue 10: probes (probes.mjs).
+const P = doc.probes ?? { errors: [] };
+const probeChecks = [
+  section(`probes (issue 10): tend up -d of ${P.n ?? '?'} services, an http readiness probe each every 1 s`),
+  {
+    measure: `keeper + engine CPU % of a core over ${P.window_s ?? '?'} s (keeper / engine)`,
+    tend: `${fx(P.with?.cpu_pct, 2)} (${fx(P.with?.keeper_cpu_pct, 2)} / ${fx(P.with?.engine_cpu_pct, 2)})`,
+    floor: `no probes: ${fx(P.without?.cpu_pct, 2)}`,
+    target: 'probes < 2% of a core',
+    verdict: ok(P.probe_cpu_pct < 2, P.probe_cpu_pct),
+  },
+  {
+    measure: 'keeper + engine RSS MiB',
+    tend: fx(P.with?.rss_mib),
+    floor: `no probes: ${fx(P.without?.rss_mib)}`,
+    target: 'growth < 15 MB',
+    verdict: ok(P.rss_growth_mib < 15, P.rss_growth_mib),
+  },
+  {
+    measure: '  up -d ms (with probes: until every instance is ready)',
+    tend: fx(P.with?.up_ms, 0),
+    floor: `no probes: ${fx(P.without?.up_ms, 0)}`,
+    target: '',
+    verdict: '',
+  },
+];
 const checks = [
   ...(doc.respawn || doc.logs || doc.scale ? base : []),
   ...(doc.control ? controlChecks : []),
@@ -543,6 +579,7 @@ const checks = [
   ...(doc.growth ? growthChecks : []),
   ...(doc.quota ? quotaChecks : []),
   ...(doc.trust ? trustChecks : []),
+  ...(doc.probes ? probeChecks : []),
 ];
 const reference = [
   {
@@ -574,6 +611,7 @@ const errors = [
   ...G.errors.map((e) => `growth: ${e}`),
   ...Q.errors.map((e) => `quota: ${e}`),
   ...T.errors.map((e) => `trust: ${e}`),
+  ...P.errors.map((e) => `probes: ${e}`),
 ];
 const left = Object.values(doc.leftovers).reduce((a, l) => a + l.length, 0);
 doc.errors = errors;

@@ -75,6 +75,8 @@ export interface ActionRequest {
   readonly noDeps?: boolean;
   /** stop only: also stop (first) the running services that depend on these; without it such a stop is refused. */
   readonly withDependents?: boolean;
+  /** start / restart: answer at the spawn, not once it has run min_uptime, is ready, or (a scheduled job) has finished. */
+  readonly noWait?: boolean;
 }
 
 export interface ActionResult {

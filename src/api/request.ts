@@ -63,12 +63,12 @@ export function toActionRequest(body: Json): ActionRequest {
   const all = body.all;
   if (all !== undefined && typeof all !== 'boolean') throw bad('"all" must be true or false');
   const services = names(body, 'services', all !== true);
-  const flag = (key: 'noDeps' | 'withDependents') => {
+  const flag = (key: 'noDeps' | 'withDependents' | 'noWait') => {
     const value = body[key];
     if (value !== undefined && typeof value !== 'boolean') throw bad(`"${key}" must be true or false`);
     return value === undefined ? {} : { [key]: value };
   };
-  return { services, ...(all === undefined ? {} : { all }), ...flag('noDeps'), ...flag('withDependents') };
+  return { services, ...(all === undefined ? {} : { all }), ...flag('noDeps'), ...flag('withDependents'), ...flag('noWait') };
 }
 
 export function toSignalRequest(body: Json): SignalRequest {

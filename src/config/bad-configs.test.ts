@@ -134,7 +134,7 @@ const table: readonly BadConfig[] = [
       'colour: blue',
     ],
     expected: [
-      'tend.yaml:4:1: unknown key "colour"\n  hint: allowed here: version, log_dir, services, api',
+      'tend.yaml:4:1: unknown key "colour"\n  hint: allowed here: version, log_dir, services, api, notify',
     ],
     codes: ['unknown-key'],
   },
@@ -971,7 +971,7 @@ const table: readonly BadConfig[] = [
       'tend.json:5:20: services.web.instances: expected an integer from 0 to 1000, got "2"',
       'tend.json:6:49: services.web.stop.timeout: expected a duration like 250ms, 10s, 5m or 1h, got 10 (add a unit: "10s" or "10ms")',
       'tend.json:8:5: services: bad service name "Bad Name": use letters, digits, - and _, starting with a letter or digit',
-      'tend.json:10:3: unknown key "extra"\n  hint: allowed here: version, log_dir, services, api',
+      'tend.json:10:3: unknown key "extra"\n  hint: allowed here: version, log_dir, services, api, notify',
     ],
     codes: ['invalid-type', 'invalid-duration', 'invalid-name', 'unknown-key'],
   },

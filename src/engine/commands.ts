@@ -27,7 +27,8 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
   /** The last command each unit was sent, to name what superseded an earlier one. */
   const latest = new WeakMap<UnitEntry, CommandKind>();
 
-  function command(entry: UnitEntry, kind: CommandKind, reason: StopReason = 'operator'): Promise<UnitOutcome> {
+  /** `wait: false`: a start answers at its spawn (not after min_uptime, its readiness, or a job's result). */
+  function command(entry: UnitEntry, kind: CommandKind, reason: StopReason = 'operator', wait = true): Promise<UnitOutcome> {
     return new Promise((resolve) => {
       const answer = (state: UnitState, ok: boolean, message: string) =>
         resolve({ unit: entry.ref.id, label: loop.label(entry.ref), phase: state.phase, pid: state.pid, ok, message });
@@ -38,12 +39,12 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
       deps.release(entry, kind === 'stop' ? 'superseded by a later stop: stopped' : `superseded by a later ${kind}`);
       const up = entry.state.phase === 'running' || entry.state.phase === 'starting' || entry.state.phase === 'stopping';
       const hold = kind === 'stop' || up ? null : deps.holdOf(entry);
-      if (hold === null) return issue(entry, kind, reason, answer);
+      if (hold === null) return issue(entry, kind, reason, answer, wait);
       deps.hold(
         entry,
         {
           blocked: (why) => answer(entry.state, false, `blocked (${why.reason}); it starts once that recovers`),
-          proceed: () => issue(entry, kind, reason, answer),
+          proceed: () => issue(entry, kind, reason, answer, wait),
           cancel: (why) => answer(entry.state, false, why),
         },
         hold,
@@ -57,6 +58,7 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
     kind: CommandKind,
     reason: StopReason,
     answer: (state: UnitState, ok: boolean, message: string) => void,
+    wait: boolean,
   ): void {
     const input: UnitInput =
       kind === 'start' ? { type: 'start-requested' } : kind === 'stop' ? { type: 'stop-requested', reason } : { type: 'restart-requested' };
@@ -72,7 +74,9 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
         if (!isSettled(state)) return false;
         // A start of a service with a readiness probe answers once the probe has a verdict, one
         // without once it has run min_uptime (an exit before is a failed start).
-        const fresh = kind !== 'stop' && state.phase === 'running' && state.generation !== before.generation;
+        const fresh = wait && kind !== 'stop' && state.phase === 'running' && state.generation !== before.generation;
+        // A scheduled job's start answers with its result, like a systemd oneshot.
+        if (fresh && loop.serviceOf(entry.ref).schedule !== null) return false;
         const readiness = fresh ? readinessOf(entry) : null;
         if (readiness?.state === 'pending') return false;
         if (fresh && readiness === null && state.startedAt !== null) {
@@ -114,8 +118,8 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
   return {
     command,
 
-    async run(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]> {
-      return Promise.all(await inSlices(entriesOf(refs), (entry) => command(entry, kind)));
+    async run(kind: CommandKind, refs: readonly UnitRef[], wait = true): Promise<UnitOutcome[]> {
+      return Promise.all(await inSlices(entriesOf(refs), (entry) => command(entry, kind, 'operator', wait)));
     },
 
     /** One at a time: each unit must answer before the next is touched (rolling restart). */

@@ -44,6 +44,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     const options = {
       dependencies: request.noDeps !== true,
       dependents: request.withDependents === true ? ('include' as const) : ('refuse' as const),
+      wait: request.noWait !== true,
     };
     return { results: shape(await engine.run(kind, refs, options)) };
   };

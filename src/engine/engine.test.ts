@@ -770,3 +770,23 @@ test('schedule: the wall clock set back does not fire a run early; cron_restart 
   await time.advance(30_000);
   assert.deepEqual(host.stops, ['web.0'], 'at the wall clock minute');
 });
+
+test('start of a scheduled job answers with its result; wait: false answers at the spawn', async (t) => {
+  const time = fakeClock(Date.UTC(2027, 0, 15, 3, 0, 0));
+  const { engine, host } = setUp(t, 'services:\n  backup:\n    command: [backup]\n    restart: never\n    schedule: "0 3 * * *"\n', {
+    clock: time,
+  });
+  let answered = false;
+  const run = engine.run('start', engine.select(['backup'])).then((o) => ((answered = true), o));
+  await settle();
+  host.started('backup.0');
+  await time.advance(60_000);
+  assert.equal(answered, false, 'still running');
+  host.exited('backup.0', 2);
+  const [outcome] = await run;
+  assert.deepEqual([outcome?.ok, outcome?.message], [false, 'failed: exited with code 2']);
+  const quick = engine.run('start', engine.select(['backup']), { wait: false });
+  await settle();
+  const pid = host.started('backup.0');
+  assert.equal((await quick)[0]?.message, `started (pid ${pid})`);
+});

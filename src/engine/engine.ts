@@ -71,7 +71,7 @@ export interface Engine {
   run(
     kind: CommandKind,
     refs: readonly UnitRef[],
-    options?: { dependencies?: boolean; dependents?: 'refuse' | 'include' },
+    options?: { dependencies?: boolean; dependents?: 'refuse' | 'include'; wait?: boolean },
   ): Promise<UnitOutcome[]>;
   /** One at a time: each unit answers before the next is touched (rolling restart). */
   runInTurn(kind: CommandKind, refs: readonly UnitRef[]): Promise<UnitOutcome[]>;
@@ -178,13 +178,13 @@ export function createEngine({
       return [...chosen.values()];
     },
 
-    async run(kind, refs, { dependencies = true, dependents = 'refuse' } = {}) {
+    async run(kind, refs, { dependencies = true, dependents = 'refuse', wait = true } = {}) {
       if (kind === 'stop')
         return stopInOrder(
           refs.flatMap((ref) => loop.units.get(ref.id) ?? []),
           dependents,
         );
-      if (kind !== 'start') return commands.run(kind, refs);
+      if (kind !== 'start') return commands.run(kind, refs, wait);
       // What the units need starts first; everything in dependency order, so none waits on a start not yet asked.
       const entries = refs.flatMap((ref) => loop.units.get(ref.id) ?? []);
       const chosen = dependencies ? deps.withDependencies(entries) : entries;
@@ -198,6 +198,7 @@ export function createEngine({
       return commands.run(
         'start',
         ordered.map((e) => e.ref),
+        wait,
       );
     },
     runInTurn: commands.runInTurn,

@@ -39,9 +39,20 @@ const psVerb = (name: 'ps' | 'status'): Verb => ({
 
 const noDeps = { type: 'boolean', description: 'Do not also start what the services depend on (they wait for it instead).' } as const;
 const withDependents = { type: 'boolean', description: 'Also stop the running services that depend on these, first.' } as const;
-const actionOptions = { start: { 'no-deps': noDeps }, stop: { 'with-dependents': withDependents }, restart: {} } as const;
+const noWait = {
+  type: 'boolean',
+  description: 'Answer at the spawn: do not wait for min_uptime, readiness or (a scheduled job) its result.',
+} as const;
+const actionOptions = {
+  start: { 'no-deps': noDeps, 'no-wait': noWait },
+  stop: { 'with-dependents': withDependents },
+  restart: { 'no-wait': noWait },
+} as const;
 const actionDetails = {
-  start: ['What the services depend on (depends_on) is started first, unless --no-deps; a start waits until its dependencies hold.'],
+  start: [
+    'What the services depend on (depends_on) is started first, unless --no-deps; a start waits until its dependencies hold.',
+    'It answers once each has run min_uptime or passed its readiness probe; a scheduled job, once it has finished (exit 1 if it failed). --no-wait answers at the spawn.',
+  ],
   stop: [
     'Refused while running services depend on NAME, unless --with-dependents (they stop first). Dependents stop before what they depend on.',
   ],
@@ -62,6 +73,7 @@ const actionVerb = (name: 'start' | 'stop' | 'restart', summary: string): Verb =
       ...namesOrAll(input, name),
       ...(input.values['no-deps'] === true ? { noDeps: true } : {}),
       ...(input.values['with-dependents'] === true ? { withDependents: true } : {}),
+      ...(input.values['no-wait'] === true ? { noWait: true } : {}),
     };
     const { client } = await connect(input);
     return report(input, await client[name](request));
