@@ -16,6 +16,12 @@ export interface CheckResult {
 }
 
 const OUTPUT_LIMIT = 512;
+/**
+ * HTTP checks keep their connections between checks (one per target, as a load balancer's health
+ * check does): a new connection and its teardown every second cost most of a check's CPU. A
+ * server that restarts closes them; the next check connects anew.
+ */
+const keepAlive = new http.Agent({ keepAlive: true, maxFreeSockets: 256, timeout: 60_000 });
 const TIMEOUT_BINARIES = ['/usr/bin/timeout', '/bin/timeout'];
 let timeoutBinary: string | null | undefined;
 
@@ -24,14 +30,15 @@ const oneLine = (text: string): string => {
   return line.length > OUTPUT_LIMIT ? `${line.slice(0, OUTPUT_LIMIT - 1)}…` : line;
 };
 
-export function runCheck(probe: Probe, service: ServiceConfig, env: Readonly<Record<string, string>>): Promise<CheckResult> {
+/** `env`: the service's environment, built only for an exec check. */
+export function runCheck(probe: Probe, service: ServiceConfig, env: () => Readonly<Record<string, string>>): Promise<CheckResult> {
   switch (probe.kind) {
     case 'tcp':
       return tcpCheck(probe.host, probe.port, probe.timeout);
     case 'http':
       return httpCheck(probe.url, probe.status, probe.headers, probe.timeout);
     case 'exec':
-      return execCheck(probe.argv, probe.timeout, service, env);
+      return execCheck(probe.argv, probe.timeout, service, env());
   }
 }
 
@@ -57,14 +64,15 @@ function httpCheck(
 ): Promise<CheckResult> {
   return new Promise((resolve) => {
     let settled = false;
-    const done = (result: CheckResult) => {
+    // A whole answer leaves its connection to the agent for the next check; anything else ends it.
+    const done = (result: CheckResult, whole = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      request.destroy();
+      if (!whole) request.destroy();
       resolve(result);
     };
-    const request = http.get(url, { headers: { ...headers }, agent: false }, (response) => {
+    const request = http.get(url, { headers: { ...headers }, agent: keepAlive }, (response) => {
       const status = response.statusCode ?? 0;
       let body = '';
       response.setEncoding('utf8');
@@ -72,9 +80,9 @@ function httpCheck(
         body += chunk;
         if (body.length > OUTPUT_LIMIT) response.destroy(); // enough to say what it answered
       });
-      const answer = () => done({ ok: status >= low && status <= high, output: oneLine(`HTTP ${status} ${body}`) });
-      response.once('end', answer);
-      response.once('close', answer);
+      const answer = (whole: boolean) => done({ ok: status >= low && status <= high, output: oneLine(`HTTP ${status} ${body}`) }, whole);
+      response.once('end', () => answer(true));
+      response.once('close', () => answer(false));
     });
     const timer = setTimeout(() => done({ ok: false, output: `no answer from ${url} within ${timeoutMs} ms` }), timeoutMs);
     request.once('error', (error) => done({ ok: false, output: `${url}: ${error.message}` }));

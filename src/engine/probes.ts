@@ -52,7 +52,7 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
     if (!service || !probe || lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return;
     let result: CheckResult;
     try {
-      result = await runCheck(probe, service, loop.specOf(entry).env);
+      result = await runCheck(probe, service, () => loop.specOf(entry).env);
     } catch (error) {
       result = { ok: false, output: error instanceof Error ? error.message : String(error) };
     }
