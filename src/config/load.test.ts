@@ -118,6 +118,8 @@ const expected = (file: string): Config => ({
       schedule: null,
       cronRestart: null,
       notify: [],
+      watch: [],
+      watchIgnore: [],
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -142,6 +144,8 @@ const expected = (file: string): Config => ({
       schedule: null,
       cronRestart: null,
       notify: [],
+      watch: [],
+      watchIgnore: [],
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],

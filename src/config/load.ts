@@ -175,6 +175,8 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
           : { cron: spec.schedule.cron, timezone: spec.schedule.timezone ?? null, overlap: spec.schedule.overlap },
     cronRestart: spec.cron_restart ?? null,
     notify: spec.notify.map(targetOf),
+    watch: spec.watch,
+    watchIgnore: spec.watch_ignore,
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
     readiness: probeOf(spec.readiness),

@@ -28,6 +28,8 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     schedule: null,
     cronRestart: null,
     notify: [],
+    watch: [],
+    watchIgnore: [],
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };

@@ -34,6 +34,8 @@ export const reloadRules = {
   schedule: 'update',
   cronRestart: 'update',
   notify: 'update',
+  watch: 'update',
+  watchIgnore: 'update',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
 type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];

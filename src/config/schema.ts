@@ -392,6 +392,15 @@ const serviceSchema = z.strictObject(
         'Holds readiness and liveness checks off until it passes once; failure_threshold failures in a row restart the instance (for slow starters).',
       ),
     notify: notify.describe('Where to tell an operator about this service, besides the top-level notify.'),
+    watch: z
+      .array(z.string().min(1, { error: 'a glob must not be empty' }), { error: expecting('a list of globs such as "src/**/*.js"') })
+      .max(64, { error: 'at most 64 globs' })
+      .default([])
+      .describe('Restart the running service when a file matching one of these globs (relative to its cwd) changes, as nodemon does.'),
+    watch_ignore: z
+      .array(z.string().min(1), { error: expecting('a list of directory names') })
+      .default([])
+      .describe('Directory names never walked for `watch`, besides node_modules and .git.'),
     schedule,
     cron_restart: cronExpression
       .optional()
@@ -552,6 +561,8 @@ export interface ServiceConfig
     | 'schedule'
     | 'cron_restart'
     | 'notify'
+    | 'watch'
+    | 'watch_ignore'
   > {
   readonly name: string;
   readonly argv: readonly string[];
@@ -577,6 +588,10 @@ export interface ServiceConfig
   readonly cronRestart: string | null;
   /** Where to tell an operator about it, besides the config's top-level notify. */
   readonly notify: readonly NotifyTarget[];
+  /** Globs (relative to cwd) whose changes restart it; [] = none. */
+  readonly watch: readonly string[];
+  /** Directory names `watch` never walks, besides node_modules and .git. */
+  readonly watchIgnore: readonly string[];
 }
 
 export interface Config {

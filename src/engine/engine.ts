@@ -22,6 +22,7 @@ import { inSlices } from './slices.js';
 import type { UnitRef } from './unit-ids.js';
 import { createSchedules } from './schedules.js';
 import { createUsage } from './usage.js';
+import { createWatch } from './watch.js';
 
 /** What the engine tells whoever runs it (the terminal of a foreground `tend up`, or engine.log). */
 export interface EngineObserver {
@@ -128,6 +129,8 @@ export function createEngine({
   const commands = createCommands(loop, clock, deps, probes.readinessOf);
   const schedules = createSchedules(loop, clock, commands);
   const alerts = createAlerts(loop, clock);
+  const watch = createWatch(loop, clock, commands);
+  watch.sync();
   loop.recorder.listen(alerts.observe);
   loop.watch((changed) => schedules.changed(changed));
   schedules.sync();
@@ -213,6 +216,7 @@ export function createEngine({
       const answer = await applyPlan(loop, commands, plan);
       usage.watchMemory();
       schedules.sync();
+      watch.sync();
       return answer;
     },
 
@@ -261,6 +265,7 @@ export function createEngine({
       probes.close();
       schedules.close();
       alerts.close();
+      watch.close();
       usage.close();
       loop.close();
     },

@@ -191,6 +191,8 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
 
   return {
     host,
+    /** One sentence for whoever runs the engine (a warning that stops nothing). */
+    warn: (text: string): void => observer.warning(text),
     /** `fn` runs after every batch of inputs with the units it changed (held starts and readiness follow). */
     watch: (fn: (changed: ReadonlySet<UnitEntry>) => void): void => void watchers.push(fn),
     /** Something besides the core state changed (readiness): its waiters look again. */
