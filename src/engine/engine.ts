@@ -5,22 +5,23 @@ import type { EventRecord, ReloadResponse } from '../api/protocol.js';
 import type { ReloadPlan } from '../config/plan.js';
 import type { Config } from '../config/schema.js';
 import type { StopReason } from '../core/inputs.js';
-import type { Phase, Result, UnitState } from '../core/service.js';
 import type { HostListener, OutputStream, ProcessHost } from '../host/host.js';
 import { TendError } from '../errors.js';
-import { realClock, wallOf, type Clock } from './clock.js';
+import { realClock, type Clock } from './clock.js';
 import { createAlerts } from './alerts.js';
 import { createCommands } from './commands.js';
-import { createDependencies, type Hold } from './dependencies.js';
-import { createProbes, type Readiness } from './probes.js';
+import { createDependencies } from './dependencies.js';
+import { createProbes } from './probes.js';
 import { createLoop, type UnitEntry } from './loop.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 import { applyPlan } from './reload.js';
+import { createResting } from './resting.js';
 import { restore, type SavedEngineState } from './restore.js';
 import type { Usage } from './sampler.js';
 import { inSlices } from './slices.js';
 import type { UnitRef } from './unit-ids.js';
 import { createSchedules } from './schedules.js';
+import { type UnitStatus, statusOf } from './status.js';
 import { createUsage } from './usage.js';
 import { createWatch } from './watch.js';
 
@@ -33,33 +34,6 @@ export interface EngineObserver {
   warning(text: string): void;
   /** Every unit is at rest (stopped, exited or fatal) with no process left. */
   resting?(): void;
-}
-
-interface UnitStatus {
-  /** The id ("web.0"). */
-  readonly unit: string;
-  /** How people see it: "web" while the service has one instance, else the id. */
-  readonly label: string;
-  readonly service: string;
-  readonly instance: number;
-  readonly phase: Phase;
-  readonly pid: number | null;
-  /** Epoch ms when the current (or last) run was spawned. */
-  readonly startedAt: number | null;
-  /** How long it has been up, while it runs (monotonic: a wall clock set back does not shrink it). */
-  readonly uptimeMs: number | null;
-  readonly restarts: number;
-  readonly lastExit: UnitState['lastExit'];
-  readonly lastResult: Result | null;
-  /** Epoch ms of its next scheduled run or restart (null: none). */
-  readonly nextRun: number | null;
-  /** What its readiness probe says (null: it has none). */
-  readonly readiness: Readiness;
-  /** A start that waits for its dependencies, and why (null: none waits). */
-  readonly waitingOn: Hold | null;
-  /** Output lines and bytes its log could not take, since this engine started. */
-  readonly lostLines: number;
-  readonly lostBytes: number;
 }
 
 export interface Engine {
@@ -117,6 +91,7 @@ export function createEngine({
   cgroupRoot = null,
 }: EngineOptions): Engine {
   const loop = createLoop({ config, host, observer, baseEnv, clock, random });
+  const rest = createResting(loop, observer);
   const probes = createProbes(loop, clock, (entry) => {
     loop.poke(entry);
     deps.changed();
@@ -226,7 +201,7 @@ export function createEngine({
     },
 
     async shutdown(reason = 'shutdown') {
-      const resting = loop.whenResting();
+      const resting = rest.whenResting();
       await inLayers([...loop.units.values()], reason);
       return resting;
     },
@@ -234,32 +209,7 @@ export function createEngine({
     killNow: () => loop.host.killAll(),
     usage: usage.usage,
 
-    status() {
-      const now = clock.now();
-      return loop.ordered().map((entry) => {
-        const { ref, state } = entry;
-        const lost = loop.recorder.lostOf(ref.id);
-        const up = state.startedAt !== null && (state.phase === 'running' || state.phase === 'stopping');
-        return {
-          unit: ref.id,
-          label: loop.label(ref),
-          service: ref.service,
-          instance: ref.instance,
-          phase: state.phase,
-          pid: state.pid,
-          startedAt: state.startedWall ?? (state.startedAt === null ? null : wallOf(clock, state.startedAt)),
-          uptimeMs: up ? now - (state.startedAt ?? now) : null,
-          restarts: state.restarts,
-          lastExit: state.lastExit,
-          lastResult: state.lastResult,
-          waitingOn: deps.heldOf(entry),
-          readiness: probes.readinessOf(entry),
-          nextRun: schedules.nextRunOf(ref.service),
-          lostLines: lost.lines,
-          lostBytes: lost.bytes,
-        };
-      });
-    },
+    status: () => statusOf({ loop, clock, deps, probes, schedules }),
 
     close() {
       probes.close();

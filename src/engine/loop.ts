@@ -6,7 +6,7 @@
 import type { Config, ServiceConfig } from '../config/schema.js';
 import type { Effect } from '../core/effects.js';
 import type { UnitInput } from '../core/inputs.js';
-import { initialUnitState, transition, type Phase, type UnitState } from '../core/service.js';
+import { initialUnitState, transition, type UnitState } from '../core/service.js';
 import type { HostFact, HostListener, ProcessHost } from '../host/host.js';
 import { assertNever } from '../lib/assert-never.js';
 import type { Clock } from './clock.js';
@@ -43,8 +43,6 @@ export interface UnitEntry {
 
 export type Loop = ReturnType<typeof createLoop>;
 
-const restingPhases: ReadonlySet<Phase> = new Set(['stopped', 'exited', 'fatal']);
-
 export function createLoop({ config, host: makeHost, observer, baseEnv, clock, random }: LoopOptions) {
   let current = config;
   const services = new Map(config.services.map((service) => [service.name, service]));
@@ -52,7 +50,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const timers = createTimerTable(clock);
   const recorder = createRecorder({ config, clock, notice: (record) => observer.notice(record), warn: (text) => observer.warning(text) });
   const specOf = spawnSpecs(baseEnv);
-  const restWaiters: Array<() => void> = [];
   const watchers: Array<(changed: ReadonlySet<UnitEntry>) => void> = [];
   /** Entries stepped in the current batch, for the watchers. */
   let stepped = new Set<UnitEntry>();
@@ -62,7 +59,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const dirtyUnits = new Set<string>();
   let configDirty = true;
   let commitQueued = false;
-  let restingCheckQueued = false;
 
   const serviceOf = (ref: UnitRef): ServiceConfig => {
     const service = services.get(ref.service);
@@ -82,7 +78,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
       draining = false;
     }
     scheduleCommit();
-    if (restWaiters.length > 0 || observer.resting) scheduleRestingCheck();
     const changed = stepped;
     stepped = new Set();
     for (const watcher of watchers) watcher(changed);
@@ -149,19 +144,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     host.commit({ ...(configDirty ? { config: current } : {}), units: changed, timers: timers.takeChanges() });
     dirtyUnits.clear();
     configDirty = false;
-  }
-
-  /** Whether everything rests is asked once per turn, not after each of 1,000 events (each ask walks the units). */
-  function scheduleRestingCheck(): void {
-    if (restingCheckQueued) return;
-    restingCheckQueued = true;
-    setImmediate(() => {
-      restingCheckQueued = false;
-      for (const entry of units.values()) if (!restingPhases.has(entry.state.phase)) return;
-      if (host.liveUnits().length > 0) return;
-      for (const resolve of restWaiters.splice(0)) resolve();
-      observer.resting?.();
-    });
   }
 
   const host = makeHost({
@@ -242,13 +224,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
       const order = new Map(current.services.map((s, index) => [s.name, index]));
       const rank = (ref: UnitRef) => order.get(ref.service) ?? Number.MAX_SAFE_INTEGER;
       return [...units.values()].sort((a, b) => rank(a.ref) - rank(b.ref) || a.ref.instance - b.ref.instance);
-    },
-
-    /** Resolves once every unit rests with no process left (checked now, and after each turn). */
-    whenResting(): Promise<void> {
-      const resting = new Promise<void>((resolve) => restWaiters.push(resolve));
-      scheduleRestingCheck();
-      return resting;
     },
 
     /** A unit as a previous engine left it (restore.ts): its state, no change to commit. */
