@@ -22,6 +22,34 @@ interface BadConfig {
 // biome-ignore format: one config line per array line, as the file reads
 const table: readonly BadConfig[] = [
   {
+    name: 'probes: a pattern that is not a regular expression',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '    readiness: { log: "listening (" }',
+    ],
+    expected: [
+      'tend.yaml:4:23: services.web.readiness.log: not a regular expression: /listening (/: Unterminated group',
+    ],
+    codes: ['invalid-probe'],
+  },
+  {
+    name: 'probes: a log probe cannot say a service still works',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '    liveness: { log: "ok" }',
+    ],
+    expected: [
+      'tend.yaml:4:22: services.web.liveness.log: a log probe says when a service is ready: use it for readiness or startup, not liveness',
+    ],
+    codes: ['invalid-probe'],
+  },
+  {
     name: 'schedule: a bad cron expression, an unknown time zone',
     file: 'tend.yaml',
     text: [
@@ -52,7 +80,7 @@ const table: readonly BadConfig[] = [
       '    readiness: { tcp: "localhost:x" }',
     ],
     expected: [
-      'tend.yaml:4:16: services.web.readiness: a probe has one of tcp, http or exec, not tcp and http',
+      'tend.yaml:4:16: services.web.readiness: a probe has one of tcp, http, exec or log, not tcp and http',
       'tend.yaml:7:23: services.db.readiness.tcp: expected HOST:PORT or PORT, got "localhost:x"',
     ],
     codes: ['invalid-probe', 'invalid-probe'],

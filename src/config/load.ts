@@ -180,7 +180,7 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
     readiness: probeOf(spec.readiness),
-    liveness: probeOf(spec.liveness),
+    liveness: logProbeRefused(ctx, name, spec.liveness) ? null : probeOf(spec.liveness),
     startup: probeOf(spec.startup),
     logs: {
       ...logs,
@@ -196,6 +196,17 @@ function targetOf(spec: ConfigSpec['notify'][number]): NotifyTarget {
   return { on: spec.on, timeout: spec.timeout, kind: 'webhook', url: spec.webhook ?? '', headers: spec.headers, retries: spec.retries };
 }
 
+/** A log line says a service is ready; it cannot say one still works. */
+function logProbeRefused(ctx: Context, name: string, liveness: ServiceSpec['liveness']): boolean {
+  if (liveness?.log === undefined) return false;
+  ctx.problems.push({
+    path: ['services', name, 'liveness', 'log'],
+    code: 'invalid-probe',
+    message: 'a log probe says when a service is ready: use it for readiness or startup, not liveness',
+  });
+  return true;
+}
+
 /** A probe as the engine runs it (the schema checked its shape). */
 function probeOf(spec: ServiceSpec['readiness' | 'liveness' | 'startup']): Probe | null {
   if (spec === undefined) return null;
@@ -207,6 +218,7 @@ function probeOf(spec: ServiceSpec['readiness' | 'liveness' | 'startup']): Probe
     successThreshold: spec.success_threshold,
   };
   if (spec.exec !== undefined) return { kind: 'exec', argv: spec.exec, ...timing };
+  if (spec.log !== undefined) return { kind: 'log', pattern: spec.log, ...timing };
   if (spec.http !== undefined) {
     const [low = 200, high = low] = spec.status.split('-').map(Number);
     return { kind: 'http', url: spec.http, status: [low, high], headers: spec.headers, ...timing };

@@ -262,6 +262,14 @@ const notifyTarget = z
         .describe(
           'Which events: fatal, flapping (5 restarts within 5 minutes), liveness, blocked, failed (a job), recovered. Default all.',
         ),
+      log: z
+        .string({ error: expecting('a regular expression') })
+        .min(1, { error: 'the pattern is empty' })
+        .max(512, { error: 'a pattern of at most 512 characters' })
+        .optional()
+        .describe(
+          'Ready once a line of the service\'s own output (since this start) matches this regular expression ("listening on"). Readiness and startup only.',
+        ),
       exec: z
         .array(z.string(), { error: expecting('a list of strings: the program, then its arguments') })
         .min(1, { error: 'the command is empty' })
@@ -310,6 +318,14 @@ const probe = z
         .regex(/^http:\/\/[^\s/]+/, { error: expecting('an http:// URL') })
         .optional()
         .describe('Ready when a GET of this http:// URL answers with a status from `status`.'),
+      log: z
+        .string({ error: expecting('a regular expression') })
+        .min(1, { error: 'the pattern is empty' })
+        .max(512, { error: 'a pattern of at most 512 characters' })
+        .optional()
+        .describe(
+          'Ready once a line of the service\'s own output (since this start) matches this regular expression ("listening on"). Readiness and startup only.',
+        ),
       exec: z
         .array(z.string(), { error: expecting('a list of strings: the program, then its arguments') })
         .min(1, { error: 'the command is empty' })
@@ -330,17 +346,32 @@ const probe = z
       failure_threshold: count(1, 1000).default(3).describe('Failures in a row that make it not ready. Default 3.'),
       success_threshold: count(1, 1000).default(1).describe('Successes in a row that make it ready. Default 1.'),
     },
-    { error: expecting('a map with one of tcp, http or exec, and period, timeout, ...') },
+    { error: expecting('a map with one of tcp, http, exec or log, and period, timeout, ...') },
   )
   .superRefine((value, ctx) => {
-    const kinds = (['tcp', 'http', 'exec'] as const).filter((key) => value[key] !== undefined);
+    const kinds = (['tcp', 'http', 'exec', 'log'] as const).filter((key) => value[key] !== undefined);
     if (kinds.length !== 1)
       report(
         ctx,
         'invalid-probe',
         value,
-        kinds.length === 0 ? 'a probe needs one of tcp, http or exec' : `a probe has one of tcp, http or exec, not ${kinds.join(' and ')}`,
+        kinds.length === 0
+          ? 'a probe needs one of tcp, http, exec or log'
+          : `a probe has one of tcp, http, exec or log, not ${kinds.join(' and ')}`,
       );
+    if (value.log !== undefined) {
+      try {
+        new RegExp(value.log);
+      } catch (error) {
+        report(
+          ctx,
+          'invalid-probe',
+          value.log,
+          `not a regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          ['log'],
+        );
+      }
+    }
     if (value.tcp !== undefined && !parseListen(value.tcp).ok)
       report(ctx, 'invalid-probe', value.tcp, expecting('HOST:PORT or PORT')({ input: value.tcp }), ['tcp']);
     const [low = 0, high = low] = value.status.split('-').map(Number);
@@ -535,6 +566,7 @@ export type Probe = (
       readonly headers: Readonly<Record<string, string>>;
     }
   | { readonly kind: 'exec'; readonly argv: readonly string[] }
+  | { readonly kind: 'log'; readonly pattern: string }
 ) & {
   readonly initialDelay: number;
   readonly period: number;

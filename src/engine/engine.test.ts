@@ -790,3 +790,25 @@ test('start of a scheduled job answers with its result; wait: false answers at t
   const pid = host.started('backup.0');
   assert.equal((await quick)[0]?.message, `started (pid ${pid})`);
 });
+
+test("readiness log: ready once a line of this life matches; an earlier life's line does not count", async (t) => {
+  const { engine, host, time, config } = setUp(
+    t,
+    'services:\n  web:\n    command: [web]\n    readiness: { log: "listening on \\\\d+", period: 1s }\n',
+  );
+  const file = config.services[0]?.logs.file ?? '';
+  const line = (text: string) => fs.appendFileSync(file, `${new Date().toISOString()} 0 out ${text}\n`);
+  line('listening on 1111'); // an earlier life's
+  const start = engine.run('start', engine.select([]));
+  await settle();
+  host.started('web.0');
+  await settle();
+  await time.advance(0);
+  assert.equal(engine.status()[0]?.readiness?.state, 'pending');
+  line('warming up');
+  line('listening on 3000');
+  await time.advance(1000);
+  const [outcome] = await start;
+  assert.match(outcome?.message ?? '', /^started \(pid \d+\), ready$/);
+  assert.equal(engine.status()[0]?.readiness?.output, 'listening on 3000');
+});

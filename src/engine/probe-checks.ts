@@ -4,10 +4,11 @@
 // `timeout` — its own process group, killed at the deadline even if the engine itself is killed
 // meanwhile — and the engine kills that group too when its own clock says so.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { Probe, ServiceConfig } from '../config/schema.js';
+import { parseLogLine } from '../logs/file-sink.js';
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -39,7 +40,61 @@ export function runCheck(probe: Probe, service: ServiceConfig, env: () => Readon
       return httpCheck(probe.url, probe.status, probe.headers, probe.timeout);
     case 'exec':
       return execCheck(probe.argv, probe.timeout, service, env());
+    case 'log':
+      throw new Error("a log check reads its unit's log: see createLogScan");
   }
+}
+
+/** Bytes of new output a log check reads at most per check. */
+const LOG_SCAN_LIMIT = 1024 * 1024;
+
+/**
+ * A log check of one life of one instance: the lines its log file got since `from` (the file's
+ * size when the life was spawned: what came before is an earlier life's), read on from where the
+ * last check stopped, for a line of this instance that matches — and once one has, every later
+ * check of this life passes with it (and, for a life an earlier engine
+ * saw start, written `since` it began). A file rotated meanwhile is read from its start. Only the
+ * first 4 KiB of a line are matched.
+ */
+export function createLogScan(file: string, instance: number, pattern: string, from: number, since: string | null = null) {
+  const regex = new RegExp(pattern);
+  let offset = from;
+  let partial = '';
+  /** Once said, said for this life: a server that logged "listening" stays ready by its log. */
+  let matched: CheckResult | null = null;
+  return (): CheckResult => {
+    if (matched) return matched;
+    let fd: number;
+    try {
+      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      return { ok: false, output: `${file}: ${(error as Error).message}` };
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < offset) {
+        offset = 0; // rotated: the new file holds the newest lines
+        partial = '';
+      }
+      const length = Math.min(size - offset, LOG_SCAN_LIMIT);
+      const buffer = Buffer.alloc(length);
+      const read = length > 0 ? readSync(fd, buffer, 0, length, offset) : 0;
+      offset += read;
+      const lines = (partial + buffer.toString('utf8', 0, read)).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const parsed = parseLogLine(line);
+        if (parsed?.instance !== instance || (since !== null && parsed.time < since)) continue;
+        if (regex.test(parsed.text.slice(0, 4096))) {
+          matched = { ok: true, output: oneLine(parsed.text) };
+          return matched;
+        }
+      }
+      return { ok: false, output: `no line matching /${pattern}/ yet` };
+    } finally {
+      closeSync(fd);
+    }
+  };
 }
 
 function tcpCheck(host: string, port: number, timeoutMs: number): Promise<CheckResult> {

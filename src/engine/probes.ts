@@ -8,7 +8,16 @@
 import type { Probe } from '../config/schema.js';
 import type { Clock } from './clock.js';
 import type { Loop, UnitEntry } from './loop.js';
-import { type CheckResult, runCheck } from './probe-checks.js';
+import fs from 'node:fs';
+import { type CheckResult, createLogScan, runCheck } from './probe-checks.js';
+
+const logSize = (file: string): number => {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
 
 /** What is known of an instance: no probe (null), not yet known, ready, or not ready (and why). */
 export type Readiness = null | { readonly state: 'pending' | 'ready' | 'not-ready'; readonly output: string };
@@ -25,6 +34,12 @@ interface Runner {
 
 interface Life {
   readonly generation: number;
+  /** Size of the unit's log file when this life was spawned: a log check reads what came after. */
+  readonly logFrom: number;
+  /** For a life this engine did not see start (after a restart): only lines since it began count. */
+  readonly logSince: string | null;
+  /** The log check of this life, made at its first check. */
+  logScan?: () => CheckResult;
   readiness: 'pending' | 'ready' | 'not-ready';
   readonly runners: Map<Kind, Runner>;
 }
@@ -52,7 +67,10 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
     if (!service || !probe || lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return;
     let result: CheckResult;
     try {
-      result = await runCheck(probe, service, () => loop.specOf(entry).env);
+      if (probe.kind === 'log') {
+        life.logScan ??= createLogScan(service.logs.file, entry.ref.instance, probe.pattern, life.logFrom, life.logSince);
+        result = life.logScan();
+      } else result = await runCheck(probe, service, () => loop.specOf(entry).env);
     } catch (error) {
       result = { ok: false, output: error instanceof Error ? error.message : String(error) };
     }
@@ -96,6 +114,14 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
         const service = loop.units.get(entry.ref.id) === entry ? loop.service(entry.ref.service) : undefined;
         const probed = service !== undefined && (service.startup ?? service.readiness ?? service.liveness) !== null;
         const life = lives.get(entry);
+        if (phase === 'starting' && probed) {
+          // Where this life's output begins in its log: spawned just now, it has written nothing yet.
+          if (life?.generation !== generation) {
+            end(entry);
+            lives.set(entry, { generation, readiness: 'pending', runners: new Map(), logFrom: logSize(service.logs.file), logSince: null });
+          }
+          continue;
+        }
         if (phase !== 'running' || !probed) {
           if (life) {
             end(entry);
@@ -103,9 +129,18 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
           }
           continue;
         }
-        if (life?.generation === generation) continue;
+        if (life?.generation === generation && life.runners.size > 0) continue;
+        // Seen starting: its log from that point. Not seen (a new engine carries on): the lines since it began.
+        const seen = life?.generation === generation;
+        const since = entry.state.startedWall === null ? null : new Date(entry.state.startedWall - 1000).toISOString();
         end(entry);
-        const fresh: Life = { generation, readiness: 'pending', runners: new Map() };
+        const fresh: Life = {
+          generation,
+          readiness: 'pending',
+          runners: new Map(),
+          logFrom: seen ? life.logFrom : 0,
+          logSince: seen ? null : since,
+        };
         lives.set(entry, fresh);
         if (probeOf(entry, 'startup') !== null) begin(entry, fresh, 'startup');
         else {

@@ -237,3 +237,18 @@ test('a job on a per-second schedule runs by itself, not at up; ps shows its nex
   assert.ok(unit?.nextRun !== null && Date.parse(unit?.nextRun ?? '') > Date.now() - 1000, `next run ${unit?.nextRun}`);
   assert.match((await d.tend(['ps'])).stdout, /^tick\s+(scheduled \(next \d\d:\d\d\)|running|starting)/m);
 });
+
+test('a log readiness probe: up -d returns once the service says it listens', async (t) => {
+  const port = await freePort();
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
+  api:
+    command: ${argv('late-http.mjs', String(port), '0')}
+    readiness: { log: "listening on \\\\d+", period: 100ms, failure_threshold: 100 }
+`,
+  });
+  const up = await d.tend(['up', '-d']);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  assert.match(up.stdout, /api\s+started \(pid \d+\), ready/);
+  assert.equal((await d.status()).units[0]?.readiness?.output, `listening on ${port}`);
+});
