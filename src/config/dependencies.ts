@@ -9,8 +9,8 @@ import type { Dependency, ServiceSpec } from './schema.js';
 /** The file's depends_on as a list, in its order (a plain list of names means condition started). */
 export function dependenciesOf(spec: ServiceSpec['depends_on']): Dependency[] {
   if (spec === undefined) return [];
-  if (Array.isArray(spec)) return [...new Set(spec)].map((service) => ({ service, condition: 'started' }));
-  return Object.entries(spec).map(([service, { condition }]) => ({ service, condition }));
+  if (Array.isArray(spec)) return [...new Set(spec)].map((service) => ({ service, condition: 'started', restart: false }));
+  return Object.entries(spec).map(([service, { condition, restart }]) => ({ service, condition, restart }));
 }
 
 /** Unknown names, self-dependencies and cycles, as problems with their paths. */

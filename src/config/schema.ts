@@ -193,8 +193,14 @@ const dependsOn = z
               .describe(
                 'started (every instance running), ready (every instance running and passing its readiness probe) or completed (every instance exited with success). Default started.',
               ),
+            restart: z
+              .boolean({ error: expecting('true or false') })
+              .default(false)
+              .describe(
+                'Restart this service when the dependency comes back from a restart (once its condition holds again). Default false.',
+              ),
           },
-          { error: expecting('a map with condition') },
+          { error: expecting('a map with condition and restart') },
         ),
         { error: expecting('a map of service names to { condition }') },
       ),
@@ -546,6 +552,8 @@ export interface RunAs {
 export interface Dependency {
   readonly service: string;
   readonly condition: 'started' | 'ready' | 'completed';
+  /** Restart the dependent when the dependency comes back from a restart. */
+  readonly restart: boolean;
 }
 
 /** When a job runs, parsed. */

@@ -4,6 +4,7 @@
 // dependents held and says so — "blocked (db: fatal)" — and they start if it recovers. Only
 // starts are held: a running service is never stopped because a dependency went away, and
 // restarts by policy are not held (compose and systemd's Wants= behave alike).
+import type { EventRecord } from '../api/protocol.js';
 import type { Dependency, ServiceConfig } from '../config/schema.js';
 import type { Loop, UnitEntry } from './loop.js';
 import type { Readiness } from './probes.js';
@@ -98,7 +99,34 @@ export function createDependencies(loop: Loop, readinessOf: (entry: UnitEntry) =
     setImmediate(recheck);
   };
 
+  /**
+   * A dependency back from a restart (a new life that meets the condition again: spawned, or ready
+   * for condition ready) restarts the running dependents that ask for it (`restart: true`).
+   */
+  function dependencyBack(record: EventRecord): boolean {
+    const back = (record.kind === 'spawned' && record.restarts > 0) || (record.kind === 'ready' && restartedSince.delete(record.unit));
+    if (!back) return false;
+    for (const service of loop.config().services) {
+      const wants = service.dependsOn.find((d) => d.service === record.service && d.restart && d.condition !== 'completed');
+      if (!wants || (wants.condition === 'ready') !== (record.kind === 'ready')) continue;
+      for (const entry of loop.units.values()) if (entry.ref.service === service.name && entry.state.phase === 'running') restart(entry);
+    }
+    return true;
+  }
+  const restartedSince = new Set<string>();
+  let restart: (entry: UnitEntry) => void = () => {};
+  loop.recorder.listen((record) => {
+    dependencyBack(record);
+    // A restarted life's first ready is a return too (condition ready).
+    if (record.kind === 'spawned' && record.restarts > 0) restartedSince.add(record.unit);
+  });
+
   return {
+    /** Where a dependency's return sends its dependents' restarts (commands.ts, made after this). */
+    onRestartDependent(fn: (entry: UnitEntry) => void): void {
+      restart = fn;
+    },
+
     /** Whether a start of this unit must wait now. */
     holdOf: (entry: UnitEntry): Hold | null => holdOf(loop.serviceOf(entry.ref)),
 

@@ -812,3 +812,25 @@ test("readiness log: ready once a line of this life matches; an earlier life's l
   assert.match(outcome?.message ?? '', /^started \(pid \d+\), ready$/);
   assert.equal(engine.status()[0]?.readiness?.output, 'listening on 3000');
 });
+
+test('depends_on restart: true — a dependent is restarted when its dependency comes back from a restart', async (t) => {
+  const { engine, host } = setUp(
+    t,
+    'services:\n  db:\n    command: [db]\n  web:\n    command: [web]\n    depends_on: { db: { condition: started, restart: true } }\n  other:\n    command: [other]\n    depends_on: [db]\n',
+  );
+  void engine.run('start', engine.select([]));
+  await settle();
+  host.started('db.0');
+  await settle();
+  await settle();
+  host.started('web.0');
+  host.started('other.0');
+  await settle();
+  void engine.run('restart', engine.select(['db']));
+  await settle();
+  host.stopped('db.0');
+  await settle();
+  host.started('db.0');
+  await settle();
+  assert.deepEqual(host.stops, ['db.0', 'web.0'], 'web restarts with db; other (restart: false) does not');
+});

@@ -102,6 +102,7 @@ export function createEngine({
     deps.changed();
   });
   const commands = createCommands(loop, clock, deps, probes.readinessOf);
+  deps.onRestartDependent((entry) => void commands.command(entry, 'restart'));
   const schedules = createSchedules(loop, clock, commands);
   const alerts = createAlerts(loop, clock);
   const watch = createWatch(loop, clock, commands);
