@@ -50,6 +50,36 @@ const table: readonly BadConfig[] = [
     codes: ['invalid-probe'],
   },
   {
+    name: 'probes: a notification fd is for readiness only',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '    liveness: { fd: 4 }',
+      '    startup: { fd: 3 }',
+    ],
+    expected: [
+      'tend.yaml:4:21: services.web.liveness.fd: a notification fd says once that a service is ready: use it for readiness, not liveness',
+      'tend.yaml:5:20: services.web.startup.fd: a notification fd says once that a service is ready: use it for readiness, not startup',
+    ],
+    codes: ['invalid-probe', 'invalid-probe'],
+  },
+  {
+    name: 'probes: a notification fd from 3 to 63',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    command: node server.js',
+      '    readiness: { fd: 2 }',
+    ],
+    expected: [
+      'tend.yaml:4:22: services.web.readiness.fd: expected an integer from 3 to 63, got 2',
+    ],
+    codes: ['invalid-value'],
+  },
+  {
     name: 'schedule: a bad cron expression, an unknown time zone',
     file: 'tend.yaml',
     text: [
@@ -80,7 +110,7 @@ const table: readonly BadConfig[] = [
       '    readiness: { tcp: "localhost:x" }',
     ],
     expected: [
-      'tend.yaml:4:16: services.web.readiness: a probe has one of tcp, http, exec or log, not tcp and http',
+      'tend.yaml:4:16: services.web.readiness: a probe has one of tcp, http, exec, log or fd, not tcp and http',
       'tend.yaml:7:23: services.db.readiness.tcp: expected HOST:PORT or PORT, got "localhost:x"',
     ],
     codes: ['invalid-probe', 'invalid-probe'],

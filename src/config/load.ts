@@ -180,8 +180,8 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
     readiness: probeOf(spec.readiness),
-    liveness: logProbeRefused(ctx, name, spec.liveness) ? null : probeOf(spec.liveness),
-    startup: probeOf(spec.startup),
+    liveness: readinessOnly(ctx, name, 'liveness', spec.liveness) ? null : probeOf(spec.liveness),
+    startup: readinessOnly(ctx, name, 'startup', spec.startup) ? null : probeOf(spec.startup),
     logs: {
       ...logs,
       file: logs.file === undefined ? nodePath.join(logDir, `${name}.log`) : nodePath.resolve(dir, logs.file),
@@ -196,9 +196,20 @@ function targetOf(spec: ConfigSpec['notify'][number]): NotifyTarget {
   return { on: spec.on, timeout: spec.timeout, kind: 'webhook', url: spec.webhook ?? '', headers: spec.headers, retries: spec.retries };
 }
 
-/** A log line says a service is ready; it cannot say one still works. */
-function logProbeRefused(ctx: Context, name: string, liveness: ServiceSpec['liveness']): boolean {
-  if (liveness?.log === undefined) return false;
+/**
+ * A log line says a service is ready; it cannot say one still works. A notification fd says it
+ * once per life, for readiness alone (a startup probe on it would only repeat readiness).
+ */
+function readinessOnly(ctx: Context, name: string, kind: 'liveness' | 'startup', probe: ServiceSpec['liveness']): boolean {
+  if (probe?.fd !== undefined) {
+    ctx.problems.push({
+      path: ['services', name, kind, 'fd'],
+      code: 'invalid-probe',
+      message: `a notification fd says once that a service is ready: use it for readiness, not ${kind}`,
+    });
+    return true;
+  }
+  if (kind === 'startup' || probe?.log === undefined) return false;
   ctx.problems.push({
     path: ['services', name, 'liveness', 'log'],
     code: 'invalid-probe',
@@ -219,6 +230,7 @@ function probeOf(spec: ServiceSpec['readiness' | 'liveness' | 'startup']): Probe
   };
   if (spec.exec !== undefined) return { kind: 'exec', argv: spec.exec, ...timing };
   if (spec.log !== undefined) return { kind: 'log', pattern: spec.log, ...timing };
+  if (spec.fd !== undefined) return { kind: 'fd', fd: spec.fd, ...timing };
   if (spec.http !== undefined) {
     const [low = 200, high = low] = spec.status.split('-').map(Number);
     return { kind: 'http', url: spec.http, status: [low, high], headers: spec.headers, ...timing };

@@ -311,7 +311,7 @@ const notify = z
   .max(32, { error: 'at most 32 notify targets' })
   .default([]);
 
-/** A readiness check: exactly one of tcp, http or exec, and how often, how long, how many times. */
+/** A readiness check: exactly one of tcp, http, exec, log or fd, and how often, how long, how many times. */
 const probe = z
   .strictObject(
     {
@@ -337,6 +337,11 @@ const probe = z
         .min(1, { error: 'the command is empty' })
         .optional()
         .describe("Ready when this command (argv, no shell; run in the service's directory, environment and account) exits 0."),
+      fd: count(3, 63)
+        .optional()
+        .describe(
+          "Ready once the service writes a newline to this file descriptor, which it inherits (s6's notification-fd). Readiness only; the timing settings do not apply.",
+        ),
       status: z
         .string({ error: expecting('a status range such as "200-399"') })
         .regex(/^\d{3}(-\d{3})?$/, { error: expecting('a status range such as "200-399"') })
@@ -352,18 +357,18 @@ const probe = z
       failure_threshold: count(1, 1000).default(3).describe('Failures in a row that make it not ready. Default 3.'),
       success_threshold: count(1, 1000).default(1).describe('Successes in a row that make it ready. Default 1.'),
     },
-    { error: expecting('a map with one of tcp, http, exec or log, and period, timeout, ...') },
+    { error: expecting('a map with one of tcp, http, exec, log or fd, and period, timeout, ...') },
   )
   .superRefine((value, ctx) => {
-    const kinds = (['tcp', 'http', 'exec', 'log'] as const).filter((key) => value[key] !== undefined);
+    const kinds = (['tcp', 'http', 'exec', 'log', 'fd'] as const).filter((key) => value[key] !== undefined);
     if (kinds.length !== 1)
       report(
         ctx,
         'invalid-probe',
         value,
         kinds.length === 0
-          ? 'a probe needs one of tcp, http, exec or log'
-          : `a probe has one of tcp, http, exec or log, not ${kinds.join(' and ')}`,
+          ? 'a probe needs one of tcp, http, exec, log or fd'
+          : `a probe has one of tcp, http, exec, log or fd, not ${kinds.join(' and ')}`,
       );
     if (value.log !== undefined) {
       try {
@@ -575,6 +580,8 @@ export type Probe = (
     }
   | { readonly kind: 'exec'; readonly argv: readonly string[] }
   | { readonly kind: 'log'; readonly pattern: string }
+  /** The service says it is ready itself: a newline on this inherited descriptor. */
+  | { readonly kind: 'fd'; readonly fd: number }
 ) & {
   readonly initialDelay: number;
   readonly period: number;

@@ -86,6 +86,10 @@ function fakeHost() {
       tell({ type: 'spawned', unit, pid });
       return pid;
     },
+    /** The process wrote its ready line on the notification fd (pid: a stale one, for a test of that). */
+    notified(unit: string, pid = live.get(unit) ?? 0): void {
+      tell({ type: 'notified', unit, pid });
+    },
     /** The process exited by itself, its group empty. */
     exited(unit: string, code: number | null, signal: NodeJS.Signals | null = null): void {
       const pid = live.get(unit) ?? 0;
@@ -811,6 +815,28 @@ test("readiness log: ready once a line of this life matches; an earlier life's l
   const [outcome] = await start;
   assert.match(outcome?.message ?? '', /^started \(pid \d+\), ready$/);
   assert.equal(engine.status()[0]?.readiness?.output, 'listening on 3000');
+});
+
+test('readiness fd: the spawn carries the notification fd; ready when this life writes its line, at once, with no polling', async (t) => {
+  const { engine, host, time, notices } = setUp(t, 'services:\n  db:\n    command: [db]\n    readiness: { fd: 3 }\n');
+  let answered = false;
+  const start = engine.run('start', engine.select([])).then((outcomes) => ((answered = true), outcomes));
+  await settle();
+  assert.equal(host.spawned[0]?.notifyFd, 3);
+  const pid = host.started('db.0');
+  await settle();
+  await time.advance(0);
+  assert.deepEqual(engine.status()[0]?.readiness, { state: 'pending', output: 'no ready line on fd 3 yet' });
+  host.notified('db.0', pid - 1); // an earlier life's line
+  await settle();
+  await time.advance(60_000); // no check is scheduled: time alone changes nothing
+  assert.equal(engine.status()[0]?.readiness?.state, 'pending');
+  assert.equal(answered, false);
+  host.notified('db.0');
+  const [outcome] = await start;
+  assert.equal(outcome?.message, `started (pid ${pid}), ready`);
+  assert.deepEqual(engine.status()[0]?.readiness, { state: 'ready', output: 'ready line on fd 3' });
+  assert.ok(notices.includes('db ready'));
 });
 
 test('depends_on restart: true — a dependent is restarted when its dependency comes back from a restart', async (t) => {

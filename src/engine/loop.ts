@@ -39,6 +39,8 @@ export interface UnitEntry {
   readonly ref: UnitRef;
   state: UnitState;
   waiters: Waiter[];
+  /** The pid that wrote its ready line on the notification fd (host fact `notified`), if any. */
+  notified?: number;
 }
 
 export type Loop = ReturnType<typeof createLoop>;
@@ -51,6 +53,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
   const recorder = createRecorder({ config, clock, notice: (record) => observer.notice(record), warn: (text) => observer.warning(text) });
   const specOf = spawnSpecs(baseEnv);
   const watchers: Array<(changed: ReadonlySet<UnitEntry>) => void> = [];
+  const notifiedListeners: Array<(entry: UnitEntry) => void> = [];
   /** Entries stepped in the current batch, for the watchers. */
   let stepped = new Set<UnitEntry>();
   const queue: Array<[UnitEntry, UnitInput]> = [];
@@ -151,6 +154,11 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
       const entry = units.get(fact.unit);
       if (!entry) return;
       if (fact.type === 'log-lost') return recorder.recordLoss(entry.ref, label(entry.ref), fact); // no decision to make
+      if (fact.type === 'notified') {
+        entry.notified = fact.pid; // for readiness (probes.ts), not a decision of the core
+        for (const fn of notifiedListeners) fn(entry);
+        return;
+      }
       dispatch(entry, toUnitInput(fact));
     },
     lines(id, stream, lines) {
@@ -177,6 +185,8 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
     warn: (text: string): void => observer.warning(text),
     /** `fn` runs after every batch of inputs with the units it changed (held starts and readiness follow). */
     watch: (fn: (changed: ReadonlySet<UnitEntry>) => void): void => void watchers.push(fn),
+    /** `fn` runs when a unit says it is ready on its notification fd. */
+    onNotified: (fn: (entry: UnitEntry) => void): void => void notifiedListeners.push(fn),
     /** Something besides the core state changed (readiness): its waiters look again. */
     poke(entry: UnitEntry): void {
       if (entry.waiters.length > 0) entry.waiters = entry.waiters.filter((waiter) => !waiter.check(entry.state));
@@ -250,6 +260,6 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
 }
 
 /** A host fact as the core's input: the same fact without the unit it is about. */
-function toUnitInput({ unit: _unit, ...input }: Exclude<HostFact, { type: 'log-lost' }>): UnitInput {
+function toUnitInput({ unit: _unit, ...input }: Exclude<HostFact, { type: 'log-lost' | 'notified' }>): UnitInput {
   return input;
 }

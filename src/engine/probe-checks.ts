@@ -41,7 +41,8 @@ export function runCheck(probe: Probe, service: ServiceConfig, env: () => Readon
     case 'exec':
       return execCheck(probe.argv, probe.timeout, service, env());
     case 'log':
-      throw new Error("a log check reads its unit's log: see createLogScan");
+    case 'fd':
+      throw new Error(`a ${probe.kind} check is the engine's own: see probes.ts`);
   }
 }
 

@@ -67,7 +67,10 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
     if (!service || !probe || lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return;
     let result: CheckResult;
     try {
-      if (probe.kind === 'log') {
+      if (probe.kind === 'fd') {
+        const said = entry.notified !== undefined && entry.notified === entry.state.pid;
+        result = { ok: said, output: said ? `ready line on fd ${probe.fd}` : `no ready line on fd ${probe.fd} yet` };
+      } else if (probe.kind === 'log') {
         life.logScan ??= createLogScan(service.logs.file, entry.ref.instance, probe.pattern, life.logFrom, life.logSince);
         result = life.logScan();
       } else result = await runCheck(probe, service, () => loop.specOf(entry).env);
@@ -103,8 +106,17 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
         readinessChanged(entry);
       }
     }
-    runner.cancel = clock.setTimer(probe.period, () => void check(entry, life, runner));
+    // A notification fd is not polled: the host's `notified` fact checks it again (notified below).
+    if (probe.kind !== 'fd') runner.cancel = clock.setTimer(probe.period, () => void check(entry, life, runner));
   }
+
+  loop.onNotified((entry) => {
+    const life = lives.get(entry);
+    const runner = life?.runners.get('readiness');
+    if (life === undefined || runner === undefined || probeOf(entry, 'readiness')?.kind !== 'fd') return; // its first check will see it
+    runner.cancel();
+    void check(entry, life, runner);
+  });
 
   return {
     /** After each batch of inputs: a new life starts its probes; an instance no longer running stops them. */

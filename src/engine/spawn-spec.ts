@@ -36,6 +36,7 @@ export function spawnSpecs(baseEnv: Readonly<Record<string, string | undefined>>
     const log = { file, maxSize, keep, compress, instance: ref.instance, mode, ...(gid === undefined ? {} : { gid }) };
     const runAs =
       service.runAs === null ? {} : { runAs: { uid: service.runAs.uid, gid: service.runAs.gid, initGroups: service.runAs.known } };
-    return { unit: ref.id, argv: service.argv, cwd: service.cwd, env: environmentOf(service, ref), log, ...runAs };
+    const notify = service.readiness?.kind === 'fd' ? { notifyFd: service.readiness.fd } : {};
+    return { unit: ref.id, argv: service.argv, cwd: service.cwd, env: environmentOf(service, ref), log, ...runAs, ...notify };
   };
 }

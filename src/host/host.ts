@@ -13,6 +13,11 @@ export interface ProcessSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Run as this uid and gid, with the supplementary groups of the account (initGroups) or none. */
   readonly runAs?: { readonly uid: number; readonly gid: number; readonly initGroups: boolean };
+  /**
+   * A pipe the child inherits as this descriptor (3 to 63) and writes a newline to once it is
+   * ready (s6's notification-fd): answered by a `notified` fact.
+   */
+  readonly notifyFd?: number;
 }
 
 /** What to run, and where its output goes: the host frames, timestamps, writes and rotates it. */
@@ -35,7 +40,7 @@ export interface LogTarget {
 
 export type OutputStream = 'out' | 'err';
 
-/** Facts, past tense. Events for one unit arrive in this order: spawned|spawn-failed, exited, group-gone. */
+/** Facts, past tense. Events for one unit arrive in this order: spawned|spawn-failed, notified, exited, group-gone. */
 export type HostFact =
   /** The process exists, leader of its own process group (pgid = pid). */
   | { readonly type: 'spawned'; readonly unit: string; readonly pid: number }
@@ -57,6 +62,8 @@ export type HostFact =
        */
       readonly groupEmpty: boolean;
     }
+  /** The process wrote a newline to its notification fd (ProcessSpec.notifyFd): it says it is ready. Once per life. */
+  | { readonly type: 'notified'; readonly unit: string; readonly pid: number }
   /** Answer to stopGroup: no live process is left in the group. forced = SIGKILL was needed. */
   | { readonly type: 'group-gone'; readonly unit: string; readonly forced: boolean }
   /**

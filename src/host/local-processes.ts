@@ -36,6 +36,8 @@ interface Entry {
   graceTimer: NodeJS.Timeout | undefined;
   readonly streams: { readonly readable: Readable; readonly finish: () => void }[];
   stop: Stop | undefined;
+  /** The read end of the notification fd (ProcessSpec.notifyFd); not an output stream. */
+  notify: Readable | undefined;
   /** The unit's own cgroup, when tend has cgroups (cgroup.ts): what "empty" and "kill" then mean. */
   cgroup: string | undefined;
   /** The entry as a group for end-groups.ts. */
@@ -102,6 +104,22 @@ export function createLocalProcesses(listener: ProcessListener, { journal = noJo
     entry.streams.push({ readable, finish });
   }
 
+  /**
+   * The first newline on the notification fd says ready, once; whatever else the service writes
+   * there is read and dropped (closing our end would kill a writer with SIGPIPE).
+   */
+  function listenForReady(entry: Entry, readable: Readable | null): void {
+    if (readable === null) return;
+    entry.notify = readable;
+    let said = false;
+    readable.on('data', (chunk: Buffer) => {
+      if (said || !chunk.includes(0x0a) || entry.pid === undefined) return;
+      said = true;
+      emit(entry, { type: 'notified', unit: entry.unit, pid: entry.pid });
+    });
+    readable.on('error', () => {}); // the service closed it: nothing to say
+  }
+
   const failSpawn = (entry: Entry, spec: ProcessSpec, error: unknown): void =>
     emit(entry, {
       type: 'spawn-failed',
@@ -120,6 +138,7 @@ export function createLocalProcesses(listener: ProcessListener, { journal = noJo
       finish();
       readable.destroy();
     }
+    old.notify?.destroy();
     // Keep only groups that still have members (usually none: a crash-looping service costs a
     // kill(0) per respawn, no /proc scan).
     const candidates = [...leftovers, old.pid ?? 0].filter((pgid) => pgid > 0 && !isRecycled(pgid, true));
@@ -138,6 +157,7 @@ export function createLocalProcesses(listener: ProcessListener, { journal = noJo
       exitReported: false,
       graceTimer: undefined,
       streams: [],
+      notify: undefined,
       stop: undefined,
       cgroup: undefined,
       group: {
@@ -185,7 +205,7 @@ export function createLocalProcesses(listener: ProcessListener, { journal = noJo
             cwd: spec.cwd,
             env: { ...spec.env },
             detached: true,
-            stdio: ['ignore', 'pipe', 'pipe'],
+            stdio: stdioOf(spec.notifyFd),
             ...launch.ids,
           });
         entry.cgroup = cgroups?.prepare(spec.unit);
@@ -208,6 +228,7 @@ export function createLocalProcesses(listener: ProcessListener, { journal = noJo
         if (streamsEnded(entry)) reportExit(entry);
         else entry.graceTimer = setTimeout(() => reportExit(entry), EXIT_GRACE_MS); // a grandchild holds the pipes
       });
+      if (spec.notifyFd !== undefined) listenForReady(entry, child.stdio[spec.notifyFd] as Readable | null);
       if (child.stdout !== null) attach(entry, 'out', child.stdout);
       if (child.stderr !== null) attach(entry, 'err', child.stderr);
     },
@@ -263,6 +284,15 @@ export function createLocalProcesses(listener: ProcessListener, { journal = noJo
         .map((e) => e.unit);
     },
   };
+}
+
+/** stdin closed, stdout and stderr piped, and a pipe at the notification fd (the ones between closed). */
+function stdioOf(notifyFd: number | undefined): ('ignore' | 'pipe')[] {
+  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+  if (notifyFd === undefined) return stdio;
+  while (stdio.length < notifyFd) stdio.push('ignore');
+  stdio.push('pipe');
+  return stdio;
 }
 
 interface Launch {

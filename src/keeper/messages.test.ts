@@ -30,6 +30,8 @@ const refused: Array<[unknown, RegExp]> = [
   [spawn({ env: { A: 1 } }), /env is not strings/],
   [spawn({ log: { file: '/x' } }), /without a log target/],
   [spawn({ unit: '' }), /without a unit and a cwd/],
+  [spawn({ notifyFd: 1 }), /notification fd outside 3 to 63/],
+  [spawn({ notifyFd: 100000 }), /notification fd outside 3 to 63/],
 ];
 
 for (const [message, reason] of refused) {
@@ -41,13 +43,18 @@ for (const [message, reason] of refused) {
 }
 
 test('keeper accepts well-formed messages, keeping only the fields it knows', () => {
-  const parsed = parseEngineMessage(spawn({ extra: 'dropped' }));
+  const parsed = parseEngineMessage(spawn({ extra: 'dropped', notifyFd: 3 }));
   assert.ok(parsed.ok);
   assert.deepEqual(parsed.value, {
     type: 'commit',
     ackSeq: 0,
     state: {},
-    calls: [{ op: 'spawn', spec: { unit: 'web.0', cwd: '/', argv: ['true'], env: {}, log: { ...log, compress: false, mode: 0o600 } } }],
+    calls: [
+      {
+        op: 'spawn',
+        spec: { unit: 'web.0', cwd: '/', argv: ['true'], env: {}, log: { ...log, compress: false, mode: 0o600 }, notifyFd: 3 },
+      },
+    ],
   });
   assert.deepEqual(parseEngineMessage({ type: 'pong', id: 5 }), { ok: true, value: { type: 'pong', id: 5 } });
   assert.deepEqual(parseEngineMessage({ type: 'down', junk: 1 }), { ok: true, value: { type: 'down' } });

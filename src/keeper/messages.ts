@@ -95,5 +95,9 @@ function parseSpawn(spec: unknown): Parsed<HostCall> {
     return refuse(`a spawn of ${spec.unit} with a bad runAs`);
   const identity =
     runAs === undefined ? {} : { runAs: { uid: runAs.uid as number, gid: runAs.gid as number, initGroups: runAs.initGroups === true } };
-  return ok({ op: 'spawn', spec: { unit: spec.unit, argv: argv as string[], cwd: spec.cwd, env, log: target, ...identity } });
+  const { notifyFd } = spec;
+  if (notifyFd !== undefined && !(isCount(notifyFd) && notifyFd >= 3 && notifyFd <= 63))
+    return refuse(`a spawn of ${spec.unit} with a notification fd outside 3 to 63`);
+  const notify = notifyFd === undefined ? {} : { notifyFd };
+  return ok({ op: 'spawn', spec: { unit: spec.unit, argv: argv as string[], cwd: spec.cwd, env, log: target, ...identity, ...notify } });
 }

@@ -33,10 +33,18 @@ export function createRelay({ journal, cgroups, log, send, onEvent }: RelayOptio
     outgoing = [];
     if (events.length > 0) send({ type: 'events', events });
   };
+  /**
+   * The readiness a service said on its notification fd, per unit, for as long as that life
+   * lasts: said once, it is handed to every later engine again, acknowledged or not.
+   */
+  const notified = new Map<string, NumberedFact>();
   function record(event: HostFact): void {
     seq += 1;
-    pending.push({ seq, event });
-    if (outgoing.push({ seq, event }) === 1) setImmediate(sendEvents);
+    const numbered = { seq, event };
+    pending.push(numbered);
+    if (event.type === 'notified') notified.set(event.unit, numbered);
+    else if (event.type === 'spawned' || event.type === 'spawn-failed') notified.delete(event.unit);
+    if (outgoing.push(numbered) === 1) setImmediate(sendEvents);
     onEvent?.(event);
   }
   const plane = createDataPlane({ event: record }, { journal, cgroups, warn: (text) => log(`warning: ${text}`) });
@@ -88,7 +96,8 @@ export function createRelay({ journal, cgroups, log, send, onEvent }: RelayOptio
     /** What a new engine's hello carries: the last committed state, the unacknowledged events, the live units. */
     handover(): { state: SavedState | null; pending: readonly NumberedFact[]; liveUnits: string[] } {
       const state = hasState ? { config: saved.config, units: saved.units, timers: saved.timers } : null;
-      return { state, pending, liveUnits: plane.liveUnits() };
+      const said = [...notified.values()].filter((numbered) => !pending.includes(numbered));
+      return { state, pending: [...pending, ...said].sort((a, b) => a.seq - b.seq), liveUnits: plane.liveUnits() };
     },
 
     /** An engine has committed state: it ran services (a first engine that dies later is replaced, not mourned). */

@@ -252,3 +252,34 @@ test('a log readiness probe: up -d returns once the service says it listens', as
   assert.match(up.stdout, /api\s+started \(pid \d+\), ready/);
   assert.equal((await d.status()).units[0]?.readiness?.output, `listening on ${port}`);
 });
+
+test('a notification fd: up -d returns once the service writes its line; a new engine still knows it is ready', async (t) => {
+  const d = daemonProject(t, {
+    'tend.yaml': `services:
+  db:
+    command: ["/bin/sh", "-c", "sleep 0.3; echo ready >&3; exec sleep 100000"]
+    readiness: { fd: 3 }
+  web:
+    command: ${argv('forever.mjs', 'graceful')}
+    depends_on: { db: { condition: ready } }
+`,
+  });
+  const up = await d.tend(['up', '-d']);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  assert.match(up.stdout, /db\s+started \(pid \d+\), ready/);
+  const all = await events(d);
+  assert.ok(indexOf(all, 'spawned', 'web') > indexOf(all, 'ready', 'db'), 'web spawned after db said it was ready');
+  const before = await d.status();
+  assert.deepEqual(before.units.find((u) => u.label === 'db')?.readiness, { state: 'ready', output: 'ready line on fd 3' });
+  // The line was said once, to the engine that is now killed: the keeper hands it to the next one.
+  process.kill(before.engine.pid, 'SIGKILL');
+  await waitFor(
+    async () => {
+      const after = await d.status().catch(() => null);
+      return (
+        after !== null && after.engine.pid !== before.engine.pid && after.units.find((u) => u.label === 'db')?.readiness?.state === 'ready'
+      );
+    },
+    { what: 'a new engine that knows db is ready', timeoutMs: 30_000 },
+  );
+});

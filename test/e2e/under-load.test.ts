@@ -61,6 +61,20 @@ function tendProcesses(configFile: string): { keeper: number | null; engine: num
   return found;
 }
 
+/** The tail of every log tend keeps of itself (keeper.log, engine.log) in the project's runtime dir. */
+function tendLogs(dir: string): string {
+  const found: string[] = [];
+  const walk = (at: string): void => {
+    for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
+      const file = path.join(at, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (/^(keeper|engine)\.log$/.test(entry.name)) found.push(`${file}:\n${fs.readFileSync(file, 'utf8').slice(-4000)}`);
+    }
+  };
+  walk(path.join(dir, '.runtime'));
+  return found.join('\n');
+}
+
 const kill = (pid: number | null) => {
   if (pid === null) return;
   trackPid(pid);
@@ -72,16 +86,22 @@ const kill = (pid: number | null) => {
 };
 
 async function waitForAllRunning(d: Daemon, n: number, timeoutMs: number): Promise<void> {
+  let seen = 'no answer yet';
   await waitFor(
     async () => {
       try {
         const { units } = await d.status();
+        const phases = new Map<string, number>();
+        for (const u of units) phases.set(u.phase, (phases.get(u.phase) ?? 0) + 1);
+        const odd = units.filter((u) => u.phase !== 'running').slice(0, 5);
+        seen = `${units.length} units: ${[...phases].map(([p, k]) => `${k} ${p}`).join(', ')}; ${JSON.stringify(odd)}`;
         return units.length === n && units.every((u) => u.phase === 'running');
-      } catch {
+      } catch (error) {
+        seen = `status failed: ${String(error)}`;
         return false;
       }
     },
-    { what: `${n} services running`, timeoutMs },
+    { what: `${n} services running`, timeoutMs, seen: () => seen },
   );
 }
 
@@ -115,12 +135,21 @@ test('SIGKILL of keeper, engine or both at random moments of a 500-service start
     );
     assert.deepEqual(duplicated(found), [], `a second copy after ${log.join('\n')}`);
   }
-  // Recover: whatever the last round left, one `up -d` ends it and runs exactly one of each.
-  await waitFor(async () => (await d.tend(['up', '-d'])).code === 0 || (await d.tend(['ps'])).code === 0, {
-    what: 'tend to run again',
-    timeoutMs: 60_000,
-  });
-  await waitForAllRunning(d, n, 120_000);
+  // Recover: whatever the last round left, `up -d` ends it and runs exactly one of each. It may
+  // meet the last round's keeper still bringing an engine back: it is asked again until it succeeds.
+  let lastUp = '';
+  const failed = (error: Error) => {
+    throw new Error(`${error.message}\n--- rounds ---\n${log.join('\n')}\n--- tend's own logs ---\n${tendLogs(d.dir)}`);
+  };
+  await waitFor(
+    async () => {
+      const up = await d.tend(['up', '-d']);
+      lastUp = `up -d exit ${up.code}: ${up.stderr.slice(-1500)}`;
+      return up.code === 0;
+    },
+    { what: 'an up -d that succeeds', timeoutMs: 180_000, seen: () => lastUp },
+  ).catch(failed);
+  await waitForAllRunning(d, n, 120_000).catch(failed);
   const found = copies(token);
   assert.equal(found.size, n, log.join('\n'));
   assert.deepEqual(duplicated(found), [], log.join('\n'));

@@ -142,19 +142,20 @@ export class RecordingListener implements HostListener {
     return record;
   }
 
-  /** Per unit: spawned|spawn-failed, then exited (same pid), then group-gone; a new life may follow. */
+  /** Per unit: spawned|spawn-failed, maybe notified, then exited (same pid), then group-gone; a new life may follow. */
   #checkOrder(event: HostFact): void {
     const previous = this.eventsOf(event.unit).at(-1);
     const after = previous?.type ?? 'nothing';
     const allowed: Record<HostFact['type'], readonly string[]> = {
       spawned: ['nothing', 'spawn-failed', 'exited', 'group-gone'],
       'spawn-failed': ['nothing', 'spawn-failed', 'exited', 'group-gone'],
-      exited: ['spawned'],
+      notified: ['spawned'],
+      exited: ['spawned', 'notified'],
       'group-gone': ['nothing', 'spawn-failed', 'exited', 'group-gone'],
       'log-lost': ['nothing', 'spawned', 'spawn-failed', 'exited', 'group-gone'], // the log writer's, any time (never from a host)
     };
     if (!allowed[event.type].includes(after)) this.violations.push(`${event.unit}: ${event.type} after ${after}`);
-    if (event.type === 'exited' && previous?.type === 'spawned' && previous.pid !== event.pid) {
+    if ((event.type === 'exited' || event.type === 'notified') && previous?.type === 'spawned' && previous.pid !== event.pid) {
       this.violations.push(`${event.unit}: exited pid ${event.pid} but spawned pid ${previous.pid}`);
     }
   }

@@ -25,7 +25,7 @@ interface Harness {
   readonly host: ProcessHost;
   readonly rec: RecordingListener;
   /** Spawns argv as unit (cwd = tmpdir, env = ours, which carries the suite's leak marker). */
-  spawn(unit: string, argv: readonly string[], extra?: { cwd?: string }): void;
+  spawn(unit: string, argv: readonly string[], extra?: { cwd?: string; notifyFd?: number }): void;
   /** Spawns and resolves with the pid of the nth spawned event of the unit. */
   start(unit: string, argv: readonly string[]): Promise<number>;
   /** The unit's output on one stream as its log file has it: each line's text, "\n" after each. */
@@ -56,9 +56,10 @@ function setUp(t: TestContext, makeHost: MakeHost): Harness {
     assert.deepEqual(rec.violations, [], 'listener contract violations');
   });
   const logOf = (unit: string) => join(logDir, `${unit}.log`);
-  const spawn = (unit: string, argv: readonly string[], extra: { cwd?: string } = {}): void => {
+  const spawn = (unit: string, argv: readonly string[], extra: { cwd?: string; notifyFd?: number } = {}): void => {
     const log = { file: logOf(unit), maxSize: 1024 ** 3, keep: 1, instance: 0 };
-    host.spawn({ unit, argv, cwd: extra.cwd ?? tmpdir(), env: inheritedEnv(), log });
+    const notify = extra.notifyFd === undefined ? {} : { notifyFd: extra.notifyFd };
+    host.spawn({ unit, argv, cwd: extra.cwd ?? tmpdir(), env: inheritedEnv(), log, ...notify });
   };
   const output = (unit: string, stream: OutputStream = 'out'): string => {
     if (!existsSync(logOf(unit))) return '';
@@ -158,6 +159,20 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
         assert.deepEqual(rec.typesOf('broken'), ['spawn-failed', 'group-gone']);
       });
     }
+
+    it('a newline on the notification fd is reported once as notified, with the pid; the fds between are closed', async (t) => {
+      const { host, rec, spawn, waitForOutput } = setUp(t, makeHost);
+      // fd 3 is closed in the child (only 0-2 and the notification fd are set up), so writing to it fails.
+      const script =
+        'echo 3: $( (echo >&3) 2>&1 >/dev/null | wc -l ); printf "not yet" >&4; printf " ready\\nand again\\n" >&4; echo >&4; exec sleep 100000';
+      spawn('notifier', ['/bin/sh', '-c', script], { notifyFd: 4 });
+      const { pid } = await rec.waitForEvent('notifier', 'spawned');
+      assert.deepEqual(await rec.waitForEvent('notifier', 'notified'), { type: 'notified', unit: 'notifier', pid });
+      await waitForOutput('notifier', /^3: 1\n/);
+      host.stopGroup('notifier', { signal: 'SIGTERM', timeoutMs: 10_000 });
+      await rec.waitForEvent('notifier', 'group-gone');
+      assert.deepEqual(rec.typesOf('notifier'), ['spawned', 'notified', 'exited', 'group-gone']);
+    });
 
     it('logs all output in order, every line before the exit is reported', async (t) => {
       const { rec, start, output } = setUp(t, makeHost);
