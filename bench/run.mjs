@@ -18,7 +18,9 @@
 // BENCH_TRUST_FLOOD_CONNS (20000), BENCH_TRUST_FLOOD_PROCS (2), BENCH_TRUST_PS_RUNS (10), BENCH_TRUST_PACING_S (40, QUICK 20).
 // TEND_BIN=/path/to/dist/main.js measures another build (run `node bench/run.mjs` then: `npm run bench` builds ./dist).
 // Probes (issue 10, probes.mjs): BENCH_PROBES_N (200), BENCH_PROBES_SETTLE_S (5, QUICK 2), BENCH_PROBES_WINDOW_S (60, QUICK 15).
-// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota, trust, probes).
+// Health (issue 10, health.mjs): BENCH_HEALTH_CYCLES (50, QUICK 15), BENCH_HEALTH_SICK_MS (300), BENCH_HEALTH_LAYERS (5),
+// BENCH_HEALTH_WIDTH (10), BENCH_HEALTH_LATE_MS (1000).
+// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota, trust, probes, health).
 // The measures: respawn.mjs, logs.mjs, scale.mjs, control.mjs, selfsup.mjs, growth.mjs, quota.mjs, trust.mjs (each file's header says how);
 // floors: floor-supervisor.mjs, api-floor.mjs; the upgrade measure's service: http-service.mjs.
 import fs from 'node:fs';
@@ -35,6 +37,7 @@ import { selfsup } from './selfsup.mjs';
 import { growth } from './growth.mjs';
 import { quota } from './quota.mjs';
 import { probes } from './probes.mjs';
+import { health } from './health.mjs';
 import { trust } from './trust.mjs';
 
 const K = {
@@ -70,6 +73,11 @@ const K = {
   probesN: knob('BENCH_PROBES_N', 200),
   probesSettleS: knob('BENCH_PROBES_SETTLE_S', 5, 2),
   probesWindowS: knob('BENCH_PROBES_WINDOW_S', 60, 15),
+  healthCycles: knob('BENCH_HEALTH_CYCLES', 50, 15),
+  healthSickMs: knob('BENCH_HEALTH_SICK_MS', 300),
+  healthLayers: knob('BENCH_HEALTH_LAYERS', 5),
+  healthWidth: knob('BENCH_HEALTH_WIDTH', 10),
+  healthLateMs: knob('BENCH_HEALTH_LATE_MS', 1000),
 };
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -157,6 +165,11 @@ const measures = [
     'probes',
     probes,
     `tend up -d of ${K.probesN} services, without and with an http readiness probe each every 1 s: keeper + engine CPU over ${K.probesWindowS} s and RSS`,
+  ],
+  [
+    'health',
+    health,
+    `liveness failure to ready replacement x ${K.healthCycles}; up -d of ${K.healthLayers * K.healthWidth} services in ${K.healthLayers} layers (tcp readiness) over the critical path`,
   ],
 ].filter(([name]) => ONLY.length === 0 || ONLY.includes(name));
 doc.measures = measures.map(([name]) => name);
@@ -572,6 +585,39 @@ const probeChecks = [
     verdict: '',
   },
 ];
+// Issue 10: health (health.mjs).
+const H = doc.health ?? { errors: [] };
+const healthChecks = [
+  section("health (issue 10): net of the services' own start times"),
+  {
+    measure: `liveness threshold -> replacement ready, ms p50 / p90 (${H.liveness?.samples ?? '?'} cycles)`,
+    tend: `${fx(H.liveness?.replacement_ms?.p50, 1)} / ${fx(H.liveness?.replacement_ms?.p90, 1)}`,
+    floor: `own start p50 ${fx(H.liveness?.own_start_ms?.p50, 1)}`,
+    target: '< 20 ms p50',
+    verdict: ok(H.liveness?.replacement_ms?.p50 < 20, H.liveness?.replacement_ms?.p50),
+  },
+  {
+    measure: `${H.stack?.services ?? '?'} services in ${H.stack?.layers ?? '?'} layers: first spawn -> last ready, ms`,
+    tend: fx(H.stack?.stack_ms, 0),
+    floor: `critical path ${fx(H.stack?.critical_ms, 0)}`,
+    target: '<= 1.1x',
+    verdict: ok(H.stack?.ratio <= 1.1, H.stack?.ratio),
+  },
+  {
+    measure: '  the same stack started by a bare Node script, ms',
+    tend: `x ${fx(H.stack?.floor_ratio, 2)}`,
+    floor: fx(H.stack?.floor_ms, 0),
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: '  the whole up -d (CLI, keeper, engine), ms',
+    tend: fx(H.stack?.up_ms, 0),
+    floor: `x ${fx(H.stack?.up_ratio, 2)}`,
+    target: '',
+    verdict: '',
+  },
+];
 const checks = [
   ...(doc.respawn || doc.logs || doc.scale ? base : []),
   ...(doc.control ? controlChecks : []),
@@ -580,6 +626,7 @@ const checks = [
   ...(doc.quota ? quotaChecks : []),
   ...(doc.trust ? trustChecks : []),
   ...(doc.probes ? probeChecks : []),
+  ...(doc.health ? healthChecks : []),
 ];
 const reference = [
   {
@@ -612,6 +659,7 @@ const errors = [
   ...Q.errors.map((e) => `quota: ${e}`),
   ...T.errors.map((e) => `trust: ${e}`),
   ...P.errors.map((e) => `probes: ${e}`),
+  ...H.errors.map((e) => `health: ${e}`),
 ];
 const left = Object.values(doc.leftovers).reduce((a, l) => a + l.length, 0);
 doc.errors = errors;

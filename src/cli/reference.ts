@@ -25,6 +25,8 @@ Generated from \`src/cli/verbs.ts\` by \`npm run docs\`; a test fails when this 
 
 Usage: \`tend [-f FILE] COMMAND [options]\`. Exit codes: 0 ok, 1 failure, 2 bad usage or invalid
 config, 3 nothing running. Every error is one sentence (and a hint); \`--debug\` adds stack traces.
+\`tend help [COMMAND]\` prints what \`--help\` does. A mistyped command, service or signal gets the
+nearest one as a hint: \`tend restart wrker\` says \`hint: did you mean "worker"?\`.
 
 ## Global options
 

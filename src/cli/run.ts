@@ -2,6 +2,7 @@
 // decide how errors look. A TendError prints its sentence and hint with its exit code; anything
 // else is a bug: "internal error" and exit 1, with the stack only under --debug.
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../config/phrasing.js';
 import { isTendError, TendError } from '../errors.js';
 import type { Io, OptionSpec, Verb } from './verb.js';
 import { globalOptions, verbs } from './verbs.js';
@@ -27,16 +28,23 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
 }
 
 async function dispatch(argv: readonly string[], io: Io): Promise<number> {
-  const verb = findVerb(argv);
-  const options = optionsFor(verb);
-  const { values, positionals } = parseUsage(argv, options);
+  // What comes before the verb is global (-f is the config file there, `tend -f ops/tend.yaml
+  // logs -f` included); what follows is the verb's, where its own short flags win.
+  const at = verbIndex(argv);
+  const word = at < 0 ? undefined : argv[at];
+  const verb = verbs.find((candidate) => candidate.name === word);
+  const before = parseUsage(at < 0 ? argv : argv.slice(0, at), globalOptions);
+  const after = parseUsage(at < 0 ? [] : argv.slice(at), optionsFor(verb));
+  const values = { ...before.values, ...after.values };
+  const positionals = after.positionals;
   if (values.version) {
     io.stdout.write(`tend ${version()}\n`);
     return 0;
   }
+  if (word === 'help') return help(positionals.slice(1), io);
   if (!verb) {
-    io.stdout.write(values.help || positionals.length === 0 ? mainHelp() : '');
-    if (positionals.length > 0) throw new TendError('TEND_USAGE', `unknown command "${positionals[0]}"`);
+    io.stdout.write(values.help || word === undefined ? mainHelp() : '');
+    if (word !== undefined) throw unknownVerb(word);
     return values.help ? 0 : 2;
   }
   if (values.help) {
@@ -46,6 +54,28 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
   const rest = positionals.slice(1);
   if (verb.args === '' && rest.length > 0) throw new TendError('TEND_USAGE', `tend ${verb.name} takes no arguments, got "${rest[0]}"`);
   return verb.run({ values, positionals: rest, io });
+}
+
+/** `tend help` and `tend help VERB`, as `tend --help` and `tend VERB --help`. */
+function help(words: readonly string[], io: Io): number {
+  if (words.length === 0) {
+    io.stdout.write(mainHelp());
+    return 0;
+  }
+  const verb = verbs.find((candidate) => candidate.name === words[0]);
+  if (!verb) throw unknownVerb(words[0] ?? '');
+  io.stdout.write(verbHelp(verb));
+  return 0;
+}
+
+function unknownVerb(word: string): TendError {
+  const near = didYouMean(
+    word,
+    verbs.filter((verb) => !verb.hidden).map((verb) => verb.name),
+  );
+  return new TendError('TEND_USAGE', `unknown command "${word}"`, {
+    hint: near === undefined ? 'run `tend help` for the list of commands' : `did you mean \`tend ${near}\`?`,
+  });
 }
 
 /**
@@ -60,14 +90,14 @@ function optionsFor(verb: Verb | undefined): Record<string, OptionSpec> {
   return { ...Object.fromEntries(globals), ...verb?.options };
 }
 
-/** The verb is the first word that is neither a flag nor the value of -f/--file. */
-function findVerb(argv: readonly string[]): Verb | undefined {
+/** Where the verb is: the first word that is neither a flag nor the value of -f/--file; -1 if none. */
+function verbIndex(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '-f' || arg === '--file') i++;
-    else if (!arg.startsWith('-')) return verbs.find((verb) => verb.name === arg);
+    else if (!arg.startsWith('-')) return i;
   }
-  return undefined;
+  return -1;
 }
 
 function parseUsage(argv: readonly string[], options: Record<string, OptionSpec>) {
@@ -109,7 +139,7 @@ Options:
 ${optionLines(globalOptions)}
 
 Exit codes: 0 ok, 1 failure, 2 bad usage or invalid config, 3 nothing running.
-Run \`tend COMMAND --help\` for the options of one command.
+Run \`tend help COMMAND\` (or \`tend COMMAND --help\`) for the options of one command.
 `;
 }
 

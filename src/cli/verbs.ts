@@ -15,7 +15,7 @@ export const globalOptions: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     short: 'f',
     description:
-      'The config file (default: $TEND_FILE, else tend.yaml found from the current directory up). In `logs` and `events`, -f means follow: use --file there.',
+      'The config file (default: $TEND_FILE, else tend.yaml found from the current directory up). Before the command it is always the file (`tend -f ops/tend.yaml logs -f`); after `logs` and `events`, -f means follow: use --file there.',
   },
   debug: { type: 'boolean', description: 'Print stack traces of internal errors.' },
   help: { type: 'boolean', short: 'h', description: 'Show help.' },

@@ -80,6 +80,40 @@ const table: readonly BadConfig[] = [
     codes: ['invalid-value'],
   },
   {
+    name: 'keys from compose, PM2 and supervisord: tend names its own',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  web:',
+      '    script: node server.js',
+      '    environment: { PORT: "3000" }',
+      '    max_memory_restart: 200M',
+      '    stopsignal: INT',
+      '    image: node:20',
+    ],
+    expected: [
+      'tend.yaml:3:5: services.web: unknown key "script" (did you mean "command"?)\n  hint: script is PM2\'s name for tend\'s command',
+      'tend.yaml:4:5: services.web: unknown key "environment" (did you mean "env"?)\n  hint: environment is docker compose\'s name for tend\'s env',
+      'tend.yaml:5:5: services.web: unknown key "max_memory_restart" (did you mean "max_memory"?)\n  hint: max_memory_restart is PM2\'s name for tend\'s max_memory',
+      'tend.yaml:6:5: services.web: unknown key "stopsignal" (did you mean "stop.signal"?)\n  hint: stopsignal is supervisord\'s name for tend\'s stop.signal',
+      'tend.yaml:7:5: services.web: unknown key "image"\n  hint: tend runs processes, not containers: give the command to run as `command`',
+    ],
+    codes: ['unknown-key', 'unknown-key', 'unknown-key', 'unknown-key', 'unknown-key'],
+  },
+  {
+    name: 'a PM2 ecosystem shape: apps is services',
+    file: 'tend.yaml',
+    text: [
+      'apps:',
+      '  web:',
+      '    command: node server.js',
+    ],
+    expected: [
+      'tend.yaml:1:1: unknown key "apps" (did you mean "services"?)\n  hint: apps is PM2\'s name for tend\'s services',
+    ],
+    codes: ['unknown-key'],
+  },
+  {
     name: 'schedule: a bad cron expression, an unknown time zone',
     file: 'tend.yaml',
     text: [

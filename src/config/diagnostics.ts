@@ -4,6 +4,7 @@
 import type { z as Z } from 'zod';
 import { z } from './zod.js';
 import { describeValue, didYouMean, formatPath, listOr, suggestion, type PathSegment } from './phrasing.js';
+import { foreignKey } from './foreign-keys.js';
 
 export interface Diagnostic {
   readonly file: string;
@@ -77,14 +78,33 @@ export function problemsFromIssues(
   return problems.filter((p) => !(p.code === 'missing-key' && p.at !== undefined && explained.has(formatPath(p.at.path))));
 }
 
+/** A key from another tool: tend's name for it (a did-you-mean), or why tend has none. */
+function foreignProblem(path: readonly PathSegment[], key: string, foreign: NonNullable<ReturnType<typeof foreignKey>>): Problem {
+  const at = { path: [...path, key], part: 'key' as const };
+  if (foreign.tend === null)
+    return { path, code: 'unknown-key', message: `unknown key ${JSON.stringify(key)}`, at, hint: foreign.note ?? '' };
+  const top = foreign.tend.split('.')[0] ?? foreign.tend;
+  return {
+    path,
+    code: 'unknown-key',
+    message: `unknown key ${JSON.stringify(key)} (did you mean ${JSON.stringify(foreign.tend)}?)`,
+    at,
+    hint: `${key} is ${foreign.from}'s name for tend's ${foreign.tend}${foreign.note === undefined ? '' : `: ${foreign.note}`}`,
+    ...(top === foreign.tend ? { suggested: top } : {}),
+  };
+}
+
 function fromIssue(issue: Z.core.$ZodIssue, prefix: readonly PathSegment[], schema: Z.ZodType): Problem[] {
   const path = [...prefix, ...issue.path.map(toSegment)];
   const input: unknown = 'input' in issue ? issue.input : undefined;
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = keysAt(schema, path);
+      const scope = path.length === 0 ? 'top' : path.length === 2 && path[0] === 'services' ? 'service' : null;
       return issue.keys.map((key) => {
         const suggested = didYouMean(key, allowed);
+        const foreign = suggested === undefined && scope !== null ? foreignKey(key, scope) : undefined;
+        if (foreign !== undefined) return foreignProblem(path, key, foreign);
         return {
           path,
           code: 'unknown-key',

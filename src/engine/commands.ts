@@ -7,7 +7,6 @@
 // - when a reload or scale removes the unit;
 // - at the latest after its stop timeout plus ANSWER_BACKSTOP_MS, saying it is still under way.
 import type { StopReason, UnitInput } from '../core/inputs.js';
-import { TendError } from '../errors.js';
 import type { UnitState } from '../core/service.js';
 import { describeEnd, type CommandKind, type UnitOutcome } from './outcomes.js';
 import type { Clock } from './clock.js';
@@ -15,7 +14,7 @@ import type { Dependencies } from './dependencies.js';
 import type { Readiness } from './probes.js';
 import type { Loop, UnitEntry, Waiter } from './loop.js';
 import { inSlices } from './slices.js';
-import type { UnitRef } from './unit-ids.js';
+import { type UnitRef, unknownService } from './unit-ids.js';
 
 const ANSWER_BACKSTOP_MS = 5 * 60_000;
 
@@ -148,7 +147,11 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
     /** Add instances (started at once) or remove the highest ones (stopped, then forgotten). */
     async scale(name: string, instances: number): Promise<UnitOutcome[]> {
       const service = loop.service(name);
-      if (!service) throw new TendError('TEND_UNKNOWN_SERVICE', name);
+      if (!service)
+        throw unknownService(
+          name,
+          loop.config().services.map((s) => s.name),
+        );
       const scaled = { ...service, instances };
       const config = loop.config();
       loop.setConfig({ ...config, services: config.services.map((s) => (s.name === name ? scaled : s)) }, [scaled]);

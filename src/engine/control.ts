@@ -18,11 +18,12 @@ import type {
 } from '../api/protocol.js';
 import os from 'node:os';
 import { MAX_INSTANCES, MAX_PROCESSES } from '../config/limits.js';
+import { didYouMean } from '../config/phrasing.js';
 import { TendError } from '../errors.js';
 import { followEvents, followLogs, readLastEvents, readLastLines } from '../logs/follow.js';
 import type { Engine } from './engine.js';
 import { eventsFileOf } from './recorder.js';
-import { labelOf, unitRef } from './unit-ids.js';
+import { labelOf, unitRef, unknownService } from './unit-ids.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 
 export interface ControlOptions {
@@ -82,8 +83,13 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     restart: (request) => act('restart', request),
     async signal(request) {
       const signal = request.signal.toUpperCase().startsWith('SIG') ? request.signal.toUpperCase() : `SIG${request.signal.toUpperCase()}`;
-      if (!validSignal.test(signal) || !Object.hasOwn(os.constants.signals, signal))
-        throw new TendError('TEND_USAGE', `unknown signal "${request.signal}"`);
+      if (!validSignal.test(signal) || !Object.hasOwn(os.constants.signals, signal)) {
+        const names = Object.keys(os.constants.signals).map((name) => name.slice(3));
+        const near = didYouMean(signal.slice(3), names);
+        throw new TendError('TEND_USAGE', `unknown signal "${request.signal}"`, {
+          hint: `${near === undefined ? '' : `did you mean ${near}? `}signals: ${names.join(' ')}`,
+        });
+      }
       return { results: shape(engine.signal(engine.select(request.services), signal as NodeJS.Signals)) };
     },
     async scale(request) {
@@ -113,7 +119,11 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
           ? config.services
           : query.services.map((name) => {
               const service = config.services.find((s) => s.name === name);
-              if (!service) throw new TendError('TEND_UNKNOWN_SERVICE', name);
+              if (!service)
+                throw unknownService(
+                  name,
+                  config.services.map((s) => s.name),
+                );
               return service;
             });
       const files = chosen.map((service) => ({ service: service.name, file: service.logs.file, keep: service.logs.keep }));

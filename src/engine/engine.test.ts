@@ -642,6 +642,28 @@ test('depends_on condition ready: the dependent waits for the probe, not for the
   await until('api to start', () => host.spawnsOf('api.0') === 1);
 });
 
+test('readiness: a first check that fails is tried again early, within the first period; early failures count for nothing', async (t) => {
+  const db = await listener(t);
+  const { engine, host, time } = setUp(
+    t,
+    `services:\n  db:\n    command: [db]\n    readiness: { tcp: "127.0.0.1:${db.port}", period: 10s, failure_threshold: 2 }\n`,
+  );
+  const start = engine.run('start', engine.select(['db']));
+  await settle();
+  const pid = host.started('db.0');
+  await settle();
+  const begun = time.clock.now();
+  await time.advance(0);
+  await until('a failed check', () => (engine.status()[0]?.readiness?.output ?? '') !== '');
+  await time.advance(100); // early tries every 25 ms fail: were they counted, two failures would say not ready
+  assert.equal(engine.status()[0]?.readiness?.state, 'pending');
+  await db.open();
+  await time.advance(100); // the next try passes, long before the period's next check at 10 s
+  const [outcome] = await start;
+  assert.equal(outcome?.message, `started (pid ${pid}), ready`);
+  assert.ok(time.clock.now() - begun <= 200, `ready after ${time.clock.now() - begun} ms`);
+});
+
 test('readiness: failure_threshold failures in a row answer the start as not ready, with the probe output', async (t) => {
   const db = await listener(t);
   const { engine, host, time, notices } = setUp(

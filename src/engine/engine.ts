@@ -19,7 +19,7 @@ import { createResting } from './resting.js';
 import { restore, type SavedEngineState } from './restore.js';
 import type { Usage } from './sampler.js';
 import { inSlices } from './slices.js';
-import type { UnitRef } from './unit-ids.js';
+import { type UnitRef, unknownService } from './unit-ids.js';
 import { createSchedules } from './schedules.js';
 import { type UnitStatus, statusOf } from './status.js';
 import { createUsage } from './usage.js';
@@ -151,7 +151,11 @@ export function createEngine({
       const chosen = new Map<string, UnitRef>();
       for (const name of names) {
         const matches = all.filter((ref) => ref.service === name || ref.id === name || loop.label(ref) === name);
-        if (matches.length === 0) throw new TendError('TEND_UNKNOWN_SERVICE', name);
+        if (matches.length === 0)
+          throw unknownService(
+            name,
+            loop.config().services.map((s) => s.name),
+          );
         for (const match of matches) chosen.set(match.id, match);
       }
       return [...chosen.values()];

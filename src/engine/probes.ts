@@ -30,7 +30,26 @@ interface Runner {
   failures: number;
   output: string;
   cancel: () => void;
+  /** When the next check of the period is due (clock ms). */
+  regularAt: number;
+  /** The delay of the next early try; 0 for liveness, fd, and once the probe had a verdict. */
+  early: number;
+  /** How long early tries have been made (the sum of their delays). */
+  tried: number;
 }
+
+/**
+ * A readiness or startup probe is tried early between the checks of its period until it has a
+ * verdict (it passed; or, for readiness, failed failure_threshold times): every 25 ms for a
+ * second, then every 250 ms — so a service that comes up in 300 ms is ready at about 300 ms,
+ * not at the next check (what compose's start_interval is for, with nothing to set). An exec
+ * try starts a process, so its tries space out instead: 25, 50, 100, 200 ... ms. An early try
+ * counts only when it passes: failures, and so "not ready", come at the period's pace alone.
+ */
+const EARLY_TRY_MS = 25;
+const EARLY_TRY_SLOW_MS = 250;
+/** How long early tries come every EARLY_TRY_MS. */
+const EARLY_FAST_MS = 1000;
 
 interface Life {
   readonly generation: number;
@@ -56,12 +75,27 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
   function begin(entry: UnitEntry, life: Life, kind: Kind): void {
     const probe = probeOf(entry, kind);
     if (probe === null) return;
-    const runner: Runner = { kind, successes: 0, failures: 0, output: '', cancel: () => {} };
+    const early = kind === 'liveness' || probe.kind === 'fd' ? 0 : EARLY_TRY_MS;
+    const runner: Runner = { kind, successes: 0, failures: 0, output: '', cancel: () => {}, regularAt: 0, early, tried: 0 };
     life.runners.set(kind, runner);
     runner.cancel = clock.setTimer(probe.initialDelay, () => void check(entry, life, runner));
   }
 
-  async function check(entry: UnitEntry, life: Life, runner: Runner): Promise<void> {
+  /** The next check after one ended: an early try while it has no verdict and still fails, unless the period's is due first. */
+  function next(entry: UnitEntry, life: Life, runner: Runner, probe: Probe, passed: boolean): void {
+    if (probe.kind === 'fd') return; // not polled: the host's `notified` fact checks it again (below)
+    const regularIn = runner.regularAt - clock.now();
+    if (!passed && runner.early > 0 && runner.early < regularIn) {
+      const delay = runner.early;
+      runner.tried += delay;
+      runner.early = probe.kind === 'exec' ? delay * 2 : runner.tried < EARLY_FAST_MS ? EARLY_TRY_MS : EARLY_TRY_SLOW_MS;
+      runner.cancel = clock.setTimer(delay, () => void check(entry, life, runner, true));
+      return;
+    }
+    runner.cancel = clock.setTimer(regularIn, () => void check(entry, life, runner));
+  }
+
+  async function check(entry: UnitEntry, life: Life, runner: Runner, early = false): Promise<void> {
     const service = loop.service(entry.ref.service);
     const probe = probeOf(entry, runner.kind);
     if (!service || !probe || lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return;
@@ -78,6 +112,8 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
       result = { ok: false, output: error instanceof Error ? error.message : String(error) };
     }
     if (lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return; // a new life, or stopped, meanwhile
+    if (!early) runner.regularAt = clock.now() + probe.period;
+    if (early && !result.ok) return next(entry, life, runner, probe, false); // counts for nothing
     runner.output = result.output;
     runner.successes = result.ok ? runner.successes + 1 : 0;
     runner.failures = result.ok ? 0 : runner.failures + 1;
@@ -96,6 +132,7 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
     }
     if (runner.kind === 'readiness') {
       const next = passed ? 'ready' : failed ? 'not-ready' : life.readiness;
+      if (next !== 'pending') runner.early = 0; // a verdict: from now on the period's pace alone
       if (next !== life.readiness) {
         life.readiness = next;
         loop.recorder.record(
@@ -106,8 +143,7 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
         readinessChanged(entry);
       }
     }
-    // A notification fd is not polled: the host's `notified` fact checks it again (notified below).
-    if (probe.kind !== 'fd') runner.cancel = clock.setTimer(probe.period, () => void check(entry, life, runner));
+    next(entry, life, runner, probe, result.ok);
   }
 
   loop.onNotified((entry) => {

@@ -2,6 +2,8 @@
 // the host, the keeper and the PID journal key a unit by, stable when its service is scaled.
 // The label is what people read: the bare name while the service has one instance ("web"),
 // else the id ("web.1").
+import { didYouMean } from '../config/phrasing.js';
+import { TendError } from '../errors.js';
 
 export interface UnitRef {
   readonly id: string;
@@ -26,4 +28,13 @@ export function parseUnitId(id: string): UnitRef {
 /** What the terminal and `ps` show: the bare name while the service has one instance. */
 export function labelOf(ref: UnitRef, instances: number): string {
   return instances === 1 && ref.instance === 0 ? ref.service : `${ref.service}.${ref.instance}`;
+}
+
+/** "there is no service named …", with the nearest name as a hint (a typo) or else the names there are. */
+export function unknownService(name: string, services: readonly string[]): TendError {
+  const near = didYouMean(name, services);
+  const listed = services.length <= 12 ? services.join(', ') : `${services.slice(0, 12).join(', ')}, … (${services.length} in all)`;
+  const hint =
+    near === undefined ? (services.length === 0 ? 'the config has no services' : `its services: ${listed}`) : `did you mean "${near}"?`;
+  return new TendError('TEND_UNKNOWN_SERVICE', name, { hint });
 }
