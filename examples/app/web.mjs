@@ -4,7 +4,7 @@ import http from 'node:http';
 const port = Number(process.env.PORT ?? 3000);
 const server = http.createServer((req, res) => {
   console.log(`${req.method} ${req.url}`);
-  res.end(`hello from ${process.env.TEND_SERVICE}.${process.env.TEND_INSTANCE} (pid ${process.pid})\n`);
+  res.end(`hello from ${process.env.TEND_SERVICE} (instance ${process.env.TEND_INSTANCE}, pid ${process.pid})\n`);
 });
 server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}`));
 process.on('SIGTERM', () => {

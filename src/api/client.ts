@@ -86,7 +86,7 @@ export function createClient(options: ClientOptions): Client {
     restart: (body) => call(routes.restart, body),
     signal: (body) => call(routes.signal, body),
     scale: (body) => call(routes.scale, body),
-    reload: () => call(routes.reload),
+    reload: (body) => call(routes.reload, body ?? {}),
     down: () => call(routes.down),
     upgrade: () => call(routes.upgrade),
     logs: (query, onRecord, signal) => stream(`${routes.logs.path}?${logParams(query)}`, onRecord, signal),

@@ -25,6 +25,10 @@ export interface EngineInfo {
    */
   readonly containment: 'cgroup' | 'process-group';
   readonly cgroupRoot: string | null;
+  /** The TCP listener (`api.listen`) as bound — the port chosen for `:0` included; null without one. Absent from engines before 0.3. */
+  readonly tcp?: { readonly host: string; readonly port: number } | null;
+  /** The Node.js version the engine runs on. Absent from engines before 0.3. */
+  readonly node?: string;
 }
 
 export interface UnitInfo {
@@ -53,6 +57,8 @@ export interface UnitInfo {
   readonly readiness: { readonly state: 'pending' | 'ready' | 'not-ready'; readonly output: string } | null;
   /** ISO time of its next scheduled run (`schedule`) or restart (`cron_restart`); null without one. */
   readonly nextRun: string | null;
+  /** While it stops: the signal sent, how long ago, and how long until SIGKILL (0: sent); null otherwise. Absent before 0.3. */
+  readonly stopping?: { readonly signal: string; readonly sinceMs: number; readonly killInMs: number } | null;
   /** Output lines (and bytes) its log could not take — a full disk — since this engine started. */
   readonly lostLines: number;
   readonly lostBytes: number;
@@ -112,7 +118,27 @@ export interface ScaleRequest {
 }
 
 /** Labels of the units each change touched. */
+export interface ReloadRequest {
+  /** Plan only: say what a reload would do, change nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** What a reload did (or, for a dry run, would do) to one service, as the plan knows it. */
+export interface ServiceChange {
+  readonly service: string;
+  /** start: new; stop: removed; restart: what it runs changed; update: settings (and/or count) applied in place; keep: nothing changed. */
+  readonly action: 'start' | 'stop' | 'restart' | 'update' | 'keep';
+  /** The instance count, when it changed (an update, or a restart with a new count). */
+  readonly scale?: { readonly from: number; readonly to: number };
+  /** The config keys that changed ("command", "stop.timeout"), for restart and update. */
+  readonly keys: readonly string[];
+}
+
 export interface ReloadResponse {
+  /** True for `reload --dry-run`: the plan, applied to nothing (the unit lists are then empty). */
+  readonly dryRun?: boolean;
+  /** By service, in the new file's order, then the removed ones. */
+  readonly services?: readonly ServiceChange[];
   readonly started: readonly string[];
   readonly stopped: readonly string[];
   readonly restarted: readonly string[];
@@ -180,6 +206,14 @@ export type EventKind =
   | { readonly kind: 'ready' }
   /** A start waits on a dependency that cannot come (fatal, failed, stopped). */
   | { readonly kind: 'blocked'; readonly reason: string }
+  /**
+   * tend itself (service, unit and instance "" and 0, label "tend"): an engine started — the
+   * first, a new one after the last died (`previous` says how), or one an upgrade brought.
+   */
+  | { readonly kind: 'engine-started'; readonly reason: 'start' | 'respawn' | 'upgrade'; readonly previous: string | null }
+  /** tend itself: a reload was applied (what it did, by service) or rejected (why; the running config stayed). */
+  | { readonly kind: 'reloaded'; readonly summary: string }
+  | { readonly kind: 'reload-rejected'; readonly reason: string }
   /** An alert could not be delivered: the target (without secrets), the alert, and why. */
   | { readonly kind: 'notify-failed'; readonly target: string; readonly alert: string; readonly reason: string }
   /** A scheduled run did not start: the last one still went on (overlap: skip). */
@@ -220,7 +254,7 @@ export interface Control {
   restart(request: ActionRequest): Promise<ActionResponse>;
   signal(request: SignalRequest): Promise<ActionResponse>;
   scale(request: ScaleRequest): Promise<ActionResponse>;
-  reload(): Promise<ReloadResponse>;
+  reload(request?: ReloadRequest): Promise<ReloadResponse>;
   /** Stop every service; resolves when they are all gone. The engine exits after the answer is sent. */
   down(): Promise<DownResponse>;
   /** Replace the running engine with the code on disk (under a keeper); no service restarts. */

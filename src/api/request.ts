@@ -3,7 +3,7 @@
 // TEND_API_BAD_REQUEST with one plain sentence; it never calls the Control.
 import type { IncomingMessage } from 'node:http';
 import { TendError } from '../errors.js';
-import type { ActionRequest, EventQuery, LogQuery, ScaleRequest, SignalRequest } from './protocol.js';
+import type { ActionRequest, EventQuery, LogQuery, ReloadRequest, ScaleRequest, SignalRequest } from './protocol.js';
 
 /** A control request is a few names; anything bigger is a mistake or an attack. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -41,6 +41,12 @@ export async function readJsonBody(req: IncomingMessage): Promise<Json> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('the request body must be a JSON object');
   return value as Json;
+}
+
+export function toReloadRequest(body: Json): ReloadRequest {
+  const dryRun = body.dryRun;
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw bad('"dryRun" must be true or false');
+  return dryRun === true ? { dryRun: true } : {};
 }
 
 function names(body: Json, key: string, required: boolean): string[] {

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { TendError, isTendError } from '../errors.js';
 import { routes, type Control, type ErrorBody } from './protocol.js';
-import { readJsonBody, toActionRequest, toEventQuery, toLogQuery, toScaleRequest, toSignalRequest } from './request.js';
+import { readJsonBody, toActionRequest, toEventQuery, toLogQuery, toReloadRequest, toScaleRequest, toSignalRequest } from './request.js';
 import { admitFollower, createFollowBudget, writeFeed, type FollowBudget } from './stream.js';
 import { createTcpGuard, type TcpGuard } from './tcp-guard.js';
 
@@ -156,7 +156,7 @@ function handlersFor(
     restart: async (req) => control.restart(toActionRequest(await body(req))),
     signal: async (req) => control.signal(toSignalRequest(await body(req))),
     scale: async (req) => control.scale(toScaleRequest(await body(req))),
-    reload: async (req) => (await body(req), control.reload()),
+    reload: async (req) => control.reload(toReloadRequest(await body(req))),
     down: async (req) => (await body(req), control.down()),
     upgrade: async (req) => (await body(req), control.upgrade()),
     logs: async (_req, url, res) => {

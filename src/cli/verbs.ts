@@ -2,6 +2,7 @@
 // (util.parseArgs), `tend --help`, `tend VERB --help` and docs/cli.md (checked by a test).
 // Verb modules import heavy code lazily, inside their handlers, so `tend ps` starts fast.
 import { checkVerb } from './verbs/check.js';
+import { infoVerb } from './verbs/info.js';
 import { engineVerb } from './verbs/engine.js';
 import { fleetVerbs } from './verbs/fleet.js';
 import { eventsVerb, logsVerb } from './verbs/logs.js';
@@ -22,4 +23,14 @@ export const globalOptions: Readonly<Record<string, OptionSpec>> = {
   version: { type: 'boolean', short: 'V', description: 'Print the version.' },
 };
 
-export const verbs: readonly Verb[] = [upVerb, ...fleetVerbs, logsVerb, eventsVerb, checkVerb, upgradeVerb, startupVerb, engineVerb];
+export const verbs: readonly Verb[] = [
+  upVerb,
+  ...fleetVerbs,
+  logsVerb,
+  eventsVerb,
+  infoVerb,
+  checkVerb,
+  upgradeVerb,
+  startupVerb,
+  engineVerb,
+];

@@ -101,6 +101,22 @@ const table: readonly BadConfig[] = [
     codes: ['unknown-key', 'unknown-key', 'unknown-key', 'unknown-key', 'unknown-key'],
   },
   {
+    name: 'increment_env: a variable of env that holds a number',
+    file: 'tend.yaml',
+    text: [
+      'services:',
+      '  api:',
+      '    command: node server.js',
+      '    env: { PORT: "http" }',
+      '    increment_env: [PORT, METRICS_PORT]',
+    ],
+    expected: [
+      'tend.yaml:5:21: services.api.increment_env[0]: PORT is "http" in env, not a whole number',
+      'tend.yaml:5:27: services.api.increment_env[1]: METRICS_PORT is not in this service\'s env: give it a number there (such as METRICS_PORT: "3000")',
+    ],
+    codes: ['invalid-value', 'invalid-value'],
+  },
+  {
     name: 'a PM2 ecosystem shape: apps is services',
     file: 'tend.yaml',
     text: [

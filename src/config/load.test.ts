@@ -120,6 +120,7 @@ const expected = (file: string): Config => ({
       notify: [],
       watch: [],
       watchIgnore: [],
+      incrementEnv: [],
       logs: { file: nodePath.join(root, 'web-out.log'), max_size: 1024 ** 2, keep: 2 },
     },
     {
@@ -146,6 +147,7 @@ const expected = (file: string): Config => ({
       notify: [],
       watch: [],
       watchIgnore: [],
+      incrementEnv: [],
       logs: { file: nodePath.join(root, 'logs', 'worker.log'), max_size: 10 * 1024 ** 2, keep: 5 },
     },
   ],

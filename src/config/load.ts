@@ -177,6 +177,7 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
     notify: spec.notify.map(targetOf),
     watch: spec.watch,
     watchIgnore: spec.watch_ignore,
+    incrementEnv: incrementedOf(ctx, name, spec.increment_env, env),
     runAs: runAsOf(ctx, name, spec.user, spec.group),
     dependsOn: dependenciesOf(spec.depends_on),
     readiness: probeOf(spec.readiness),
@@ -188,6 +189,24 @@ function normaliseService(args: { ctx: NormaliseContext; name: string; spec: Ser
       ...logGroup(ctx, name, logs.group),
     },
   };
+}
+
+/** increment_env: each name must be a variable of the service's env holding an integer. */
+function incrementedOf(ctx: Context, name: string, given: ServiceSpec['increment_env'], env: Readonly<Record<string, string>>): string[] {
+  const names = given === undefined ? [] : typeof given === 'string' ? [given] : given;
+  for (const [index, variable] of names.entries()) {
+    const value = env[variable];
+    if (value !== undefined && /^\d{1,9}$/.test(value)) continue;
+    ctx.problems.push({
+      path: ['services', name, 'increment_env', ...(typeof given === 'string' ? [] : [index])],
+      code: 'invalid-value',
+      message:
+        value === undefined
+          ? `${variable} is not in this service's env: give it a number there (such as ${variable}: "3000")`
+          : `${variable} is ${JSON.stringify(value)} in env, not a whole number`,
+    });
+  }
+  return names;
 }
 
 /** A notify target as the engine uses it (the schema checked it has exec or webhook). */

@@ -30,6 +30,7 @@ function service(name: string, changes: Partial<ServiceConfig> = {}): ServiceCon
     notify: [],
     watch: [],
     watchIgnore: [],
+    incrementEnv: [],
     logs: { file: `${dir}/.tend/logs/${name}.log`, max_size: 10 * 1024 ** 2, keep: 5 },
     ...changes,
   };
@@ -39,9 +40,9 @@ function config(services: ServiceConfig[], changes: Partial<Config> = {}): Confi
   return { file: `${dir}/tend.yaml`, logDir: `${dir}/.tend/logs`, services, api: null, notify: [], ...changes };
 }
 
-type Expected = Partial<Omit<ReloadPlan, 'inForce'>>;
+type Expected = Partial<Omit<ReloadPlan, 'inForce' | 'changed'>>;
 
-const nothing: Omit<ReloadPlan, 'inForce'> = {
+const nothing: Omit<ReloadPlan, 'inForce' | 'changed'> = {
   start: [],
   stop: [],
   restart: [],
@@ -233,7 +234,7 @@ const table: { name: string; running: Config; next: Config; expected: Expected }
 
 for (const row of table) {
   test(`planReload: ${row.name}`, () => {
-    const { inForce, ...plan } = planReload(row.running, row.next);
+    const { inForce, changed: _changed, ...plan } = planReload(row.running, row.next);
     assert.deepEqual(plan, { ...nothing, ...row.expected });
     assert.deepEqual(inForce, { ...row.next, api: row.running.api }, 'next is in force, except the api listener');
   });
@@ -272,8 +273,9 @@ test('reloadRules covers every key load.ts produces, and the same file twice pla
   };
   const running = load();
   assert.deepEqual(Object.keys(running.services[0] ?? {}).sort(), Object.keys(reloadRules).sort());
-  const { inForce, ...plan } = planReload(running, load());
+  const { inForce, changed, ...plan } = planReload(running, load());
   assert.deepEqual(plan, { ...nothing, keep: ['web'] });
+  assert.deepEqual(changed, { web: [] });
   assert.deepEqual(inForce, running);
 });
 
@@ -294,4 +296,13 @@ test('isDeepEqual', () => {
     [Number.NaN, Number.NaN, true],
   ];
   for (const [a, b, expected] of table) assert.equal(isDeepEqual(a, b), expected, `${JSON.stringify(a)} / ${JSON.stringify(b)}`);
+});
+
+test('planReload says which keys changed, by the names of the file (inside the small maps too)', () => {
+  const running = config([web, db]);
+  const next = config([
+    service('web', { env: { PORT: '3001' }, argv: ['node', 'web2.js'] }),
+    service('db', { instances: 2, stop: { signal: 'SIGTERM', timeout: 30_000 }, restart: 'always' }),
+  ]);
+  assert.deepEqual(planReload(running, next).changed, { web: ['command', 'env'], db: ['instances', 'restart', 'stop.timeout'] });
 });

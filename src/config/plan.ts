@@ -36,9 +36,58 @@ export const reloadRules = {
   notify: 'update',
   watch: 'update',
   watchIgnore: 'update',
+  incrementEnv: 'restart',
 } as const satisfies Record<keyof ServiceConfig, 'name' | 'restart' | 'update' | 'scale'>;
 
 type ReloadRule = (typeof reloadRules)[keyof typeof reloadRules];
+
+/** The config file's name of each ServiceConfig key, for saying what changed. */
+const fileKeys: Readonly<Record<keyof ServiceConfig, string>> = {
+  name: 'name',
+  argv: 'command',
+  shell: 'command',
+  cwd: 'cwd',
+  env: 'env',
+  runAs: 'user',
+  instances: 'instances',
+  restart: 'restart',
+  backoff: 'backoff',
+  start_limit: 'start_limit',
+  stop: 'stop',
+  logs: 'logs',
+  max_memory: 'max_memory',
+  min_uptime: 'min_uptime',
+  dependsOn: 'depends_on',
+  readiness: 'readiness',
+  liveness: 'liveness',
+  startup: 'startup',
+  schedule: 'schedule',
+  cronRestart: 'cron_restart',
+  notify: 'notify',
+  watch: 'watch',
+  watchIgnore: 'watch_ignore',
+  incrementEnv: 'increment_env',
+};
+
+/** The file keys that differ: "command", and for the small maps the key inside ("stop.timeout"). */
+function changedKeys(old: ServiceConfig, next: ServiceConfig): string[] {
+  const keys = new Set<string>();
+  for (const key of Object.keys(fileKeys) as (keyof ServiceConfig)[]) {
+    const [a, b]: unknown[] = [old[key], next[key]];
+    if (isDeepEqual(a, b)) continue;
+    const nested = ['backoff', 'start_limit', 'stop', 'logs'].includes(key) && isPlainObject(a) && isPlainObject(b);
+    if (!nested) {
+      keys.add(fileKeys[key]);
+      continue;
+    }
+    for (const inner of new Set([...Object.keys(a), ...Object.keys(b)]))
+      if (!isDeepEqual(a[inner], b[inner])) keys.add(`${fileKeys[key]}.${inner}`);
+  }
+  return [...keys];
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 interface ScaleChange {
   readonly service: string;
@@ -65,6 +114,8 @@ export interface ReloadPlan {
   readonly keep: readonly string[];
   /** Plain sentences about top-level changes, for the person who reloaded. */
   readonly notes: readonly string[];
+  /** Per restarted or updated service: the file keys that changed. */
+  readonly changed: Readonly<Record<string, readonly string[]>>;
   /** The config in force once the plan is carried out: next, but with the api listener still running (it changes only with the engine). */
   readonly inForce: Config;
 }
@@ -80,24 +131,27 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     update: [] as string[],
     keep: [] as string[],
   };
+  const changed: Record<string, string[]> = {};
   for (const service of next.services) {
     const old = before.get(service.name);
     if (old === undefined) {
       plan.start.push(service.name);
       continue;
     }
-    const changed = changedRules(old, service);
-    if (changed.size === 0) plan.keep.push(service.name);
-    else if (changed.has('restart')) plan.restart.push(service.name);
+    const rules = changedRules(old, service);
+    changed[service.name] = changedKeys(old, service);
+    if (rules.size === 0) plan.keep.push(service.name);
+    else if (rules.has('restart')) plan.restart.push(service.name);
     else {
-      if (changed.has('scale')) plan.scale.push({ service: service.name, from: old.instances, to: service.instances });
-      if (changed.has('update')) plan.update.push(service.name);
+      if (rules.has('scale')) plan.scale.push({ service: service.name, from: old.instances, to: service.instances });
+      if (rules.has('update')) plan.update.push(service.name);
     }
   }
   const stop = running.services.map((service) => service.name).filter((name) => !after.has(name));
   return {
     ...plan,
     stop,
+    changed,
     notes: topLevelNotes(running, next),
     inForce: { ...next, api: running.api },
   };

@@ -403,6 +403,12 @@ const serviceSchema = z.strictObject(
       .optional()
       .describe('KEY=VALUE file(s), relative to the config file; later files and `env` win.'),
     instances: count(0, MAX_INSTANCES).default(1).describe('Copies to run: NAME.0, NAME.1, ... each with TEND_INSTANCE set. Default 1.'),
+    increment_env: z
+      .union([envName, z.array(envName)], { error: expecting('a variable name or a list of them') })
+      .optional()
+      .describe(
+        "Variables of `env` holding a number that each instance gets plus its index (PM2's increment_var): PORT 3000 is 3000, 3001, ... for NAME.0, NAME.1, ...",
+      ),
     restart: restart.default('on-failure'),
     backoff: backoff.prefault({}),
     start_limit: startLimit.prefault({}),
@@ -610,6 +616,7 @@ export interface ServiceConfig
     | 'notify'
     | 'watch'
     | 'watch_ignore'
+    | 'increment_env'
   > {
   readonly name: string;
   readonly argv: readonly string[];
@@ -639,6 +646,8 @@ export interface ServiceConfig
   readonly watch: readonly string[];
   /** Directory names `watch` never walks, besides node_modules and .git. */
   readonly watchIgnore: readonly string[];
+  /** Variables of `env` (integers) that each instance gets plus its index; [] = none. */
+  readonly incrementEnv: readonly string[];
 }
 
 export interface Config {

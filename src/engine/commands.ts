@@ -6,8 +6,10 @@
 //   and each request hears how its unit ended up;
 // - when a reload or scale removes the unit;
 // - at the latest after its stop timeout plus ANSWER_BACKSTOP_MS, saying it is still under way.
+import type { ServiceConfig } from '../config/schema.js';
 import type { StopReason, UnitInput } from '../core/inputs.js';
 import type { UnitState } from '../core/service.js';
+import { readLastLines } from '../logs/follow.js';
 import { describeEnd, type CommandKind, type UnitOutcome } from './outcomes.js';
 import type { Clock } from './clock.js';
 import type { Dependencies } from './dependencies.js';
@@ -35,7 +37,8 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
       if (loop.units.get(entry.ref.id) !== entry) return answer(entry.state, false, 'removed from the config');
       latest.set(entry, kind);
       // A start waiting for its dependencies is dropped by whatever comes next.
-      deps.release(entry, kind === 'stop' ? 'superseded by a later stop: stopped' : `superseded by a later ${kind}`);
+      const dropped = deps.release(entry, kind === 'stop' ? 'superseded by a later stop: stopped' : `superseded by a later ${kind}`);
+      if (kind === 'stop' && !dropped && entry.state.phase === 'stopped') return answer(entry.state, true, 'already stopped');
       const up = entry.state.phase === 'running' || entry.state.phase === 'starting' || entry.state.phase === 'stopping';
       const hold = kind === 'stop' || up ? null : deps.holdOf(entry);
       if (hold === null) return issue(entry, kind, reason, answer, wait);
@@ -92,6 +95,10 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
           kind === 'stop' ? stopVerdict(state, latest.get(entry)) : startVerdict(kind, state, before.generation, latest.get(entry));
         if (readiness?.state === 'ready') answer(state, true, `${found.message}, ready`);
         else if (readiness?.state === 'not-ready') answer(state, false, `${found.message} but not ready: ${readiness.output}`);
+        else if (!found.ok && kind !== 'stop' && state.lastResult === 'spawn-failed' && entry.spawnError !== undefined)
+          answer(state, false, found.message.replace('could not be spawned', entry.spawnError));
+        else if (!found.ok && kind !== 'stop' && state.lastExit !== null)
+          answer(state, false, `${found.message}${stderrTail(entry.ref.instance, state, loop.serviceOf(entry.ref))}`);
         else answer(state, found.ok, found.message);
         return true;
       },
@@ -168,6 +175,26 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
     loop.remove(entry);
     return outcome;
   }
+}
+
+/** How many of a failed run's last stderr lines a start's answer quotes, and how much of each. */
+const STDERR_LINES = 3;
+const STDERR_LINE_CHARS = 200;
+
+/** "; its stderr: …": the last lines the run wrote to stderr, from its log file ("" if none). */
+function stderrTail(instance: number, state: UnitState, service: ServiceConfig): string {
+  if (state.startedWall === null) return '';
+  const since = state.startedWall - 1;
+  const { records } = readLastLines({
+    files: [{ service: service.name, file: service.logs.file, keep: service.logs.keep }],
+    lines: 200,
+    since,
+  });
+  const lines = records
+    .filter((r) => r.instance === instance && r.stream === 'err' && r.line.trim() !== '')
+    .slice(-STDERR_LINES)
+    .map((r) => (r.line.length > STDERR_LINE_CHARS ? `${r.line.slice(0, STDERR_LINE_CHARS - 1)}…` : r.line));
+  return lines.length === 0 ? '' : `; its stderr: ${lines.join(' / ')}`;
 }
 
 function stopVerdict(state: UnitState, latest: CommandKind | undefined): { ok: boolean; message: string } {

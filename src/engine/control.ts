@@ -12,6 +12,7 @@ import type {
   Feed,
   LogQuery,
   LogRecord,
+  ReloadRequest,
   ReloadResponse,
   StatusResponse,
   UnitInfo,
@@ -20,16 +21,14 @@ import os from 'node:os';
 import { MAX_INSTANCES, MAX_PROCESSES } from '../config/limits.js';
 import { didYouMean } from '../config/phrasing.js';
 import { TendError } from '../errors.js';
-import { followEvents, followLogs, readLastEvents, readLastLines } from '../logs/follow.js';
 import type { Engine } from './engine.js';
-import { eventsFileOf } from './recorder.js';
-import { labelOf, unitRef, unknownService } from './unit-ids.js';
+import { eventFeed, logFeed } from './feeds.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 
 export interface ControlOptions {
   readonly engine: Engine;
   readonly info: () => EngineInfo;
-  readonly reload: () => Promise<ReloadResponse>;
+  readonly reload: (request?: ReloadRequest) => Promise<ReloadResponse>;
   /** Stop every service; the session exits after the answer is sent. */
   readonly down: () => Promise<DownResponse>;
   readonly upgrade: () => Promise<ActionResponse>;
@@ -72,6 +71,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
           nextRun: unit.nextRun === null ? null : new Date(unit.nextRun).toISOString(),
           lostLines: unit.lostLines,
           lostBytes: unit.lostBytes,
+          stopping: unit.stopping,
           cpuPercent: use?.cpuPercent ?? null,
           rssBytes: use?.rssBytes ?? null,
         };
@@ -112,44 +112,8 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     down,
     upgrade,
 
-    async logs(query: LogQuery): Promise<Feed<LogRecord>> {
-      const config = engine.config();
-      const chosen =
-        query.services.length === 0
-          ? config.services
-          : query.services.map((name) => {
-              const service = config.services.find((s) => s.name === name);
-              if (!service)
-                throw unknownService(
-                  name,
-                  config.services.map((s) => s.name),
-                );
-              return service;
-            });
-      const files = chosen.map((service) => ({ service: service.name, file: service.logs.file, keep: service.logs.keep }));
-      const snapshot = readLastLines({ files, lines: query.lines, ...(query.since === undefined ? {} : { since: query.since }) });
-      // Records carry the label ps shows ("web" or "web.1"), so every client names instances alike.
-      const instances = new Map(config.services.map((s) => [s.name, s.instances]));
-      const labelled = (r: LogRecord): LogRecord => ({
-        ...r,
-        label: labelOf(unitRef(r.service, r.instance), instances.get(r.service) ?? 1),
-      });
-      if (!query.follow) return { snapshot: snapshot.records.map(labelled) };
-      return {
-        snapshot: snapshot.records.map(labelled),
-        follow: (push) => followLogs({ files, from: snapshot.positions }, (r) => push(labelled(r))),
-      };
-    },
-
-    async events(query: EventQuery): Promise<Feed<EventRecord>> {
-      const file = eventsFileOf(engine.config().logDir);
-      const snapshot = readLastEvents(file, query.lines);
-      if (!query.follow) return { snapshot: snapshot.records };
-      return {
-        snapshot: snapshot.records,
-        follow: (push) => followEvents(file, snapshot.position, push),
-      };
-    },
+    logs: async (query: LogQuery): Promise<Feed<LogRecord>> => logFeed(engine.config(), query),
+    events: async (query: EventQuery): Promise<Feed<EventRecord>> => eventFeed(engine.config().logDir, query),
   };
 }
 

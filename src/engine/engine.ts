@@ -1,7 +1,7 @@
 // The engine of one project: the loop (loop.ts) with operator commands (commands.ts), reload
 // plans (reload.ts) and resource use (usage.ts) on it, behind one interface. It runs nothing
 // itself: the host it is given (always injected) spawns, signals and writes the logs.
-import type { EventRecord, ReloadResponse } from '../api/protocol.js';
+import type { EventKind, EventRecord, ReloadResponse } from '../api/protocol.js';
 import type { ReloadPlan } from '../config/plan.js';
 import type { Config } from '../config/schema.js';
 import type { StopReason } from '../core/inputs.js';
@@ -39,6 +39,8 @@ export interface EngineObserver {
 export interface Engine {
   /** Epoch ms when this engine started. */
   readonly startedAt: number;
+  /** An event about tend itself (its engine started, a reload) in the events file. */
+  recordTend(what: EventKind): void;
   config(): Config;
   /** "web" → every instance, "web.1" → that one, [] → all. Unknown names throw, naming the first. */
   select(names: readonly string[]): UnitRef[];
@@ -143,6 +145,7 @@ export function createEngine({
 
   return {
     startedAt: clock.wall(),
+    recordTend: loop.recorder.recordTend,
     config: loop.config,
 
     select(names) {

@@ -41,6 +41,10 @@ export interface UnitEntry {
   waiters: Waiter[];
   /** The pid that wrote its ready line on the notification fd (host fact `notified`), if any. */
   notified?: number;
+  /** Why its last spawn failed ("cannot start "x": program not found"), for the start's answer. */
+  spawnError?: string;
+  /** While it stops: the signal sent, when (clock ms), and the grace before SIGKILL (for progress). */
+  stopping?: { readonly signal: string; readonly since: number; readonly timeoutMs: number } | undefined;
 }
 
 export type Loop = ReturnType<typeof createLoop>;
@@ -95,6 +99,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
       spec: serviceOf(entry.ref),
     });
     entry.state = state;
+    if (state.phase !== 'stopping') entry.stopping = undefined;
     dirtyUnits.add(entry.ref.id);
     stepped.add(entry);
     // Orders first, notices after: a respawn must not wait for the lines that report the crash
@@ -111,6 +116,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
         host.spawn(specOf(serviceOf(ref), ref));
         return;
       case 'stop-group':
+        entry.stopping ??= { signal: effect.signal, since: clock.now(), timeoutMs: effect.timeoutMs };
         host.stopGroup(ref.id, { signal: effect.signal as NodeJS.Signals, timeoutMs: effect.timeoutMs });
         return;
       case 'schedule':
@@ -154,6 +160,7 @@ export function createLoop({ config, host: makeHost, observer, baseEnv, clock, r
       const entry = units.get(fact.unit);
       if (!entry) return;
       if (fact.type === 'log-lost') return recorder.recordLoss(entry.ref, label(entry.ref), fact); // no decision to make
+      if (fact.type === 'spawn-failed') entry.spawnError = fact.error;
       if (fact.type === 'notified') {
         entry.notified = fact.pid; // for readiness (probes.ts), not a decision of the core
         for (const fn of notifiedListeners) fn(entry);

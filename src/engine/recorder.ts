@@ -79,6 +79,8 @@ export function createRecorder({ config, clock, notice, warn }: RecorderOptions)
 
   return {
     record,
+    /** A record about tend itself (an engine start, a reload): unit "", label "tend". */
+    recordTend: (what: EventKind): void => record({ id: '', service: '', instance: 0 }, 'tend', what),
     /** `fn` sees every record as it is made (alerts.ts). */
     listen: (fn: (record: EventRecord) => void): void => void listeners.push(fn),
 

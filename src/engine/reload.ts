@@ -2,7 +2,7 @@
 // change against the config in force (config/plan.ts, pure), and apply the plan here, in one
 // function. Reloads are coalesced: at most one runs and at most one waits behind it; whoever
 // asks while one waits gets that one's answer (it reads the file after every request so far).
-import type { ReloadResponse } from '../api/protocol.js';
+import type { ReloadResponse, ServiceChange } from '../api/protocol.js';
 import { formatDiagnostics } from '../config/format.js';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { planReload, type ReloadPlan } from '../config/plan.js';
@@ -30,7 +30,11 @@ async function planFrom(engine: Engine, { file, cwd, env }: ReloadSource): Promi
   const loaded = await loadConfigIsolated({ file, cwd, env: { ...env } });
   if (!loaded.ok) {
     const details = formatDiagnostics(loaded.diagnostics, { cwd }).split('\n');
-    throw new TendError('TEND_RELOAD_REJECTED', `${loaded.diagnostics.length} problem(s) in ${loaded.file}`, { details });
+    throw new TendError(
+      'TEND_RELOAD_REJECTED',
+      `${loaded.diagnostics.length} problem${loaded.diagnostics.length === 1 ? '' : 's'} in ${loaded.file}`,
+      { details },
+    );
   }
   prepareLogDirs(loaded.config);
   return planReload(engine.config(), loaded.config);
@@ -74,6 +78,7 @@ export async function applyPlan(loop: Loop, commands: Commands, plan: ReloadPlan
       .filter((e) => names.includes(e.ref.service))
       .map((e) => loop.label(e.ref));
   return {
+    services: changesOf(plan),
     started: started.map((o) => o.label),
     stopped: stopped.map((o) => o.label),
     restarted,
@@ -87,6 +92,40 @@ export async function applyPlan(loop: Loop, commands: Commands, plan: ReloadPlan
 /** Reload from the file: load, check, plan, apply. Throws TEND_RELOAD_REJECTED (nothing changes) for an invalid file. */
 export async function reloadFrom(engine: Engine, source: ReloadSource): Promise<ReloadResponse> {
   return engine.apply(await planFrom(engine, source));
+}
+
+/** `reload --dry-run`: the same plan, applied to nothing (log directories are checked, as a reload would). */
+export async function planOnly(engine: Engine, source: ReloadSource): Promise<ReloadResponse> {
+  const plan = await planFrom(engine, source);
+  return {
+    dryRun: true,
+    services: changesOf(plan),
+    started: [],
+    stopped: [],
+    restarted: [],
+    scaled: [],
+    updated: [],
+    unchanged: [],
+    notes: plan.notes,
+  };
+}
+
+/** The plan by service: new file order, then the removed ones. */
+function changesOf(plan: ReloadPlan): ServiceChange[] {
+  const scaled = new Map(plan.scale.map((change) => [change.service, { from: change.from, to: change.to }]));
+  const changes = plan.inForce.services.map(({ name }): ServiceChange => {
+    const scale = scaled.get(name);
+    const keys = (plan.changed[name] ?? []).filter((key) => scale === undefined || key !== 'instances');
+    const action = plan.start.includes(name)
+      ? 'start'
+      : plan.restart.includes(name)
+        ? 'restart'
+        : plan.keep.includes(name)
+          ? 'keep'
+          : 'update';
+    return { service: name, action, keys, ...(scale === undefined ? {} : { scale }) };
+  });
+  return [...changes, ...plan.stop.map((name): ServiceChange => ({ service: name, action: 'stop', keys: [] }))];
 }
 
 /**

@@ -21,7 +21,7 @@ import { ensurePrivateDir, projectPaths, type ProjectPaths } from '../runtime/ru
 import { createStateJournal, readState, recordOf } from '../runtime/state-file.js';
 import { createEngine, type Engine, type EngineObserver } from './engine.js';
 import type { UnitOutcome } from './outcomes.js';
-import { coalesced, prepareLogDirs, reloadFrom } from './reload.js';
+import { coalesced, planOnly, prepareLogDirs, reloadFrom } from './reload.js';
 
 export interface SessionBase {
   readonly config: Config;
@@ -29,6 +29,8 @@ export interface SessionBase {
   readonly cwd: string;
   readonly observer: EngineObserver;
   readonly version: string;
+  /** What to start (`tend up NAME...`), with what it depends on; absent or empty: every service. */
+  readonly only?: readonly string[];
 }
 
 export interface SessionOptions extends SessionBase {
@@ -112,8 +114,25 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     logDir: engine.config().logDir,
     startedAt,
     ...containment,
+    tcp: api?.tcpAddress ?? null,
+    node: process.version,
   });
-  const reload = coalesced(() => reloadFrom(engine, { file: config.file, cwd, env }));
+  const reload = coalesced(async () => {
+    try {
+      const result = await reloadFrom(engine, { file: config.file, cwd, env });
+      const changed = (result.services ?? []).filter((change) => change.action !== 'keep');
+      const done = { start: 'started', stop: 'stopped', restart: 'restarted', update: 'updated in place', keep: 'unchanged' } as const;
+      const summary = changed.map(
+        (c) =>
+          `${c.service} ${c.scale ? `scaled ${c.scale.from}→${c.scale.to}` : done[c.action]}${c.keys.length > 0 ? ` (${c.keys.join(', ')})` : ''}`,
+      );
+      engine.recordTend({ kind: 'reloaded', summary: summary.length === 0 ? 'nothing changed' : summary.join('; ') });
+      return result;
+    } catch (error) {
+      engine.recordTend({ kind: 'reload-rejected', reason: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  });
 
   let closing: Promise<void> | null = null;
   const finished = deferred<void>();
@@ -160,7 +179,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     const { createControl } = await import('./control.js');
     const tcp = config.api ? { host: config.api.host, port: config.api.port, token: apiToken(env, paths) } : undefined;
     api = await startApiServer({
-      control: createControl({ engine, info, reload, down, upgrade }),
+      control: createControl({
+        engine,
+        info,
+        reload: (request) => (request?.dryRun ? planOnly(engine, { file: config.file, cwd, env }) : reload()),
+        down,
+        upgrade,
+      }),
       socketPath: paths.socket,
       onDown: () => void close('down'),
       onInternalError: (error) =>
@@ -172,19 +197,22 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     throw error;
   }
 
-  // Jobs with a schedule wait for it; everything else starts now.
+  // Jobs with a schedule wait for it, unless named; everything else starts now.
+  const only = options.only ?? [];
   const scheduled = new Set(
     engine
       .config()
-      .services.filter((s) => s.schedule !== null)
+      .services.filter((s) => s.schedule !== null && !only.includes(s.name))
       .map((s) => s.name),
   );
-  const started = options.carryOn
-    ? Promise.resolve([])
-    : engine.run(
-        'start',
-        engine.select([]).filter((ref) => !scheduled.has(ref.service)),
-      );
+  let chosen: ReturnType<Engine['select']>;
+  try {
+    chosen = engine.select(only).filter((ref) => !scheduled.has(ref.service));
+  } catch (error) {
+    await close(null);
+    throw error;
+  }
+  const started = options.carryOn ? Promise.resolve([]) : engine.run('start', chosen);
   return { engine, paths, started, finished: finished.promise, shutdown, reload, retire: () => void close(null) };
 }
 

@@ -28,6 +28,7 @@ export function spawnSpecs(baseEnv: Readonly<Record<string, string | undefined>>
     // As su and systemd's User= do: the account's home and name, unless the config sets them.
     ...(service.runAs === null ? {} : { HOME: service.runAs.home, USER: service.runAs.name, LOGNAME: service.runAs.name }),
     ...service.env,
+    ...Object.fromEntries(service.incrementEnv.map((name) => [name, String(Number(service.env[name]) + ref.instance)])),
     TEND_SERVICE: service.name,
     TEND_INSTANCE: String(ref.instance),
   });

@@ -33,6 +33,8 @@ export interface UnitStatus {
   /** Output lines and bytes its log could not take, since this engine started. */
   readonly lostLines: number;
   readonly lostBytes: number;
+  /** While it stops: the signal sent, how long ago, and how long until SIGKILL (0: sent). */
+  readonly stopping: { readonly signal: string; readonly sinceMs: number; readonly killInMs: number } | null;
 }
 
 export interface StatusSources {
@@ -66,6 +68,14 @@ export function statusOf({ loop, clock, deps, probes, schedules }: StatusSources
       nextRun: schedules.nextRunOf(ref.service),
       lostLines: lost.lines,
       lostBytes: lost.bytes,
+      stopping:
+        state.phase === 'stopping' && entry.stopping !== undefined
+          ? {
+              signal: entry.stopping.signal,
+              sinceMs: now - entry.stopping.since,
+              killInMs: Math.max(0, entry.stopping.since + entry.stopping.timeoutMs - now),
+            }
+          : null,
     };
   });
 }

@@ -91,6 +91,7 @@ async function serve(options: UnderKeeperOptions): Promise<number> {
       host: (listener) => (host = createKeeperHost(channel, hello.liveUnits)(listener)),
       cgroupRoot: hello.cgroupRoot ?? null,
       keeperPid: hello.keeperPid,
+      ...(hello.only === undefined ? {} : { only: hello.only }),
       ...(hello.state ? { carryOn: (engine) => (engine.restore(hello.state ?? {}), host?.replay(hello.pending)) } : {}),
       upgrade: upgrading.request,
       closed: (how) => (how === null ? undefined : new Promise<void>((resolve) => channel.send({ type: how }, resolve))),
@@ -123,6 +124,7 @@ async function serve(options: UnderKeeperOptions): Promise<number> {
     });
     if (options.env.TEND_TEST_FAULT === 'hang-on-usr2') process.on('SIGUSR2', hang);
     log(`serving ${config.file} (${hello.reason})`);
+    session.engine.recordTend({ kind: 'engine-started', reason: hello.reason, previous: hello.lastFailure ?? null });
     const results = await session.started;
     announce({ type: 'ready', results }); // every engine: the keeper judges its restarts by it; only the first reaches `up -d`
     await session.finished;

@@ -52,10 +52,14 @@ export type KeeperToEngine =
       readonly state: SavedState | null;
       readonly pending: readonly NumberedFact[];
       readonly liveUnits: readonly string[];
+      /** After a crash or hang of the last engine: how it ended ("it died (SIGKILL)"), for the events file. */
+      readonly lastFailure?: string;
       /** Why this engine was started: first start, after a crash/hang of the last one, or an upgrade. */
       readonly reason: 'start' | 'respawn' | 'upgrade';
       /** First start only: the config `tend up -d` validated a moment ago, so the engine need not load it again. */
       readonly config?: unknown;
+      /** First start only: the services `tend up -d NAME...` named (and what they need); absent: all. */
+      readonly only?: readonly string[];
       /** tend's cgroup for the project (a cgroup per unit below it), or null: process groups only. */
       readonly cgroupRoot: string | null;
     }

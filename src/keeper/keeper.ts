@@ -60,6 +60,8 @@ export interface KeeperOptions {
   readonly journal: SpawnJournal & { readonly units: ReadonlyMap<string, { readonly pid?: number } | object> };
   /** The config `tend up -d` validated, handed to the first engine (absent: it loads the file). */
   readonly firstConfig?: unknown;
+  /** The services `up -d NAME...` named, for the first engine to start (absent: every one). */
+  readonly firstOnly?: readonly string[];
   /** A cgroup per unit, or null: process groups only. */
   readonly cgroups: Cgroups | null;
 }
@@ -71,7 +73,7 @@ export interface Keeper {
   answer(request: unknown): unknown;
 }
 
-export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig, cgroups }: KeeperOptions): Keeper {
+export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, firstConfig, firstOnly, cgroups }: KeeperOptions): Keeper {
   let engine: ChildProcess | null = null;
   let heartbeat: ReturnType<typeof createHeartbeat> | null = null;
   let respawns: number[] = [];
@@ -197,6 +199,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
     });
     child.once('spawn', () => {
       const config = nextReason === 'start' && firstConfig !== undefined ? { config: firstConfig } : {};
+      const only = nextReason === 'start' && firstOnly !== undefined ? { only: firstOnly } : {};
+      const previous = nextReason === 'respawn' && lastFailure !== null ? { lastFailure: lastFailure.reason } : {};
       send({
         type: 'hello',
         protocol: KEEPER_PROTOCOL,
@@ -205,6 +209,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
         reason: nextReason,
         cgroupRoot: cgroups?.root ?? null,
         ...config,
+        ...only,
+        ...previous,
       });
       log(`engine ${child.pid} started (${nextReason})`);
     });

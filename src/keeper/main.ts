@@ -61,13 +61,14 @@ const tellStarter = (message: unknown, then: () => void): void => {
  * config, then gets it — or null (invalid), or nothing (the CLI died): then there is nothing to
  * run. Started otherwise (a boot unit: no channel), the engine loads the file itself.
  */
-const firstConfig = (): Promise<{ config?: unknown } | null> =>
+const firstConfig = (): Promise<{ config?: unknown; only?: readonly string[] } | null> =>
   new Promise((resolve) => {
     if (!process.send) return resolve({});
     const take = (message: unknown) => {
       process.off('disconnect', cancel);
-      const m = message as { type?: unknown; config?: unknown };
-      resolve(m?.type === 'config' && m.config !== null && m.config !== undefined ? { config: m.config } : null);
+      const m = message as { type?: unknown; config?: unknown; only?: unknown };
+      const only = Array.isArray(m?.only) && m.only.every((name) => typeof name === 'string') ? { only: m.only as string[] } : {};
+      resolve(m?.type === 'config' && m.config !== null && m.config !== undefined ? { config: m.config, ...only } : null);
     };
     const cancel = () => {
       process.off('message', take);
@@ -109,6 +110,7 @@ try {
     journal,
     cgroups,
     firstConfig: first.config,
+    ...(first.only === undefined ? {} : { firstOnly: first.only }),
   });
   lock.answer((request) => keeper.answer(request));
   const code = await keeper.done;

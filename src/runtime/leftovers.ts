@@ -5,8 +5,8 @@
 //   group counts while members remain that all started after it (the kernel does not hand out
 //   a PID that is still some group's id, so such members are the leader's own);
 // - an intent (the spawner died inside fork/exec, before it could write the PID) is matched to
-//   a session leader started after the intent, whose environment names the same service and
-//   instance (TEND_SERVICE, TEND_INSTANCE) and whose working directory is the unit's.
+//   a session leader started after the intent (within 5 s of it), whose environment names the same
+//   service and instance (TEND_SERVICE, TEND_INSTANCE) and whose working directory is the unit's.
 import fs from 'node:fs';
 import path from 'node:path';
 import { endGroups, type Group } from '../host/end-groups.js';
@@ -18,6 +18,9 @@ export interface Leftover {
   /** The group's id (its leader's PID). */
   readonly pid: number;
 }
+
+/** How long after an intent its child can have been forked: 5 s (clock ticks), a starved CPU included. */
+const INTENT_WINDOW_TICKS = 500;
 
 export function findLeftovers(state: StateFile): Leftover[] {
   const live = new Map<number, ProcStat>();
@@ -47,6 +50,10 @@ export function findLeftovers(state: StateFile): Leftover[] {
     const wanted = [`TEND_SERVICE=${unit.slice(0, at)}`, `TEND_INSTANCE=${unit.slice(at + 1)}`];
     for (const [pid, stat] of live) {
       if (claimed.has(pid) || stat.session !== pid || stat.pgrp !== pid || stat.startTime < since) continue;
+      // A child of that spawn was forked right after the intent was written. A process of the
+      // same unit started long after is a later spawner's — a new keeper's, while an engine whose
+      // keeper died is still ending what that keeper left — and is never ours to end.
+      if (stat.startTime > since + INTENT_WINDOW_TICKS) continue;
       if (!hasEnvironment(pid, wanted) || !inDirectory(pid, cwd)) continue;
       found.push({ unit, pid });
       claimed.add(pid);

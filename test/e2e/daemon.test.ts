@@ -102,11 +102,16 @@ test('reload applies only the difference: same PID for unchanged, new for change
     path.join(d.dir, 'tend.yaml'),
     `services:\n${service('keep', argv('forever.mjs'))}${service('change', argv('forever.mjs'), '    env: { V: "2" }\n    instances: 2\n')}${service('add', argv('forever.mjs'))}`,
   );
+  const dry = await d.tend(['reload', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(
+    dry.stdout,
+    'dry run: nothing was changed\nSERVICE  CHANGE\nkeep     unchanged\nchange   would restart (env)\nadd      would start\ndrop     would stop\n',
+  );
+  assert.deepEqual(await d.pids(), before, 'a dry run changes nothing');
   const reload = await d.tend(['reload']);
   assert.equal(reload.code, 0, reload.stderr);
-  assert.match(reload.stdout, /started: add/);
-  assert.match(reload.stdout, /stopped: drop/);
-  assert.match(reload.stdout, /restarted: change\.0, change\.1/);
+  assert.equal(reload.stdout, 'SERVICE  CHANGE\nkeep     unchanged\nchange   restarted (env)\nadd      started\ndrop     stopped\n');
   const after = await d.pids();
   assert.equal(after.keep, before.keep, 'unchanged service keeps its pid');
   assert.notEqual(after['change.0'], before['change.0']);
@@ -146,13 +151,22 @@ test('an invalid config on reload is rejected with every problem and the running
   assert.deepEqual(await d.pids(), before);
 });
 
-test('one engine per project: a second up is refused while the first runs', async (t) => {
-  const d = daemonProject(t, { 'tend.yaml': `services:\n${service('web', argv('forever.mjs'))}` });
+test('one engine per project: up -d while it runs starts what is not running in it, and exits 0', async (t) => {
+  const d = daemonProject(t, { 'tend.yaml': `services:\n${service('web', argv('forever.mjs'))}${service('db', argv('forever.mjs'))}` });
   await up(d);
+  const before = await d.status();
+  assert.equal((await d.tend(['stop', 'web'])).code, 0);
   const second = await d.tend(['up', '-d']);
-  assert.equal(second.code, 1);
-  assert.match(second.stderr, /an engine is already running for .*tend\.yaml/);
-  assert.equal((await d.status()).units.length, 1);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /^web\s+started \(pid \d+\)$/m);
+  assert.match(second.stdout, /^db\s+already running \(pid \d+\)$/m);
+  assert.match(second.stdout, new RegExp(`already running in the background \\(engine pid ${before.engine.pid}\\)`));
+  const after = await d.status();
+  assert.equal(after.engine.pid, before.engine.pid, 'the same engine');
+  assert.deepEqual(
+    after.units.map((u) => u.phase),
+    ['running', 'running'],
+  );
 });
 
 test('the runtime dir is 0700 and the socket 0600', async (t) => {
@@ -275,6 +289,6 @@ test('max_memory: a group over its limit is restarted with a memory event', asyn
       const unit = (await d.status()).units[0];
       return unit?.restarts !== undefined && unit.restarts >= 1 && unit.lastResult === 'memory';
     },
-    { what: 'hog restarted with result memory' },
+    { what: 'hog restarted with result memory', timeoutMs: 30_000 },
   );
 });

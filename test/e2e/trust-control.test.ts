@@ -41,7 +41,12 @@ test('the old lock (an abstract socket with a predictable name) held by someone 
   const squatter = net.createServer().listen({ path: `\0tend-${process.getuid?.() ?? 0}-${paths.id}` });
   t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
   const results = await Promise.all(Array.from({ length: 6 }, () => d.tend(['up', '-d'])));
-  assert.equal(results.filter((r) => r.code === 0).length, 1, results.map((r) => r.stderr).join('\n'));
+  // One wins; the others find its engine and start in it what is not running (exit 0), or — while
+  // it still boots — say it is there.
+  assert.ok(
+    results.some((r) => r.code === 0 && !r.stdout.includes('already running in the background')),
+    results.map((r) => r.stderr).join('\n'),
+  );
   for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /an engine is already running for/);
   assert.equal((await d.status()).units.length, 1);
   assert.equal((fs.lstatSync(paths.lock).mode & 0o777).toString(8), '600');

@@ -68,7 +68,14 @@ function tendLogs(dir: string): string {
     for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
       const file = path.join(at, entry.name);
       if (entry.isDirectory()) walk(file);
-      else if (/^(keeper|engine)\.log$/.test(entry.name)) found.push(`${file}:\n${fs.readFileSync(file, 'utf8').slice(-4000)}`);
+      else if (/^(keeper|engine)\.log$/.test(entry.name)) {
+        // The lines that say something: not the refusals of keepers that found the project taken.
+        const lines = fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => !line.includes('an engine is already running for'));
+        found.push(`${file}:\n${lines.slice(-80).join('\n')}`);
+      }
     }
   };
   walk(path.join(dir, '.runtime'));
@@ -138,13 +145,20 @@ test('SIGKILL of keeper, engine or both at random moments of a 500-service start
   // Recover: whatever the last round left, `up -d` ends it and runs exactly one of each. It may
   // meet the last round's keeper still bringing an engine back: it is asked again until it succeeds.
   let lastUp = '';
+  const phases = async () => {
+    const ps = await d.tend(['ps', '--json']);
+    if (ps.code !== 0) return `ps exit ${ps.code}: ${ps.stderr.slice(0, 300)}`;
+    const counts = new Map<string, number>();
+    for (const u of (JSON.parse(ps.stdout) as { units: { phase: string }[] }).units) counts.set(u.phase, (counts.get(u.phase) ?? 0) + 1);
+    return [...counts].map(([phase, k]) => `${k} ${phase}`).join(', ');
+  };
   const failed = (error: Error) => {
     throw new Error(`${error.message}\n--- rounds ---\n${log.join('\n')}\n--- tend's own logs ---\n${tendLogs(d.dir)}`);
   };
   await waitFor(
     async () => {
       const up = await d.tend(['up', '-d']);
-      lastUp = `up -d exit ${up.code}: ${up.stderr.slice(-1500)}`;
+      lastUp = `up -d exit ${up.code}: ${up.stderr.slice(-1500)}; ps: ${await phases()}`;
       return up.code === 0;
     },
     { what: 'an up -d that succeeds', timeoutMs: 180_000, seen: () => lastUp },

@@ -11,7 +11,7 @@ export interface WaitOptions {
   readonly seen?: () => string;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A value counts as "met" unless it is false, null or undefined. */
 export type Met<T> = Exclude<T, false | null | undefined>;

@@ -137,6 +137,7 @@ test('every route round-trips through server and client over the unix socket', a
   assert.deepEqual(await client.signal({ services: ['web'], signal: 'HUP' }), answer('signal'));
   assert.deepEqual(await client.scale({ service: 'web', instances: 3 }), answer('scale'));
   assert.deepEqual(await client.reload(), { started: ['a'], stopped: [], restarted: [], scaled: [], updated: [], unchanged: ['b'] });
+  await client.reload({ dryRun: true });
   const logs: LogRecord[] = [];
   await client.logs({ services: ['web', 'db'], lines: 7, since: 1_700_000_000_000, follow: false }, (r) => logs.push(r));
   assert.deepEqual(logs, [log('one'), log('two')]);
@@ -152,7 +153,8 @@ test('every route round-trips through server and client over the unix socket', a
     ['restart', { services: ['web.1'] }],
     ['signal', { services: ['web'], signal: 'HUP' }],
     ['scale', { service: 'web', instances: 3 }],
-    ['reload', undefined],
+    ['reload', {}],
+    ['reload', { dryRun: true }],
     ['logs', { services: ['web', 'db'], lines: 7, since: 1_700_000_000_000, follow: false }],
     ['events', { lines: 5, follow: false }],
     ['down', undefined],

@@ -51,6 +51,9 @@ test("an intent is matched to the session leader started after it, with the unit
   const found = findLeftovers({ holder, units: { 'web.0': { spawning: { since, cwd: dir } } } });
   assert.deepEqual(found, [{ unit: 'web.0', pid: orphan }]);
   assert.ok(isAlive(before));
+  // Started more than 5 s after the intent: a later spawner's child (a new keeper's), not the dead one's.
+  const stale = findLeftovers({ holder, units: { 'web.0': { spawning: { since: since - 1000, cwd: dir } } } });
+  assert.deepEqual(stale, []);
 });
 
 test("a recorded leader counts only with its start time; a gone leader's group counts while its members live", async (t) => {

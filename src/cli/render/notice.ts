@@ -63,6 +63,15 @@ export function describeNotice(record: EventRecord): string {
       return record.ended
         ? `${who}: ${record.lines} lines (${formatBytes(record.bytes)}) of output were lost (${record.reason}); its log is written again`
         : `${who}: its output cannot be written to its log (${record.reason}); counting what is lost`;
+    case 'engine-started':
+      if (record.reason === 'upgrade') return 'tend: a new engine took over (upgrade); no service was restarted';
+      return record.reason === 'respawn'
+        ? `tend: a new engine took over after the last one ${record.previous ?? 'ended'}; services kept running`
+        : 'tend: the engine started';
+    case 'reloaded':
+      return `tend: reloaded: ${record.summary}`;
+    case 'reload-rejected':
+      return `tend: ${record.reason}`;
     default: {
       const unknown: never = record; // every kind this tend knows is handled above
       return `${who} ${(unknown as { kind: string }).kind}`;

@@ -2,9 +2,13 @@
 // request to the project's engine, waits for its outcome and prints it; errors name the service.
 import { isTendError, TendError } from '../../errors.js';
 import { askKeeper, connect, namesOrAll } from '../connect.js';
+import { showProgress } from '../progress.js';
 import { renderKeeperStatus, renderResults, renderStatus } from '../render/ps.js';
 import type { Verb, VerbInput } from '../verb.js';
-import type { ActionResponse } from '../../api/protocol.js';
+import type { ActionResponse, EventRecord, LogRecord, StatusResponse } from '../../api/protocol.js';
+import { describeChange } from '../render/reload.js';
+import type { ProcessNode } from '../render/status.js';
+import { renderTable } from '../render/table.js';
 
 const json = { type: 'boolean', description: 'Print JSON for scripts instead of a table.' } as const;
 const all = { type: 'boolean', short: 'a', description: 'Every service.' } as const;
@@ -15,17 +19,30 @@ function report(input: VerbInput, response: ActionResponse): number {
   return response.results.every((r) => r.ok) ? 0 : 1;
 }
 
-const psVerb = (name: 'ps' | 'status'): Verb => ({
-  name,
-  summary: name === 'ps' ? 'Show every service instance: state, pid, uptime, restarts, last exit, CPU and memory.' : 'Same as `tend ps`.',
-  args: '',
+/** The units of the named services (or instances, web.1), all when none is named; a typo gets the nearest name. */
+async function chosenUnits(status: StatusResponse, names: readonly string[]): Promise<StatusResponse['units']> {
+  if (names.length === 0) return status.units;
+  const services = [...new Set(status.units.map((u) => u.service))];
+  const unknown = names.find((name) => !status.units.some((u) => u.service === name || u.unit === name || u.label === name));
+  if (unknown !== undefined) {
+    const { unknownService } = await import('../../engine/unit-ids.js');
+    throw unknownService(unknown, services);
+  }
+  return status.units.filter((u) => names.some((name) => u.service === name || u.unit === name || u.label === name));
+}
+
+const psVerb: Verb = {
+  name: 'ps',
+  summary: 'Show service instances (all, or those named): state, pid, uptime, restarts, last exit, CPU and memory.',
+  args: '[NAME...]',
   options: { json },
   details: 'CPU and MEM cover the whole process group of each instance. STATE is where it is; LAST EXIT says how its last run ended.',
   async run(input) {
     const { client, paths } = await connect(input);
     try {
       const status = await client.status();
-      input.io.stdout.write(input.values.json ? `${JSON.stringify(status)}\n` : renderStatus(status));
+      const shown = { ...status, units: await chosenUnits(status, input.positionals) };
+      input.io.stdout.write(input.values.json ? `${JSON.stringify(shown)}\n` : renderStatus(shown));
       return 0;
     } catch (error) {
       const keeper = isTendError(error) && error.code === 'TEND_NO_ENGINE' ? await askKeeper(paths) : null;
@@ -35,7 +52,87 @@ const psVerb = (name: 'ps' | 'status'): Verb => ({
       return 1;
     }
   },
-});
+};
+
+/** Events that tell a service's story: starts, exits and why, restarts, probes, stops. */
+const STORY = new Set([
+  'spawned',
+  'spawn-failed',
+  'exited',
+  'restarting',
+  'fatal',
+  'probe-failed',
+  'stopping',
+  'stopped',
+  'blocked',
+  'not-ready',
+  'memory-exceeded',
+]);
+
+const statusVerb: Verb = {
+  name: 'status',
+  summary: 'Without NAME, the same as `tend ps`; with NAME, everything about those services, as systemctl status shows a unit.',
+  args: '[NAME...]',
+  options: { json },
+  details: [
+    "For each service: every instance's state and since when, its pid and process tree, restarts, last exit, CPU and memory;",
+    'the last events about it (exits with their code or signal and cause, restarts, probe failures); and its last 10 log lines.',
+  ].join('\n'),
+  async run(input) {
+    if (input.positionals.length === 0) return psVerb.run(input);
+    const { client } = await connect(input);
+    const status = await client.status();
+    const units = await chosenUnits(status, input.positionals);
+    const services = [...new Set(units.map((u) => u.service))];
+    const events: EventRecord[] = [];
+    await client.events({ lines: 2000, follow: false }, (record) => void events.push(record));
+    const { renderServiceStatus } = await import('../render/status.js');
+    const views = [];
+    for (const service of services) {
+      const lines: LogRecord[] = [];
+      await client.logs({ services: [service], lines: 10, follow: false }, (record) => void lines.push(record));
+      const mine = units.filter((u) => u.service === service);
+      views.push({
+        service,
+        units: mine,
+        events: events.filter((e) => e.service === service && STORY.has(e.kind)).slice(-10),
+        lines,
+        trees: await processTrees(mine.flatMap((u) => (u.pid === null ? [] : [u.pid]))),
+      });
+    }
+    if (input.values.json) {
+      const plain = views.map((view) => ({ ...view, trees: Object.fromEntries(view.trees) }));
+      input.io.stdout.write(`${JSON.stringify({ engine: status.engine, services: plain })}\n`);
+    } else input.io.stdout.write(views.map(renderServiceStatus).join('\n'));
+    return 0;
+  },
+};
+
+/** The processes of each group (leader pid = pgid), as a tree by parent pid, with their command lines. */
+async function processTrees(leaders: readonly number[]): Promise<Map<number, ProcessNode>> {
+  const [{ scanLive }, fs] = await Promise.all([import('../../host/proc.js'), import('node:fs')]);
+  const wanted = new Set(leaders);
+  const members = new Map<number, { ppid: number; pgrp: number }>();
+  scanLive((pid, stat) => {
+    if (wanted.has(stat.pgrp)) members.set(pid, { ppid: stat.ppid, pgrp: stat.pgrp });
+  });
+  const commandOf = (pid: number): string => {
+    try {
+      const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+    } catch {
+      return '(gone)';
+    }
+  };
+  const build = (pid: number): ProcessNode => ({
+    pid,
+    command: commandOf(pid),
+    children: [...members].filter(([child, m]) => m.ppid === pid && child !== pid).map(([child]) => build(child)),
+  });
+  const trees = new Map<number, ProcessNode>();
+  for (const leader of leaders) if (members.has(leader)) trees.set(leader, build(leader));
+  return trees;
+}
 
 const noDeps = { type: 'boolean', description: 'Do not also start what the services depend on (they wait for it instead).' } as const;
 const withDependents = { type: 'boolean', description: 'Also stop the running services that depend on these, first.' } as const;
@@ -76,7 +173,12 @@ const actionVerb = (name: 'start' | 'stop' | 'restart', summary: string): Verb =
       ...(input.values['no-wait'] === true ? { noWait: true } : {}),
     };
     const { client } = await connect(input);
-    return report(input, await client[name](request));
+    const done = showProgress(input.io, () => client.status());
+    try {
+      return report(input, await client[name](request));
+    } finally {
+      done();
+    }
   },
 });
 
@@ -114,23 +216,28 @@ const reloadVerb: Verb = {
   name: 'reload',
   summary: 'Re-read the config and apply only the difference; an invalid config changes nothing.',
   args: '',
-  options: { json },
-  details:
-    'Unchanged services keep running untouched (same PID); changed ones restart, instances one at a time; removed ones stop; new ones start. SIGHUP to the engine does the same.',
+  options: { json, 'dry-run': { type: 'boolean', description: 'Say what a reload would do, service by service, and change nothing.' } },
+  details: [
+    'Unchanged services keep running untouched (same PID); changed ones restart, instances one at a time; removed ones stop; new ones start.',
+    'A change of supervision only (restart, backoff, stop, logs, probes...) is applied in place, and a new instance count scales. SIGHUP to the engine does the same.',
+    'Prints one line per service: what was done and which keys changed.',
+  ].join('\n'),
   async run(input) {
     const { client } = await connect(input);
-    const result = await client.reload();
+    const dry = input.values['dry-run'] === true;
+    const result = await client.reload(dry ? { dryRun: true } : {});
     if (input.values.json) input.io.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      const line = (label: string, names: readonly string[]) => (names.length > 0 ? `${label}: ${names.join(', ')}\n` : '');
-      const text =
-        line('started', result.started) +
-        line('stopped', result.stopped) +
-        line('restarted', result.restarted) +
-        line('scaled', result.scaled ?? []) +
-        line('updated in place', result.updated ?? []) +
-        line('unchanged', result.unchanged);
-      input.io.stdout.write(text || 'nothing to do\n');
+      const services = result.services ?? [];
+      if (dry) input.io.stdout.write('dry run: nothing was changed\n');
+      input.io.stdout.write(
+        services.length === 0
+          ? 'no services\n'
+          : renderTable(
+              ['SERVICE', 'CHANGE'],
+              services.map((c) => [c.service, describeChange(c, dry)]),
+            ),
+      );
       for (const note of result.notes ?? []) input.io.stdout.write(`note: ${note}\n`);
     }
     return 0;
@@ -147,9 +254,11 @@ const downVerb: Verb = {
     const { client, paths } = await connect(input);
     const { isAlive } = await import('../../host/proc.js');
     let response: Awaited<ReturnType<typeof client.down>>;
+    const done = showProgress(input.io, () => client.status());
     try {
       response = await client.down();
     } catch (error) {
+      done();
       // No engine answers, but a keeper may hold services: it stops them itself.
       const keeper = isTendError(error) && error.code === 'TEND_NO_ENGINE' ? await askKeeper(paths, 'down') : null;
       if (keeper === null) throw error;
@@ -163,12 +272,16 @@ const downVerb: Verb = {
       );
       return 0;
     }
+    done();
     // Under `up -d` the keeper exits right after the engine: wait for both (an engine too old to
     // say who it is in its answer is waited for by nothing more than its answer).
     const { pid: engine, keeperPid: keeper } = response.engine ?? { pid: 0, keeperPid: null };
     await waitForExit(isAlive, engine);
     if (keeper !== null) await waitForExit(isAlive, keeper);
-    if (!input.values.json) input.io.stdout.write(`${renderResults(response.results)}engine stopped\n`);
+    if (!input.values.json)
+      input.io.stdout.write(
+        `${response.results.length === 0 ? 'no service was running; ' : renderResults(response.results)}engine stopped\n`,
+      );
     else input.io.stdout.write(`${JSON.stringify(response)}\n`);
     return 0;
   },
@@ -181,8 +294,8 @@ async function waitForExit(isAlive: (pid: number) => boolean, pid: number, timeo
 }
 
 export const fleetVerbs: readonly Verb[] = [
-  psVerb('ps'),
-  psVerb('status'),
+  psVerb,
+  statusVerb,
   actionVerb('start', 'Start services (or --all) and wait until they run.'),
   actionVerb('stop', 'Stop services (or --all): stop signal to the group, SIGKILL after the timeout.'),
   actionVerb('restart', 'Restart services (or --all) and wait until they run again.'),

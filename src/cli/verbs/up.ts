@@ -6,19 +6,22 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ActionResult } from '../../api/protocol.js';
 import type { EngineAnnouncement } from '../../host/keeper-protocol.js';
-import { TendError } from '../../errors.js';
+import { isTendError, TendError } from '../../errors.js';
 import { deferred } from '../../lib/deferred.js';
 import { onEmergency } from '../../lib/emergency.js';
 import { openOwnFile } from '../../lib/own-file.js';
+import { connect } from '../connect.js';
+import { showProgress } from '../progress.js';
 import { loadOrExplain } from '../load.js';
 import { renderResults } from '../render/ps.js';
+import { describeChange } from '../render/reload.js';
 import type { Verb, VerbInput } from '../verb.js';
 import { version } from '../version.js';
 
 export const upVerb: Verb = {
   name: 'up',
-  summary: 'Start every service and supervise them: in the foreground (Ctrl-C stops all), or with -d in the background.',
-  args: '',
+  summary: 'Start every service (or those named, with what they need) and supervise them: in the foreground, or with -d in the background.',
+  args: '[NAME...]',
   options: {
     detach: { type: 'boolean', short: 'd', description: 'Run the engine in the background and return once the services have started.' },
   },
@@ -28,7 +31,9 @@ export const upVerb: Verb = {
     'once every process group is empty; a second Ctrl-C kills them at once (exit 130). When every',
     'service has come to rest by itself, tend exits: 0 if all succeeded, else 1.',
     'Background (-d): returns 0 once every service has started (1 if one failed, with the reason);',
-    'use `tend ps`, `tend logs -f` and `tend down`. One engine per config file: a second `up` says so.',
+    'use `tend ps`, `tend logs -f` and `tend down`. One engine per config file: `up -d` while it runs',
+    'starts what is not running (of NAME..., or every service) and exits 0 if all of it runs.',
+    'NAME...: only these services, and what they depend on (depends_on); the others stay stopped.',
   ].join('\n'),
   run: (input) => (input.values.detach ? upDetached(input) : upForeground(input)),
 };
@@ -36,6 +41,7 @@ export const upVerb: Verb = {
 async function upForeground(input: VerbInput): Promise<number> {
   const { io } = input;
   const config = await loadOrExplain(input);
+  const only = await namedServices(input, config);
   const [{ serve }, { createTerminalFormatter, shouldUseColor }, { describeNotice }, { labelOf, unitRefs }] = await Promise.all([
     import('../../engine/session.js'),
     import('../../logs/terminal.js'),
@@ -63,6 +69,7 @@ async function upForeground(input: VerbInput): Promise<number> {
 
   const session = await serve({
     config,
+    only,
     env: io.env,
     cwd: io.cwd,
     version: version(),
@@ -94,8 +101,14 @@ async function upForeground(input: VerbInput): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (signal === 'SIGHUP') {
       session.reload().then(
-        (result) =>
-          say(`reloaded: ${result.started.length} started, ${result.stopped.length} stopped, ${result.restarted.length} restarted`),
+        (result) => {
+          const changed = (result.services ?? []).filter((change) => change.action !== 'keep');
+          say(
+            changed.length === 0
+              ? 'reloaded: nothing changed'
+              : `reloaded: ${changed.map((change) => `${change.service} ${describeChange(change, false)}`).join('; ')}`,
+          );
+        },
         (error: unknown) => say(`reload rejected: ${error instanceof Error ? error.message : String(error)}`),
       );
       return;
@@ -122,7 +135,11 @@ async function upForeground(input: VerbInput): Promise<number> {
   }
   say(`${config.file}: starting ${labels.length} process${labels.length === 1 ? '' : 'es'}; logs in ${config.logDir}`);
   if (labels.length === 0) {
-    say('no services to run (every service has instances: 0); waiting for `tend scale` or Ctrl-C');
+    say(
+      config.services.length === 0
+        ? 'the config has no services; waiting for `tend reload` or Ctrl-C'
+        : 'no processes to run (every service has instances: 0); waiting for `tend scale` or Ctrl-C',
+    );
   }
   try {
     return await exitCode.promise;
@@ -165,6 +182,8 @@ async function upDetached(input: VerbInput): Promise<number> {
   const file = findConfigFile({ file: typeof input.values.file === 'string' ? input.values.file : undefined, cwd: io.cwd, env: io.env });
   const paths = projectPaths(file, io.env);
   ensurePrivateDir(paths);
+  const running = await startInRunning(input);
+  if (running !== null) return running;
   const log = openRuntimeFile(paths.engineLog);
   const keeperMain = fileURLToPath(new URL('../../keeper/main.js', import.meta.url));
   const child = spawn(process.execPath, [...process.execArgv, keeperMain, '--file', file, '--engine', process.argv[1] ?? ''], {
@@ -176,25 +195,32 @@ async function upDetached(input: VerbInput): Promise<number> {
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let config: Awaited<ReturnType<typeof loadOrExplain>>;
+  let only: string[];
   try {
     config = await loadOrExplain(input, { shortLived: true });
+    only = await namedServices(input, config);
   } catch (error) {
     child.send({ type: 'config', config: null }, () => {}); // nothing to run: the keeper goes at once
     await exited;
     throw error;
   }
   // The keeper hands it to its first engine, which then need not load and validate it again.
-  child.send({ type: 'config', config }, () => {});
+  child.send({ type: 'config', config, only }, () => {});
+  const { client } = await connect(input);
+  const done = showProgress(io, () => client.status());
   const hello = await new Promise<EngineAnnouncement | null>((resolve) => {
     child.once('message', (message) => resolve(message as EngineAnnouncement));
     void exited.then(() => resolve(null));
-  });
+  }).finally(done);
   child.removeAllListeners();
   if (child.connected) child.disconnect();
   child.unref();
   if (hello === null)
     throw new TendError('TEND_ENGINE_START_FAILED', `the keeper exited at once; see ${paths.engineLog}:\n${tail(paths.engineLog)}`);
   if (hello.type === 'error') {
+    // Another `up -d` got there first: this one starts what it was asked to in that engine.
+    const started = hello.code === 'TEND_ALREADY_RUNNING' ? await startInRunning(input) : null;
+    if (started !== null) return started;
     for (const line of hello.details ?? []) io.stderr.write(`${line}\n`);
     const code = hello.code === 'TEND_ALREADY_RUNNING' ? 'TEND_ALREADY_RUNNING' : 'TEND_ENGINE_START_FAILED';
     throw new TendError(
@@ -207,6 +233,35 @@ async function upDetached(input: VerbInput): Promise<number> {
   io.stdout.write(renderResults(results));
   io.stdout.write(`running in the background (keeper pid ${child.pid}); logs in ${config.logDir}\n`);
   return results.every((r) => r.ok) ? 0 : 1;
+}
+
+/** The services `up NAME...` names, checked against the config (a typo gets the nearest name). */
+async function namedServices(input: VerbInput, config: { readonly services: readonly { readonly name: string }[] }): Promise<string[]> {
+  const names = config.services.map((service) => service.name);
+  const unknown = input.positionals.find((name) => !names.includes(name));
+  if (unknown === undefined) return [...input.positionals];
+  const { unknownService } = await import('../../engine/unit-ids.js');
+  throw unknownService(unknown, names);
+}
+
+/**
+ * `up -d` while the project's engine runs (compose's habit): start in it what is not running —
+ * the named services, or every one — and say so. Null when no engine answers.
+ */
+async function startInRunning(input: VerbInput): Promise<number | null> {
+  const { client } = await connect(input);
+  let status: Awaited<ReturnType<typeof client.status>>;
+  try {
+    status = await client.status();
+  } catch (error) {
+    if (isTendError(error) && error.code === 'TEND_NO_ENGINE') return null;
+    throw error;
+  }
+  const services = [...input.positionals];
+  const response = await client.start({ services, all: services.length === 0 });
+  input.io.stdout.write(renderResults(response.results));
+  input.io.stdout.write(`already running in the background (engine pid ${status.engine.pid}); logs in ${status.engine.logDir}\n`);
+  return response.results.every((r) => r.ok) ? 0 : 1;
 }
 
 /** engine.log: never through a link planted in its place, never another user's file. */
