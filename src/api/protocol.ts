@@ -211,6 +211,19 @@ export type EventKind =
    * first, a new one after the last died (`previous` says how), or one an upgrade brought.
    */
   | { readonly kind: 'engine-started'; readonly reason: 'start' | 'respawn' | 'upgrade'; readonly previous: string | null }
+  /**
+   * tend itself: the audit trail — a control action (start, stop, restart, signal, scale, reload,
+   * upgrade, down), what it named, where it came from (unix socket, TCP, SIGHUP) and how it went.
+   */
+  | {
+      readonly kind: 'action';
+      readonly action: AuditEntry['action'];
+      readonly source: AuditEntry['source'];
+      /** What it named: "web db", "all", "web HUP", "web=3", "dry run", or "" (down, upgrade). */
+      readonly targets: string;
+      readonly ok: boolean;
+      readonly outcome: string;
+    }
   /** tend itself: a reload was applied (what it did, by service) or rejected (why; the running config stayed). */
   | { readonly kind: 'reloaded'; readonly summary: string }
   | { readonly kind: 'reload-rejected'; readonly reason: string }
@@ -261,6 +274,16 @@ export interface Control {
   upgrade(): Promise<ActionResponse>;
   logs(query: LogQuery): Promise<Feed<LogRecord>>;
   events(query: EventQuery): Promise<Feed<EventRecord>>;
+}
+
+/** A control action as the audit trail keeps it: what was asked, through which door, and how it went. */
+export interface AuditEntry {
+  readonly action: 'start' | 'stop' | 'restart' | 'signal' | 'scale' | 'reload' | 'upgrade' | 'down';
+  /** The unix socket, the TCP listener, or a SIGHUP to the engine. */
+  readonly source: 'unix' | 'tcp' | 'sighup';
+  readonly request: ActionRequest | SignalRequest | ScaleRequest | ReloadRequest | Record<string, never>;
+  /** The answer, or the error it got instead. */
+  readonly result: ActionResponse | ReloadResponse | { readonly error: string };
 }
 
 /** The error body of every non-2xx answer. `details` carries e.g. a rejected reload's diagnostics. */

@@ -5,7 +5,7 @@ import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TendError, isTendError } from '../errors.js';
-import { routes, type Control, type ErrorBody } from './protocol.js';
+import { routes, type AuditEntry, type Control, type ErrorBody } from './protocol.js';
 import { readJsonBody, toActionRequest, toEventQuery, toLogQuery, toReloadRequest, toScaleRequest, toSignalRequest } from './request.js';
 import { admitFollower, createFollowBudget, writeFeed, type FollowBudget } from './stream.js';
 import { createTcpGuard, type TcpGuard } from './tcp-guard.js';
@@ -29,6 +29,8 @@ export interface ApiServerOptions {
   readonly onInternalError?: (error: unknown) => void;
   /** What all follow streams together may owe their readers, and how many may be open (stream.ts). */
   readonly followBudget?: FollowBudget;
+  /** Told of every control action once it is answered (or refused): the audit trail. */
+  readonly audit?: (entry: AuditEntry) => void;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   if (tcp !== undefined && tcp.token === '') throw new TendError('TEND_ENGINE_START_FAILED', 'the API token is empty');
   const streams = new Set<() => void>();
   const state = { closing: false };
-  const handlers = handlersFor(options, streams);
+  const handlers = handlersFor(options, streams, 'unix');
 
   const unix = createServer((req, res) => void serveRequest({ req, res, handlers, options, state, guard: null }));
   await listen(
@@ -94,6 +96,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (tcp === undefined) return { close };
     // The guard needs the bound port (port 0 is resolved by listen); until then, refuse all.
     let guard: TcpGuard = () => new TendError('TEND_API_FORBIDDEN', 'the listener is not ready');
+    const tcpHandlers = handlersFor(options, streams, 'tcp');
     const server = createServer(
       {
         headersTimeout: HEADERS_TIMEOUT_MS,
@@ -101,7 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         keepAliveTimeout: HEADERS_TIMEOUT_MS,
         connectionsCheckingInterval: CHECK_INTERVAL_MS,
       },
-      (req, res) => void serveRequest({ req, res, handlers, options, state, guard }),
+      (req, res) => void serveRequest({ req, res, handlers: tcpHandlers, options, state, guard }),
     );
     server.maxConnections = TCP_MAX_CONNECTIONS;
     // A connection must send its request within seconds; while one is served (an action may
@@ -141,24 +144,58 @@ function listen(server: Server, start: () => void, where: string): Promise<void>
 }
 
 function handlersFor(
-  { control, followBudget = createFollowBudget() }: ApiServerOptions,
+  { control, followBudget = createFollowBudget(), audit }: ApiServerOptions,
   streams: Set<() => void>,
+  source: AuditEntry['source'],
 ): Record<RouteName, Handler> {
   const body = readJsonBody; // an empty body reads as {}, so reload and down accept one or none
+  /** An action, answered, then told to the audit trail with its outcome (a refusal included). */
+  const audited = async <R extends AuditEntry['result']>(
+    action: AuditEntry['action'],
+    request: AuditEntry['request'],
+    run: () => Promise<R>,
+  ): Promise<R> => {
+    try {
+      const result = await run();
+      audit?.({ action, source, request, result });
+      return result;
+    } catch (error) {
+      audit?.({ action, source, request, result: { error: error instanceof Error ? error.message : String(error) } });
+      throw error;
+    }
+  };
   const register = (end: () => void) => {
     streams.add(end);
     return () => void streams.delete(end);
   };
   return {
     status: () => control.status(),
-    start: async (req) => control.start(toActionRequest(await body(req))),
-    stop: async (req) => control.stop(toActionRequest(await body(req))),
-    restart: async (req) => control.restart(toActionRequest(await body(req))),
-    signal: async (req) => control.signal(toSignalRequest(await body(req))),
-    scale: async (req) => control.scale(toScaleRequest(await body(req))),
-    reload: async (req) => control.reload(toReloadRequest(await body(req))),
-    down: async (req) => (await body(req), control.down()),
-    upgrade: async (req) => (await body(req), control.upgrade()),
+    start: async (req) => {
+      const request = toActionRequest(await body(req));
+      return audited('start', request, () => control.start(request));
+    },
+    stop: async (req) => {
+      const request = toActionRequest(await body(req));
+      return audited('stop', request, () => control.stop(request));
+    },
+    restart: async (req) => {
+      const request = toActionRequest(await body(req));
+      return audited('restart', request, () => control.restart(request));
+    },
+    signal: async (req) => {
+      const request = toSignalRequest(await body(req));
+      return audited('signal', request, () => control.signal(request));
+    },
+    scale: async (req) => {
+      const request = toScaleRequest(await body(req));
+      return audited('scale', request, () => control.scale(request));
+    },
+    reload: async (req) => {
+      const request = toReloadRequest(await body(req));
+      return audited('reload', request, () => control.reload(request));
+    },
+    down: async (req) => (await body(req), audited('down', {}, () => control.down())),
+    upgrade: async (req) => (await body(req), audited('upgrade', {}, () => control.upgrade())),
     logs: async (_req, url, res) => {
       const query = toLogQuery(url.searchParams);
       if (query.follow) admitFollower(followBudget);

@@ -3,6 +3,8 @@
 // Verb modules import heavy code lazily, inside their handlers, so `tend ps` starts fast.
 import { checkVerb } from './verbs/check.js';
 import { infoVerb } from './verbs/info.js';
+import { topVerb } from './verbs/top.js';
+import { whyVerb } from './verbs/why.js';
 import { engineVerb } from './verbs/engine.js';
 import { fleetVerbs } from './verbs/fleet.js';
 import { eventsVerb, logsVerb } from './verbs/logs.js';
@@ -28,6 +30,8 @@ export const verbs: readonly Verb[] = [
   ...fleetVerbs,
   logsVerb,
   eventsVerb,
+  whyVerb,
+  topVerb,
   infoVerb,
   checkVerb,
   upgradeVerb,

@@ -1,12 +1,17 @@
 // Input facts for the core, past tense: what an operator asked, what the host saw, which timer
 // fired. Pure data; the engine turns host facts and operator commands into these.
 
-export type StopReason = 'operator' | 'shutdown' | 'reload' | 'memory' | 'liveness';
+/**
+ * Why a stop (or the stop of a restart) was asked: an operator; tend stopping everything; a
+ * reload; max_memory; the liveness probe; or, for restarts tend makes itself, cron_restart
+ * (`schedule`), a change of watched files (`watch`), a dependency back from a restart (`dependency`).
+ */
+export type StopReason = 'operator' | 'shutdown' | 'reload' | 'memory' | 'liveness' | 'schedule' | 'watch' | 'dependency';
 
 export type UnitInput =
   | { readonly type: 'start-requested' }
   | { readonly type: 'stop-requested'; readonly reason: StopReason }
-  | { readonly type: 'restart-requested' }
+  | { readonly type: 'restart-requested'; readonly reason?: StopReason }
   | { readonly type: 'spawned'; readonly pid: number }
   | { readonly type: 'spawn-failed'; readonly error: string }
   /** groupEmpty: the host saw no process left in the group, so there is nothing to clean up. */

@@ -398,3 +398,19 @@ test('over max_memory: stop the group, then restart by policy with result memory
   assert.equal(never.phase, 'exited');
   assert.equal(never.lastResult, 'memory');
 });
+
+test('a restart tend makes itself says why in its stopping notice (cron_restart, watch, a dependency); an operator restart says operator', () => {
+  const up: Array<[number, UnitInput]> = [
+    [0, { type: 'start-requested' }],
+    [1, { type: 'spawned', pid: 10 }],
+  ];
+  for (const reason of ['schedule', 'watch', 'dependency', undefined] as const) {
+    const { effects } = run([...up, [5, { type: 'restart-requested', ...(reason === undefined ? {} : { reason }) }]]);
+    const stopping = effects.find((e) => e.type === 'emit' && e.notice.kind === 'stopping');
+    assert.deepEqual(stopping?.type === 'emit' ? stopping.notice : null, {
+      kind: 'stopping',
+      signal: 'SIGTERM',
+      reason: reason ?? 'operator',
+    });
+  }
+});

@@ -114,7 +114,8 @@ function beginStop(state: UnitState, ctx: UnitContext, afterStop: AfterStop, rea
 const stopRequested: Handler<Extract<UnitInput, { type: 'stop-requested' }>> = (state, event, ctx) =>
   beginStop(state, ctx, { kind: 'stop' }, event.reason);
 
-const restartRequested: Handler = (state, _event, ctx) => beginStop(state, ctx, { kind: 'restart' }, 'operator');
+const restartRequested: Handler<Extract<UnitInput, { type: 'restart-requested' }>> = (state, event, ctx) =>
+  beginStop(state, ctx, { kind: 'restart' }, event.reason ?? 'operator');
 
 const resultOf: Record<ExitCause, Result> = {
   'clean-exit': 'success',

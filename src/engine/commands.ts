@@ -63,7 +63,11 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
     wait: boolean,
   ): void {
     const input: UnitInput =
-      kind === 'start' ? { type: 'start-requested' } : kind === 'stop' ? { type: 'stop-requested', reason } : { type: 'restart-requested' };
+      kind === 'start'
+        ? { type: 'start-requested' }
+        : kind === 'stop'
+          ? { type: 'stop-requested', reason }
+          : { type: 'restart-requested', ...(reason === 'operator' ? {} : { reason }) };
     const before = entry.state;
     loop.dispatch(entry, input);
     if (kind === 'start' && entry.state === before && before.phase === 'running')

@@ -104,7 +104,7 @@ export function createEngine({
     deps.changed();
   });
   const commands = createCommands(loop, clock, deps, probes.readinessOf);
-  deps.onRestartDependent((entry) => void commands.command(entry, 'restart'));
+  deps.onRestartDependent((entry) => void commands.command(entry, 'restart', 'dependency'));
   const schedules = createSchedules(loop, clock, commands);
   const alerts = createAlerts(loop, clock);
   const watch = createWatch(loop, clock, commands);

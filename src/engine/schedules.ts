@@ -49,7 +49,7 @@ export function createSchedules(loop: Loop, clock: Clock, commands: Commands) {
   }
 
   function restartRunning(service: ServiceConfig): void {
-    for (const entry of unitsOf(service.name)) if (entry.state.phase === 'running') void commands.command(entry, 'restart');
+    for (const entry of unitsOf(service.name)) if (entry.state.phase === 'running') void commands.command(entry, 'restart', 'schedule');
   }
 
   return {

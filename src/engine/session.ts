@@ -5,7 +5,7 @@
 // the processes and the logs, and `openSession` is given its side of the host instead.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import type { ActionResponse, DownResponse, EngineInfo, ReloadResponse } from '../api/protocol.js';
+import type { ActionResponse, AuditEntry, DownResponse, EngineInfo, ReloadResponse } from '../api/protocol.js';
 import { protocolVersion } from '../api/protocol.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { Config } from '../config/schema.js';
@@ -21,6 +21,7 @@ import { ensurePrivateDir, projectPaths, type ProjectPaths } from '../runtime/ru
 import { createStateJournal, readState, recordOf } from '../runtime/state-file.js';
 import { createEngine, type Engine, type EngineObserver } from './engine.js';
 import type { UnitOutcome } from './outcomes.js';
+import { auditRecord } from './audit.js';
 import { coalesced, planOnly, prepareLogDirs, reloadFrom } from './reload.js';
 
 export interface SessionBase {
@@ -179,6 +180,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     const { createControl } = await import('./control.js');
     const tcp = config.api ? { host: config.api.host, port: config.api.port, token: apiToken(env, paths) } : undefined;
     api = await startApiServer({
+      audit: (entry) => engine.recordTend(auditRecord(entry)),
       control: createControl({
         engine,
         info,
@@ -213,7 +215,26 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     throw error;
   }
   const started = options.carryOn ? Promise.resolve([]) : engine.run('start', chosen);
-  return { engine, paths, started, finished: finished.promise, shutdown, reload, retire: () => void close(null) };
+  // Only a SIGHUP reloads through here (the API has its own door): audited as such, once per
+  // coalesced reload (a storm of SIGHUPs shares one reload, one answer and one record).
+  const audited = new WeakMap<Promise<ReloadResponse>, Promise<ReloadResponse>>();
+  const reloadOnSignal = (): Promise<ReloadResponse> => {
+    const running = reload();
+    const known = audited.get(running);
+    if (known) return known;
+    const record = (result: AuditEntry['result']) =>
+      engine.recordTend(auditRecord({ action: 'reload', source: 'sighup', request: {}, result }));
+    const told = running.then(
+      (result) => (record(result), result),
+      (error: unknown) => {
+        record({ error: error instanceof Error ? error.message : String(error) });
+        throw error;
+      },
+    );
+    audited.set(running, told);
+    return told;
+  };
+  return { engine, paths, started, finished: finished.promise, shutdown, reload: reloadOnSignal, retire: () => void close(null) };
 }
 
 /** TEND_API_TOKEN, or a random token written to the project's runtime dir (0600) for scripts to read. */

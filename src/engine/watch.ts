@@ -50,7 +50,7 @@ export function createWatch(loop: Loop, clock: Clock, commands: Commands) {
       pending = clock.setTimer(DEBOUNCE_MS, () => {
         pending = null;
         for (const entry of loop.units.values()) {
-          if (entry.ref.service === name && entry.state.phase === 'running') void commands.command(entry, 'restart');
+          if (entry.ref.service === name && entry.state.phase === 'running') void commands.command(entry, 'restart', 'watch');
         }
       });
     };

@@ -346,8 +346,12 @@ test('a reader that falls behind a source that can wait pauses it, and resumes i
   let received = 0;
   socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk.split('\n').length - 1));
   socket.resume();
-  await waitFor(() => state.resumed === 1, { what: 'the source to be resumed' });
-  assert.ok(received > 0);
+  // The source is resumed once the server's buffer drains, which may be before this side has
+  // seen the bytes (they sit in the socket): wait for both facts.
+  await waitFor(() => state.resumed === 1 && received > 0, {
+    what: 'the source to be resumed and lines to arrive',
+    seen: () => `resumed ${state.resumed}, lines ${received}`,
+  });
   assert.doesNotMatch(String(received), /SLOW_READER/);
 });
 

@@ -70,6 +70,10 @@ export function describeNotice(record: EventRecord): string {
         : 'tend: the engine started';
     case 'reloaded':
       return `tend: reloaded: ${record.summary}`;
+    case 'action': {
+      const door = record.source === 'sighup' ? 'SIGHUP' : record.source === 'tcp' ? 'the TCP API' : 'the unix socket';
+      return `tend: ${record.action}${record.targets === '' ? '' : ` ${record.targets}`} (through ${door}): ${record.ok ? '' : 'failed: '}${record.outcome}`;
+    }
     case 'reload-rejected':
       return `tend: ${record.reason}`;
     default: {
