@@ -11,7 +11,7 @@ export type ClientOptions =
   | { readonly host: string; readonly port: number; readonly token: string };
 
 /** The Control, as seen from outside. Streams resolve when the server ends them or `signal` aborts. */
-export interface Client extends Omit<Control, 'logs' | 'events'> {
+export interface Client extends Omit<Control, 'logs' | 'events' | 'metrics'> {
   logs(query: LogQuery, onRecord: (record: LogRecord) => void, signal?: AbortSignal): Promise<void>;
   events(query: EventQuery, onRecord: (record: EventRecord) => void, signal?: AbortSignal): Promise<void>;
 }

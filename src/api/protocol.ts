@@ -274,6 +274,8 @@ export interface Control {
   upgrade(): Promise<ActionResponse>;
   logs(query: LogQuery): Promise<Feed<LogRecord>>;
   events(query: EventQuery): Promise<Feed<EventRecord>>;
+  /** The units' and the engine's metrics in the Prometheus text format (the server adds its own). */
+  metrics(): Promise<string>;
 }
 
 /** A control action as the audit trail keeps it: what was asked, through which door, and how it went. */
@@ -307,4 +309,6 @@ export const routes = {
   upgrade: { method: 'POST', path: '/v1/upgrade' },
   logs: { method: 'GET', path: '/v1/logs' },
   events: { method: 'GET', path: '/v1/events' },
+  /** Prometheus text, not JSON; where Prometheus looks by default. */
+  metrics: { method: 'GET', path: '/metrics' },
 } as const;

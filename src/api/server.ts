@@ -5,6 +5,7 @@ import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TendError, isTendError } from '../errors.js';
+import { formatFamilies } from '../lib/prometheus.js';
 import { routes, type AuditEntry, type Control, type ErrorBody } from './protocol.js';
 import { readJsonBody, toActionRequest, toEventQuery, toLogQuery, toReloadRequest, toScaleRequest, toSignalRequest } from './request.js';
 import { admitFollower, createFollowBudget, writeFeed, type FollowBudget } from './stream.js';
@@ -62,8 +63,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { socketPath, tcp } = options;
   if (tcp !== undefined && tcp.token === '') throw new TendError('TEND_ENGINE_START_FAILED', 'the API token is empty');
   const streams = new Set<() => void>();
-  const state = { closing: false };
-  const handlers = handlersFor(options, streams, 'unix');
+  const state = { closing: false, requests: new Map<string, number>() };
+  const handlers = handlersFor(options, streams, 'unix', state.requests);
 
   const unix = createServer((req, res) => void serveRequest({ req, res, handlers, options, state, guard: null }));
   await listen(
@@ -96,7 +97,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (tcp === undefined) return { close };
     // The guard needs the bound port (port 0 is resolved by listen); until then, refuse all.
     let guard: TcpGuard = () => new TendError('TEND_API_FORBIDDEN', 'the listener is not ready');
-    const tcpHandlers = handlersFor(options, streams, 'tcp');
+    const tcpHandlers = handlersFor(options, streams, 'tcp', state.requests);
     const server = createServer(
       {
         headersTimeout: HEADERS_TIMEOUT_MS,
@@ -147,6 +148,7 @@ function handlersFor(
   { control, followBudget = createFollowBudget(), audit }: ApiServerOptions,
   streams: Set<() => void>,
   source: AuditEntry['source'],
+  requests: ReadonlyMap<string, number>,
 ): Record<RouteName, Handler> {
   const body = readJsonBody; // an empty body reads as {}, so reload and down accept one or none
   /** An action, answered, then told to the audit trail with its outcome (a refusal included). */
@@ -202,6 +204,24 @@ function handlersFor(
       writeFeed({ res, feed: await control.logs(query), follow: query.follow, budget: followBudget, register });
       return STREAMED;
     },
+    metrics: async (_req, _url, res) => {
+      const samples = [...requests].map(([key, n]): [Record<string, string>, number] => {
+        const [route = '', status = ''] = key.split(' ');
+        return [{ route, status }, n];
+      });
+      const api = formatFamilies([
+        {
+          name: 'tend_api_requests_total',
+          help: 'API requests since this engine started, by route and HTTP status.',
+          type: 'counter',
+          samples,
+        },
+      ]);
+      const text = `${await control.metrics()}${api}`;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return STREAMED;
+    },
     events: async (_req, url, res) => {
       const query = toEventQuery(url.searchParams);
       if (query.follow) admitFollower(followBudget);
@@ -220,12 +240,24 @@ interface Exchange {
   readonly res: ServerResponse;
   readonly handlers: Record<RouteName, Handler>;
   readonly options: ApiServerOptions;
-  readonly state: { readonly closing: boolean };
+  readonly state: { readonly closing: boolean; readonly requests: Map<string, number> };
   readonly guard: TcpGuard | null;
 }
 
 async function serveRequest(exchange: Exchange): Promise<void> {
   const { req, res, handlers, options, guard } = exchange;
+  // Counted by route (refusals included); a path that is no route counts as "other", so a scan
+  // of made-up paths cannot grow the map.
+  let counted = 'other';
+  try {
+    counted = byPath.get(parseUrl(req.url ?? '/').pathname)?.name ?? 'other';
+  } catch {
+    // not a path: "other"
+  }
+  res.once('finish', () => {
+    const key = `${counted} ${res.statusCode}`;
+    exchange.state.requests.set(key, (exchange.state.requests.get(key) ?? 0) + 1);
+  });
   try {
     const refusal = guard?.(req.headers) ?? null;
     if (refusal !== null) {

@@ -23,6 +23,7 @@ import { didYouMean } from '../config/phrasing.js';
 import { TendError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { eventFeed, logFeed } from './feeds.js';
+import { formatFamilies } from '../lib/prometheus.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 
 export interface ControlOptions {
@@ -113,6 +114,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     upgrade,
 
     logs: async (query: LogQuery): Promise<Feed<LogRecord>> => logFeed(engine.config(), query),
+    metrics: async (): Promise<string> => formatFamilies(engine.metricFamilies(info().keeperPid)),
     events: async (query: EventQuery): Promise<Feed<EventRecord>> => eventFeed(engine.config().logDir, query),
   };
 }

@@ -12,6 +12,8 @@ import { createAlerts } from './alerts.js';
 import { createCommands } from './commands.js';
 import { createDependencies } from './dependencies.js';
 import { createProbes } from './probes.js';
+import { createMetrics } from './metrics.js';
+import type { Family } from '../lib/prometheus.js';
 import { createLoop, type UnitEntry } from './loop.js';
 import type { CommandKind, UnitOutcome } from './outcomes.js';
 import { applyPlan } from './reload.js';
@@ -41,6 +43,8 @@ export interface Engine {
   readonly startedAt: number;
   /** An event about tend itself (its engine started, a reload) in the events file. */
   recordTend(what: EventKind): void;
+  /** The /metrics families of the units and of this engine (and of its keeper, by pid). */
+  metricFamilies(keeperPid: number | null): Family[];
   config(): Config;
   /** "web" → every instance, "web.1" → that one, [] → all. Unknown names throw, naming the first. */
   select(names: readonly string[]): UnitRef[];
@@ -114,6 +118,7 @@ export function createEngine({
   schedules.sync();
   const usage = createUsage(loop, clock, cgroupRoot);
   usage.watchMemory();
+  const metrics = createMetrics(loop, probes, usage.usage);
 
   /** Stops the entries dependents first, then what they depend on, a layer at a time (units of removed services last). */
   async function inLayers(entries: readonly UnitEntry[], reason: StopReason): Promise<UnitOutcome[]> {
@@ -146,6 +151,11 @@ export function createEngine({
   return {
     startedAt: clock.wall(),
     recordTend: loop.recorder.recordTend,
+    metricFamilies(keeperPid) {
+      const families = metrics.families(keeperPid);
+      metrics.resetLag();
+      return families;
+    },
     config: loop.config,
 
     select(names) {
@@ -221,6 +231,7 @@ export function createEngine({
 
     close() {
       probes.close();
+      metrics.close();
       schedules.close();
       alerts.close();
       watch.close();

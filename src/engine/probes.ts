@@ -63,8 +63,26 @@ interface Life {
   readonly runners: Map<Kind, Runner>;
 }
 
+/** Checks of one probe of one instance since this engine started, for /metrics. */
+export interface ProbeStats {
+  passed: number;
+  failed: number;
+  /** How long the last check took, ms. */
+  lastMs: number;
+}
+
 export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry: UnitEntry) => void) {
   const lives = new Map<UnitEntry, Life>();
+  const stats = new Map<string, Map<Kind, ProbeStats>>();
+  const count = (entry: UnitEntry, kind: Kind, ok: boolean, ms: number): void => {
+    const byKind = stats.get(entry.ref.id) ?? new Map<Kind, ProbeStats>();
+    stats.set(entry.ref.id, byKind);
+    const kept = byKind.get(kind) ?? { passed: 0, failed: 0, lastMs: 0 };
+    byKind.set(kind, kept);
+    if (ok) kept.passed += 1;
+    else kept.failed += 1;
+    kept.lastMs = ms;
+  };
   const probeOf = (entry: UnitEntry, kind: Kind): Probe | null => loop.service(entry.ref.service)?.[kind] ?? null;
 
   function end(entry: UnitEntry): void {
@@ -100,6 +118,7 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
     const probe = probeOf(entry, runner.kind);
     if (!service || !probe || lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return;
     let result: CheckResult;
+    const began = performance.now();
     try {
       if (probe.kind === 'fd') {
         const said = entry.notified !== undefined && entry.notified === entry.state.pid;
@@ -112,6 +131,7 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
       result = { ok: false, output: error instanceof Error ? error.message : String(error) };
     }
     if (lives.get(entry) !== life || life.runners.get(runner.kind) !== runner) return; // a new life, or stopped, meanwhile
+    count(entry, runner.kind, result.ok, performance.now() - began);
     if (!early) runner.regularAt = clock.now() + probe.period;
     if (early && !result.ok) return next(entry, life, runner, probe, false); // counts for nothing
     runner.output = result.output;
@@ -197,6 +217,9 @@ export function createProbes(loop: Loop, clock: Clock, readinessChanged: (entry:
         }
       }
     },
+
+    /** Checks per probe of a unit since this engine started (none for a unit without probes). */
+    statsOf: (id: string): ReadonlyMap<Kind, ProbeStats> => stats.get(id) ?? new Map(),
 
     readinessOf(entry: UnitEntry): Readiness {
       if (probeOf(entry, 'readiness') === null) return null;

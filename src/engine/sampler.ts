@@ -12,6 +12,8 @@ const TICKS_PER_SECOND = 100;
 export interface Usage {
   readonly cpuPercent: number;
   readonly rssBytes: number;
+  /** CPU time of the group so far (its cgroup's, or its live members'), in seconds. */
+  readonly cpuSeconds: number;
 }
 
 export interface SampleTarget {
@@ -52,7 +54,11 @@ export function createSampler(now: () => number, cgroupRoot: string | null = nul
       const seconds = Math.max(0.001, (at - since.at) / 1000);
       const cpuPercent = Math.max(0, ((group.cpuTicks - since.ticks) / TICKS_PER_SECOND / seconds) * 100);
       previous.set(target.id, { pid: target.pid, at, ticks: group.cpuTicks });
-      usage.set(target.id, { cpuPercent: Math.round(cpuPercent * 10) / 10, rssBytes: group.rssBytes });
+      usage.set(target.id, {
+        cpuPercent: Math.round(cpuPercent * 10) / 10,
+        rssBytes: group.rssBytes,
+        cpuSeconds: group.cpuTicks / TICKS_PER_SECOND,
+      });
     }
     const sampled = new Set(targets.map((t) => t.id));
     for (const id of previous.keys()) if (!sampled.has(id)) previous.delete(id);

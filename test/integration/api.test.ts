@@ -83,6 +83,8 @@ function fakeControl(overrides: Partial<Control> = {}) {
     upgrade: record('upgrade', answer('upgrade')),
     logs: async (query) => (calls.push(['logs', query]), { snapshot: [log('one'), log('two')] }),
     events: async (query) => (calls.push(['events', query]), { snapshot: [event('stopped')] }),
+    metrics: async () =>
+      '# HELP tend_unit_up Whether the instance runs.\n# TYPE tend_unit_up gauge\ntend_unit_up{service="web",instance="0"} 1\n',
     ...overrides,
   };
   return { control, calls };
@@ -433,4 +435,30 @@ test('TCP: bound to 127.0.0.1; Host and Origin checked before the bearer token; 
   const client = createClient({ host: '127.0.0.1', port, token });
   assert.deepEqual(await client.status(), status);
   await assert.rejects(createClient({ host: '127.0.0.1', port, token: 'nope' }).status(), { code: 'TEND_API_UNAUTHORIZED' });
+});
+
+test("GET /metrics: the Prometheus text of the control, then the API's own requests by route and status", async (t) => {
+  const { client, socketPath } = await serve(t);
+  await client.status();
+  await client.status();
+  await client.start({ services: ['web'] });
+  await raw({ socketPath, path: '/nope' }).catch(() => undefined);
+  const text = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+    const req = request({ socketPath, path: '/metrics', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(text.status, 200);
+  assert.equal(text.type, 'text/plain; version=0.0.4; charset=utf-8');
+  assert.match(
+    text.body,
+    /^# HELP tend_unit_up Whether the instance runs\.\n# TYPE tend_unit_up gauge\ntend_unit_up\{service="web",instance="0"\} 1\n/,
+  );
+  assert.match(text.body, /^tend_api_requests_total\{route="status",status="200"\} 2$/m);
+  assert.match(text.body, /^tend_api_requests_total\{route="start",status="200"\} 1$/m);
+  assert.match(text.body, /^tend_api_requests_total\{route="other",status="404"\} 1$/m);
 });
