@@ -114,7 +114,7 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     upgrade,
 
     logs: async (query: LogQuery): Promise<Feed<LogRecord>> => logFeed(engine.config(), query),
-    metrics: async (): Promise<string> => formatFamilies(engine.metricFamilies(info().keeperPid)),
+    metrics: async (): Promise<string> => formatFamilies(await engine.metricFamilies(info().keeperPid)),
     events: async (query: EventQuery): Promise<Feed<EventRecord>> => eventFeed(engine.config().logDir, query),
   };
 }

@@ -72,6 +72,7 @@ function fakeHost() {
     liveUnits: () => [...live.keys()],
     commit: (state) => void commits.push(state),
     close: () => {},
+    logStats: async () => ({}),
   };
   const tell = (event: Parameters<HostListener['event']>[0]) => listener?.event(event);
   return {

@@ -44,7 +44,7 @@ export interface Engine {
   /** An event about tend itself (its engine started, a reload) in the events file. */
   recordTend(what: EventKind): void;
   /** The /metrics families of the units and of this engine (and of its keeper, by pid). */
-  metricFamilies(keeperPid: number | null): Family[];
+  metricFamilies(keeperPid: number | null): Promise<Family[]>;
   config(): Config;
   /** "web" → every instance, "web.1" → that one, [] → all. Unknown names throw, naming the first. */
   select(names: readonly string[]): UnitRef[];
@@ -151,8 +151,8 @@ export function createEngine({
   return {
     startedAt: clock.wall(),
     recordTend: loop.recorder.recordTend,
-    metricFamilies(keeperPid) {
-      const families = metrics.families(keeperPid);
+    async metricFamilies(keeperPid) {
+      const families = await metrics.families(keeperPid);
       metrics.resetLag();
       return families;
     },

@@ -42,7 +42,8 @@ export function createMetrics(loop: Loop, probes: ReturnType<typeof createProbes
 
   return {
     /** The families of the units and of this engine (and its keeper, by pid). */
-    families(keeperPid: number | null): Family[] {
+    async families(keeperPid: number | null): Promise<Family[]> {
+      const written = await loop.host.logStats();
       const units = loop.ordered();
       const used = usage();
       const each = (value: (entry: (typeof units)[number]) => number | null) =>
@@ -106,6 +107,18 @@ export function createMetrics(loop: Loop, probes: ReturnType<typeof createProbes
           help: "When the instance's current or last run started, seconds since the epoch.",
           type: 'gauge',
           samples: each((e) => (e.state.startedWall === null ? null : e.state.startedWall / 1000)),
+        },
+        {
+          name: 'tend_unit_log_lines_total',
+          help: "Output lines written to the instance's log since the data plane (the keeper, or a foreground tend) started.",
+          type: 'counter',
+          samples: each((e) => written[e.ref.id]?.lines ?? null),
+        },
+        {
+          name: 'tend_unit_log_bytes_total',
+          help: "Output bytes written to the instance's log (each line with its newline) since the data plane started.",
+          type: 'counter',
+          samples: each((e) => written[e.ref.id]?.bytes ?? null),
         },
         {
           name: 'tend_unit_log_lost_lines_total',

@@ -99,6 +99,7 @@ async function serve(options: UnderKeeperOptions): Promise<number> {
     deliver = (message) => {
       switch (message.type) {
         case 'events':
+        case 'stats':
           return host?.receive(message);
         case 'retire':
           upgrading.accepted();

@@ -45,5 +45,6 @@ export function createDataPlane(listener: HostListener, { journal, cgroups, warn
       // Nothing to keep: the engine that holds the state is this process.
     },
     close: () => logs.close(),
+    logStats: async () => logs.written(),
   };
 }

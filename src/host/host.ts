@@ -131,6 +131,17 @@ export interface ProcessHost {
   commit(state: SavedState): void;
   /** Close the log files (after the last process is gone). */
   close(): void;
+  /**
+   * Lines and bytes each unit's log took since the data plane started (for /metrics). A host
+   * that cannot tell (a keeper older than this call) answers {}.
+   */
+  logStats(): Promise<Readonly<Record<string, LogCount>>>;
+}
+
+/** Output a unit's log took: lines, and bytes with their newlines. */
+export interface LogCount {
+  readonly lines: number;
+  readonly bytes: number;
 }
 
 /** Opaque engine state a host may keep across engine restarts (see keeper-protocol.ts). */

@@ -3,7 +3,9 @@
 // in ONE message with the state and the last event handled — so after a crash the keeper has
 // either both (nothing to redo) or neither (the new engine handles that event again).
 import type { HostCall, KeeperToEngine, NumberedFact } from './keeper-protocol.js';
-import type { HostListener, ProcessHost, SavedState } from './host.js';
+import type { HostListener, LogCount, ProcessHost, SavedState } from './host.js';
+
+const STATS_TIMEOUT_MS = 1000;
 
 export interface KeeperLink {
   send(message: unknown, callback?: () => void): void;
@@ -20,6 +22,8 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
   return (listener: HostListener): KeeperHost => {
     let calls: HostCall[] = [];
     let ackSeq = 0;
+    let statsId = 0;
+    const statsWaiting = new Map<number, (logs: Readonly<Record<string, LogCount>>) => void>();
     const live = new Set(liveAtStart);
 
     function deliver({ seq, event }: NumberedFact): void {
@@ -57,11 +61,21 @@ export function createKeeperHost(link: KeeperLink, liveAtStart: readonly string[
       close() {
         // The log files are the keeper's.
       },
+      logStats() {
+        const id = ++statsId;
+        return new Promise((resolve) => {
+          // A keeper before 0.3 never answers: after a second, no counts.
+          const timer = setTimeout(() => (statsWaiting.delete(id), resolve({})), STATS_TIMEOUT_MS);
+          statsWaiting.set(id, (logs) => (clearTimeout(timer), statsWaiting.delete(id), resolve(logs)));
+          link.send({ type: 'stats', id });
+        });
+      },
       replay(events) {
         for (const numbered of events) deliver(numbered);
       },
       receive(message) {
         if (message.type === 'events') for (const numbered of message.events) deliver(numbered);
+        if (message.type === 'stats') statsWaiting.get(message.id)?.(message.logs);
       },
     };
   };

@@ -1,7 +1,7 @@
 // The messages between the keeper and the engine, over the Node IPC channel the keeper opens
 // when it spawns the engine. Versioned: the keeper outlives engine upgrades, so a new engine
 // must still speak the keeper's protocol — or say plainly that it cannot.
-import type { HostFact, SavedState, SpawnSpec, StopOptions } from './host.js';
+import type { HostFact, LogCount, SavedState, SpawnSpec, StopOptions } from './host.js';
 
 export type { SavedState };
 
@@ -66,6 +66,8 @@ export type KeeperToEngine =
   /** Host facts in the order they happened (the message keeps its old name, `events`: the protocol outlives engines), batched per turn of the keeper's event loop. */
   | { readonly type: 'events'; readonly events: readonly NumberedFact[] }
   | { readonly type: 'ping'; readonly id: number }
+  /** Answer to the engine's `stats`: what each unit's log took since the keeper started. */
+  | { readonly type: 'stats'; readonly id: number; readonly logs: Readonly<Record<string, LogCount>> }
   /** Answer to `upgrade`: a candidate engine was found incompatible; the running engine stays. */
   | { readonly type: 'upgrade-refused'; readonly reason: string }
   /** Close the API and exit without touching services: a new engine takes over. */
@@ -85,7 +87,9 @@ export type EngineToKeeper =
   /** Every service is stopped: exit once I have. */
   | { readonly type: 'down' }
   /** For whoever started the keeper (`tend up -d`): the first engine's ready or failure message, relayed as is. */
-  | { readonly type: 'announce'; readonly message: EngineAnnouncement };
+  | { readonly type: 'announce'; readonly message: EngineAnnouncement }
+  /** What each unit's log took (for /metrics): answered by `stats` with the same id. A keeper before 0.3 ignores it. */
+  | { readonly type: 'stats'; readonly id: number };
 
 /** What `node <engine> keeper-protocols` prints: how the keeper checks a candidate before an upgrade. */
 export interface EngineCapabilities {

@@ -127,6 +127,8 @@ export function runKeeper({ engineArgv, probeArgv, cwd, env, log, journal, first
       case 'pong':
         heartbeat?.answer();
         return;
+      case 'stats':
+        return void relay.plane.logStats().then((logs) => send({ type: 'stats', id: message.id, logs }));
       case 'upgrade':
         return upgrade();
       case 'down':

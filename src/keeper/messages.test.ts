@@ -58,4 +58,5 @@ test('keeper accepts well-formed messages, keeping only the fields it knows', ()
   });
   assert.deepEqual(parseEngineMessage({ type: 'pong', id: 5 }), { ok: true, value: { type: 'pong', id: 5 } });
   assert.deepEqual(parseEngineMessage({ type: 'down', junk: 1 }), { ok: true, value: { type: 'down' } });
+  assert.deepEqual(parseEngineMessage({ type: 'stats', id: 7 }), { ok: true, value: { type: 'stats', id: 7 } });
 });

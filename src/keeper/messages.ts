@@ -21,6 +21,8 @@ export function parseEngineMessage(raw: unknown): Parsed<EngineToKeeper> {
   switch (raw.type) {
     case 'pong':
       return ok({ type: 'pong', id: typeof raw.id === 'number' ? raw.id : 0 });
+    case 'stats':
+      return ok({ type: 'stats', id: typeof raw.id === 'number' ? raw.id : 0 });
     case 'upgrade':
     case 'down':
       return ok({ type: raw.type });

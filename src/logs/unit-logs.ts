@@ -28,6 +28,8 @@ export function createUnitLogs({ warn, onLoss = () => {}, now = Date.now }: Unit
   const sinks = new Map<string, { settings: string; sink: FileSink }>();
   const warned = new Set<string>();
   const losses = new Map<string, { lines: number; bytes: number; reason: string }>();
+  /** Lines and bytes (newlines included) each unit's log took, since this writer started. */
+  const written = new Map<string, { lines: number; bytes: number }>();
 
   function warnOnce(key: string, error: unknown): void {
     if (warned.has(key)) return;
@@ -79,6 +81,8 @@ export function createUnitLogs({ warn, onLoss = () => {}, now = Date.now }: Unit
         onLoss(unit, { ...loss, ended: true });
       }
       sink.write(lines, meta);
+      const count = written.get(unit) ?? { lines: 0, bytes: 0 };
+      written.set(unit, { lines: count.lines + lines.length, bytes: count.bytes + lines.reduce((sum, line) => sum + line.length + 1, 0) });
     } catch (error) {
       warnOnce(`write:${target.file}`, error);
       const gone = lines.slice((error as { linesWritten?: number }).linesWritten ?? 0);
@@ -106,6 +110,8 @@ export function createUnitLogs({ warn, onLoss = () => {}, now = Date.now }: Unit
     },
     output: (unit: string, stream: OutputStream, chunk: Buffer) => write(unit, stream, framerOf(unit, stream).push(chunk)),
     end: (unit: string, stream: OutputStream) => write(unit, stream, framerOf(unit, stream).end()),
+    /** Lines and bytes of output each unit's log took since this writer started. */
+    written: (): Record<string, { lines: number; bytes: number }> => Object.fromEntries(written),
     close(): void {
       for (const { sink } of sinks.values()) sink.close();
       sinks.clear();

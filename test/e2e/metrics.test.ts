@@ -54,6 +54,10 @@ services:
   assert.match(text, /^tend_unit_restarts_total\{service="crashy",instance="0",cause="crash"\} 1$/m);
   assert.match(text, /^tend_unit_last_exit_code\{service="crashy",instance="0"\} 3$/m);
   assert.match(text, /^tend_unit_memory_bytes\{service="web",instance="0"\} \d+$/m);
+  // late-http.mjs says "listening on PORT" once; exit-with.mjs "exiting with 3" on each of its two runs.
+  assert.match(text, /^tend_unit_log_lines_total\{service="web",instance="0"\} 1$/m);
+  assert.match(text, /^tend_unit_log_lines_total\{service="crashy",instance="0"\} 2$/m);
+  assert.match(text, /^tend_unit_log_bytes_total\{service="crashy",instance="0"\} 30$/m);
   assert.match(text, /^tend_probe_checks_total\{service="web",instance="0",probe="readiness",result="pass"\} \d+$/m);
   assert.match(text, /^tend_engine_cpu_seconds_total [\d.e-]+$/m);
   assert.match(text, /^tend_keeper_memory_bytes \d+$/m);

@@ -174,6 +174,13 @@ export function runHostContract(name: string, makeHost: MakeHost, skips: Skips =
       assert.deepEqual(rec.typesOf('notifier'), ['spawned', 'notified', 'exited', 'group-gone']);
     });
 
+    it('counts the lines and bytes each log took', async (t) => {
+      const { host, rec, start } = setUp(t, makeHost);
+      await start('counted', ['/bin/sh', '-c', 'printf "one\\ntwo\\n"; printf "three\\n" >&2']);
+      await rec.waitForEvent('counted', 'exited');
+      assert.deepEqual((await host.logStats()).counted, { lines: 3, bytes: 14 });
+    });
+
     it('logs all output in order, every line before the exit is reported', async (t) => {
       const { rec, start, output } = setUp(t, makeHost);
       const lines = 20_000; // 2 MB: many chunks, and back-pressure in the writer

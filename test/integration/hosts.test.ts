@@ -28,7 +28,14 @@ function keeperHostInMemory(listener: HostListener): ProcessHost {
   let host: ReturnType<ReturnType<typeof createKeeperHost>> | null = null;
   const relay = createRelay({ log: warn, send: (message: KeeperToEngine) => setImmediate(() => host?.receive(message)) });
   host = createKeeperHost(
-    { send: (message) => setImmediate(() => relay.commit(message as Extract<EngineToKeeper, { type: 'commit' }>)) },
+    {
+      send: (raw) =>
+        setImmediate(() => {
+          const message = raw as EngineToKeeper;
+          if (message.type === 'commit') return relay.commit(message);
+          if (message.type === 'stats') void relay.plane.logStats().then((logs) => host?.receive({ type: 'stats', id: message.id, logs }));
+        }),
+    },
     [],
   )(listener);
   const inner = host;
@@ -53,6 +60,7 @@ function keeperHostInMemory(listener: HostListener): ProcessHost {
     liveUnits: () => inner.liveUnits(),
     commit: (state) => inner.commit(state),
     close: () => relay.close(),
+    logStats: () => inner.logStats(),
   };
 }
 runHostContract('keeper (in memory)', keeperHostInMemory, {
