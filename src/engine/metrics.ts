@@ -12,6 +12,11 @@ import type { Family } from '../lib/prometheus.js';
 import type { Usage } from './sampler.js';
 
 const TICKS_PER_SECOND = 100;
+/**
+ * How often the event-loop delay is sampled: once a second, so an idle engine is not woken more
+ * than that for it (a finer resolution is a timer 50 times a second, for ever).
+ */
+const LAG_SAMPLE_MS = 1000;
 
 /** Why a unit's last run ended, as a restart cause: its stop's reason, else its exit's result. */
 function causeOf(record: EventRecord, last: string | undefined): string | undefined {
@@ -23,8 +28,8 @@ function causeOf(record: EventRecord, last: string | undefined): string | undefi
 export function createMetrics(loop: Loop, probes: ReturnType<typeof createProbes>, usage: () => Map<string, Usage>) {
   const restarts = new Map<string, Map<string, number>>();
   const lastCause = new Map<string, string>();
-  const lag = monitorEventLoopDelay({ resolution: 20 });
-  lag.enable();
+  // Sampled from the first scrape on: an engine nobody scrapes is not woken for it.
+  const lag = monitorEventLoopDelay({ resolution: LAG_SAMPLE_MS });
   loop.recorder.listen((record) => {
     if (record.unit === '') return;
     if (record.kind === 'spawned') {
@@ -43,6 +48,7 @@ export function createMetrics(loop: Loop, probes: ReturnType<typeof createProbes
   return {
     /** The families of the units and of this engine (and its keeper, by pid). */
     async families(keeperPid: number | null): Promise<Family[]> {
+      lag.enable(); // (again: a no-op)
       const written = await loop.host.logStats();
       const units = loop.ordered();
       const used = usage();
@@ -161,7 +167,7 @@ export function createMetrics(loop: Loop, probes: ReturnType<typeof createProbes
         },
         {
           name: 'tend_engine_event_loop_lag_seconds',
-          help: "The engine's event-loop delay: p99 over the last scrape interval.",
+          help: "The engine's event-loop delay: p99 of its samples (one a second) since the last scrape.",
           type: 'gauge',
           samples: [[{}, Math.max(0, lag.percentile(99) / 1e9)]],
         },

@@ -79,6 +79,24 @@ export function openCgroups(name: string): Cgroups | null {
     return null;
   }
   const move = (dir: string) => fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(process.pid));
+  let back = home;
+  /**
+   * Back out of a unit's cgroup after a spawn: home, or — should home be gone — a leaf of tend's
+   * own below the project's. Never staying in the unit's, whose stop would kill this process too.
+   */
+  const leave = (): void => {
+    try {
+      move(back);
+    } catch {
+      try {
+        back = path.join(root, 'tend');
+        fs.mkdirSync(back, { recursive: true });
+        move(back);
+      } catch {
+        // Nowhere to go: the spawn stands all the same; the next one tries again.
+      }
+    }
+  };
   return {
     root,
     prepare(unit) {
@@ -86,16 +104,20 @@ export function openCgroups(name: string): Cgroups | null {
       try {
         fs.mkdirSync(dir);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cgroupError(dir, error);
       }
       return dir;
     },
     spawnInside(dir, spawn) {
-      move(dir);
+      try {
+        move(dir);
+      } catch (error) {
+        throw cgroupError(dir, error);
+      }
       try {
         return spawn();
       } finally {
-        move(home);
+        leave(); // the child exists: whatever happens here, the spawn is not reported failed
       }
     },
     remove() {
@@ -103,6 +125,12 @@ export function openCgroups(name: string): Cgroups | null {
       removeCgroup(root);
     },
   };
+}
+
+/** A failure to put a unit in its cgroup, said as that (not as the program's "not found"). */
+function cgroupError(dir: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+  return Object.assign(new Error(`it could not be placed in its cgroup ${dir} (${code})`), { code: 'ECGROUP' });
 }
 
 /** Whether any process is left in the cgroup (or it is gone: false). */

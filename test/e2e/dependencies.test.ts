@@ -198,6 +198,7 @@ test('a server that turns unhealthy is restarted by its liveness probe, with the
     restart: always
     backoff: { initial: 0 }
     readiness: { http: "http://127.0.0.1:${port}/healthz", period: 100ms, failure_threshold: 50 }
+    startup: { http: "http://127.0.0.1:${port}/healthz", period: 100ms, failure_threshold: 600 }
     liveness: { http: "http://127.0.0.1:${port}/healthz", period: 200ms, failure_threshold: 2 }
 `,
   });

@@ -40,6 +40,7 @@ services:
   });
   await d.tend(['up', '-d']);
   await waitFor(async () => (await d.status()).units.find((u) => u.label === 'crashy')?.phase === 'fatal', { what: 'crashy fatal' });
+  await waitFor(async () => (await d.status()).units.find((u) => u.label === 'web')?.readiness?.state === 'ready', { what: 'web ready' });
   const info = JSON.parse((await d.tend(['info', '--json'])).stdout);
   const url = `http://127.0.0.1:${info.engine.tcp.port}/metrics`;
   const token = fs.readFileSync(info.token, 'utf8').trim();

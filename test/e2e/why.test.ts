@@ -34,7 +34,8 @@ test('why tells a crash loop to fatal, a liveness restart and an operator stop, 
     command: ${argv('sick-http.mjs', String(port))}
     restart: always
     backoff: { initial: 0 }
-    liveness: { http: "http://127.0.0.1:${port}/healthz", initial_delay: 500ms, period: 200ms, failure_threshold: 2 }
+    startup: { http: "http://127.0.0.1:${port}/healthz", period: 100ms, failure_threshold: 600 }
+    liveness: { http: "http://127.0.0.1:${port}/healthz", period: 200ms, failure_threshold: 2 }
 `,
   });
   await d.tend(['up', '-d']);
