@@ -50,7 +50,8 @@ export function runUnderKeeper(options: UnderKeeperOptions): Promise<number> {
   channel.whenLost(() => {
     log('the keeper is gone: stopping every service group, then exiting');
     const state = readState(stateFile);
-    void (state?.holder.pid === keeperPid ? endLeftovers(state) : Promise.resolve()).then(() => exit.resolve(1));
+    // Its groups by PID only: the project's cgroups are the next keeper's to sweep (leftovers.ts).
+    void (state?.holder.pid === keeperPid ? endLeftovers(state, { cgroups: false }) : Promise.resolve()).then(() => exit.resolve(1));
   });
   // kill or SIGTERM of the engine alone: exit and let the keeper start a new one; services stay.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => exit.resolve(0));

@@ -67,10 +67,15 @@ export function findLeftovers(state: StateFile): Leftover[] {
  * (processes that left their group included) — with tend's one stop sequence
  * (host/end-groups.ts: SIGTERM, SIGCONT, SIGKILL after DEFAULT_GRACE_MS); emptied unit cgroups
  * are removed.
+ *
+ * The cgroups are swept only by whoever holds the project (`cgroups: true`, the default: a new
+ * keeper or foreground engine, before it spawns anything). An engine whose keeper died holds
+ * nothing: a new keeper may already be spawning into the same unit cgroups (they are named by
+ * unit), so it ends the recorded groups alone; the next holder sweeps the cgroups.
  */
-export async function endLeftovers(state: StateFile): Promise<Leftover[]> {
+export async function endLeftovers(state: StateFile, { cgroups: sweep = true } = {}): Promise<Leftover[]> {
   const found = findLeftovers(state);
-  const cgroups = new Map(unitCgroups(state.cgroupRoot).map((dir) => [path.basename(dir), dir]));
+  const cgroups = new Map(unitCgroups(sweep ? state.cgroupRoot : undefined).map((dir) => [path.basename(dir), dir]));
   const groups: Group[] = found.map(({ unit, pid }) => {
     const cgroup = cgroups.get(unit);
     cgroups.delete(unit);
