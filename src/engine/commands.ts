@@ -72,6 +72,10 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
     loop.dispatch(entry, input);
     if (kind === 'start' && entry.state === before && before.phase === 'running')
       return answer(before, true, `already running (pid ${before.pid})`);
+    // A start while a start is under way joins it (a racing `up -d`, a second `tend start`): it is
+    // answered as that start is, from the life it began.
+    const joined = kind === 'start' && entry.state === before && before.phase === 'starting';
+    const since = joined ? before.generation - 1 : before.generation;
 
     let cancelBackstop = (): void => {};
     let cancelUptime = (): void => {};
@@ -80,7 +84,7 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
         if (!isSettled(state)) return false;
         // A start of a service with a readiness probe answers once the probe has a verdict, one
         // without once it has run min_uptime (an exit before is a failed start).
-        const fresh = wait && kind !== 'stop' && state.phase === 'running' && state.generation !== before.generation;
+        const fresh = wait && kind !== 'stop' && state.phase === 'running' && state.generation !== since;
         // A scheduled job's start answers with its result, like a systemd oneshot.
         if (fresh && loop.serviceOf(entry.ref).schedule !== null) return false;
         const readiness = fresh ? readinessOf(entry) : null;
@@ -95,8 +99,7 @@ export function createCommands(loop: Loop, clock: Clock, deps: Dependencies, rea
         }
         cancelUptime();
         cancelBackstop();
-        const found =
-          kind === 'stop' ? stopVerdict(state, latest.get(entry)) : startVerdict(kind, state, before.generation, latest.get(entry));
+        const found = kind === 'stop' ? stopVerdict(state, latest.get(entry)) : startVerdict(kind, state, since, latest.get(entry));
         if (readiness?.state === 'ready') answer(state, true, `${found.message}, ready`);
         else if (readiness?.state === 'not-ready') answer(state, false, `${found.message} but not ready: ${readiness.output}`);
         else if (!found.ok && kind !== 'stop' && state.lastResult === 'spawn-failed' && entry.spawnError !== undefined)

@@ -883,3 +883,15 @@ test('depends_on restart: true — a dependent is restarted when its dependency 
   await settle();
   assert.deepEqual(host.stops, ['db.0', 'web.0'], 'web restarts with db; other (restart: false) does not');
 });
+
+test('a start while a start is under way joins it: both are answered started, with the one pid', async (t) => {
+  const { engine, host } = setUp(t, 'services:\n  web:\n    command: [web]\n');
+  const first = engine.run('start', engine.select([]));
+  await settle();
+  const second = engine.run('start', engine.select([])); // web is starting: no second spawn
+  await settle();
+  assert.equal(host.spawnsOf('web.0'), 1);
+  const pid = host.started('web.0');
+  assert.deepEqual([(await first)[0]?.message, (await second)[0]?.message], [`started (pid ${pid})`, `started (pid ${pid})`]);
+  assert.equal((await second)[0]?.ok, true);
+});
