@@ -20,7 +20,9 @@
 // Probes (issue 10, probes.mjs): BENCH_PROBES_N (200), BENCH_PROBES_SETTLE_S (5, QUICK 2), BENCH_PROBES_WINDOW_S (60, QUICK 15).
 // Health (issue 10, health.mjs): BENCH_HEALTH_CYCLES (50, QUICK 15), BENCH_HEALTH_SICK_MS (300), BENCH_HEALTH_LAYERS (5),
 // BENCH_HEALTH_WIDTH (10), BENCH_HEALTH_LATE_MS (1000).
-// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota, trust, probes, health).
+// Dashboard (issue 12, dashboard.mjs): BENCH_DASH_N (200), BENCH_DASH_WRITERS (20), BENCH_DASH_RATE (10000 lines/s), BENCH_DASH_CLIENTS (5),
+// BENCH_DASH_SETTLE_S (5, QUICK 2), BENCH_DASH_WINDOW_S (30, QUICK 10), BENCH_DASH_PAGE_RUNS (5, QUICK 2).
+// BENCH_ONLY=control,selfsup runs only the measures named (respawn, logs, scale, control, selfsup, growth, quota, trust, probes, health, dashboard).
 // The measures: respawn.mjs, logs.mjs, scale.mjs, control.mjs, selfsup.mjs, growth.mjs, quota.mjs, trust.mjs (each file's header says how);
 // floors: floor-supervisor.mjs, api-floor.mjs; the upgrade measure's service: http-service.mjs.
 import fs from 'node:fs';
@@ -39,6 +41,7 @@ import { quota } from './quota.mjs';
 import { probes } from './probes.mjs';
 import { health } from './health.mjs';
 import { trust } from './trust.mjs';
+import { dashboard } from './dashboard.mjs';
 
 const K = {
   kills: knob('BENCH_KILLS', 200, 50),
@@ -78,6 +81,13 @@ const K = {
   healthLayers: knob('BENCH_HEALTH_LAYERS', 5),
   healthWidth: knob('BENCH_HEALTH_WIDTH', 10),
   healthLateMs: knob('BENCH_HEALTH_LATE_MS', 1000),
+  dashN: knob('BENCH_DASH_N', 200),
+  dashWriters: knob('BENCH_DASH_WRITERS', 20),
+  dashRate: knob('BENCH_DASH_RATE', 10000),
+  dashClients: knob('BENCH_DASH_CLIENTS', 5),
+  dashSettleS: knob('BENCH_DASH_SETTLE_S', 5, 2),
+  dashWindowS: knob('BENCH_DASH_WINDOW_S', 30, 10),
+  dashPageRuns: knob('BENCH_DASH_PAGE_RUNS', 5, 2),
 };
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -170,6 +180,11 @@ const measures = [
     'health',
     health,
     `liveness failure to ready replacement x ${K.healthCycles}; up -d of ${K.healthLayers * K.healthWidth} services in ${K.healthLayers} layers (tcp readiness) over the critical path`,
+  ],
+  [
+    'dashboard',
+    dashboard,
+    `tend up -d of ${K.dashN} services, ${K.dashWriters} writing ${K.dashRate} lines/s in all: keeper + engine CPU and RSS over ${K.dashWindowS} s without and with ${K.dashClients} dashboards following every log; the page's first full render x ${K.dashPageRuns}`,
   ],
 ].filter(([name]) => ONLY.length === 0 || ONLY.includes(name));
 doc.measures = measures.map(([name]) => name);
@@ -586,6 +601,40 @@ const probeChecks = [
   },
 ];
 // Issue 10: health (health.mjs).
+const D = doc.dashboard ?? {};
+const dashboardChecks = [
+  section(
+    `dashboard (issue 12): ${D.n ?? '?'} services, ${D.rate ?? '?'} log lines/s, ${D.dashboards ?? '?'} dashboards following every log`,
+  ),
+  {
+    measure: 'engine RSS with the dashboards - without, MiB',
+    tend: fx(D.engine_rss_growth_mib, 1),
+    floor: `without ${fx(D.without?.engine_rss_mib, 1)}`,
+    target: '< 15 MB',
+    verdict: ok(D.engine_rss_growth_mib < 15, D.engine_rss_growth_mib),
+  },
+  {
+    measure: 'engine CPU % of one core, with / without',
+    tend: fx(D.with?.engine_cpu_pct, 1),
+    floor: fx(D.without?.engine_cpu_pct, 1),
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: '  log lines/s each dashboard received (min)',
+    tend: fx(D.with ? Math.min(...D.with.lines_per_s_each) : undefined, 0),
+    floor: `written ${D.rate ?? '?'}`,
+    target: '',
+    verdict: '',
+  },
+  {
+    measure: `page: navigation -> every unit shown, ms (median of ${D.page?.runs ?? '?'})`,
+    tend: fx(D.page?.first_full_render_ms, 0),
+    floor: D.page?.skipped ?? `${fx((D.page?.page_bytes_gzip ?? NaN) / 1024, 1)} KiB gzip`,
+    target: '',
+    verdict: '',
+  },
+];
 const H = doc.health ?? { errors: [] };
 const healthChecks = [
   section("health (issue 10): net of the services' own start times"),
@@ -627,6 +676,7 @@ const checks = [
   ...(doc.trust ? trustChecks : []),
   ...(doc.probes ? probeChecks : []),
   ...(doc.health ? healthChecks : []),
+  ...(doc.dashboard ? dashboardChecks : []),
 ];
 const reference = [
   {
@@ -660,6 +710,7 @@ const errors = [
   ...T.errors.map((e) => `trust: ${e}`),
   ...P.errors.map((e) => `probes: ${e}`),
   ...H.errors.map((e) => `health: ${e}`),
+  ...(doc.dashboard?.errors ?? []).map((e) => `dashboard: ${e}`),
 ];
 const left = Object.values(doc.leftovers).reduce((a, l) => a + l.length, 0);
 doc.errors = errors;

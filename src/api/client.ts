@@ -4,16 +4,18 @@
 import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { TendError, isErrorCode } from '../errors.js';
 import { routes } from './protocol.js';
-import type { Control, ErrorBody, EventQuery, EventRecord, LogQuery, LogRecord } from './protocol.js';
+import type { Control, DashboardLine, ErrorBody, EventQuery, EventRecord, LogQuery, LogRecord } from './protocol.js';
 
 export type ClientOptions =
   | { readonly socketPath: string /** Named in TEND_NO_ENGINE instead of the socket. */; readonly configFile?: string }
   | { readonly host: string; readonly port: number; readonly token: string };
 
 /** The Control, as seen from outside. Streams resolve when the server ends them or `signal` aborts. */
-export interface Client extends Omit<Control, 'logs' | 'events' | 'metrics'> {
+export interface Client extends Omit<Control, 'logs' | 'events' | 'metrics' | 'statusFeed' | 'usage'> {
   logs(query: LogQuery, onRecord: (record: LogRecord) => void, signal?: AbortSignal): Promise<void>;
   events(query: EventQuery, onRecord: (record: EventRecord) => void, signal?: AbortSignal): Promise<void>;
+  /** A dashboard login (unix socket only): its line, then the answer stays open while a listener opened for it lives. */
+  dashboard(onLine: (line: DashboardLine) => void, signal?: AbortSignal): Promise<void>;
 }
 
 /** An error body whose code is not in this client's catalogue (TEND_INTERNAL, a newer engine's code). */
@@ -57,9 +59,9 @@ export function createClient(options: ClientOptions): Client {
     }
   };
 
-  const stream = <T>(path: string, onRecord: (record: T) => void, signal?: AbortSignal): Promise<void> => {
+  const stream = <T>(path: string, onRecord: (record: T) => void, signal?: AbortSignal, method = 'GET'): Promise<void> => {
     if (signal?.aborted) return Promise.resolve();
-    const { req, response } = open('GET', path);
+    const { req, response } = open(method, path, method === 'POST' ? {} : undefined);
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (error?: unknown): void => {
@@ -91,6 +93,7 @@ export function createClient(options: ClientOptions): Client {
     upgrade: () => call(routes.upgrade),
     logs: (query, onRecord, signal) => stream(`${routes.logs.path}?${logParams(query)}`, onRecord, signal),
     events: (query, onRecord, signal) => stream(`${routes.events.path}?${eventParams(query)}`, onRecord, signal),
+    dashboard: (onLine, signal) => stream(routes.dashboard.path, onLine, signal, 'POST'),
   };
 }
 

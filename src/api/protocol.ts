@@ -68,9 +68,37 @@ export interface UnitInfo {
   readonly rssBytes: number | null;
 }
 
+/** A service as the config in force defines it: what the dashboard draws its graph from. */
+export interface ServiceInfo {
+  readonly name: string;
+  readonly instances: number;
+  /** Its depends_on, in the file's order. */
+  readonly dependsOn: readonly { readonly service: string; readonly condition: 'started' | 'ready' | 'completed' }[];
+  /** Its cron schedule (a job), or null. */
+  readonly schedule: string | null;
+}
+
 export interface StatusResponse {
   readonly engine: EngineInfo;
   readonly units: readonly UnitInfo[];
+  /** The services of the config in force, in its order. Absent from engines before 0.4. */
+  readonly services?: readonly ServiceInfo[];
+}
+
+export interface StatusQuery {
+  /** Keep the answer open: a new status line whenever a unit changes (at most every 250 ms) and at each usage sample. */
+  readonly follow: boolean;
+}
+
+/**
+ * CPU and memory of every running unit at one instant: the engine samples them every
+ * `usageIntervalMs` (10 s) and keeps the last 15 minutes (`GET /v1/usage`).
+ */
+export interface UsageTick {
+  /** Epoch ms of the sample. */
+  readonly at: number;
+  /** By unit id ("web.0"): [CPU % of one core since the previous sample, resident bytes]. Units not running are absent. */
+  readonly units: Readonly<Record<string, readonly [number, number]>>;
 }
 
 /** start / stop / restart: by service name (every instance) or unit ("web.1"), or all. */
@@ -262,6 +290,10 @@ export interface Subscription {
 /** What the server needs from the engine. Methods throw TendError for expected failures. */
 export interface Control {
   status(): Promise<StatusResponse>;
+  /** status() as a feed: the current status, then (following) a new one on every change and usage sample. */
+  statusFeed(query: StatusQuery): Promise<Feed<StatusResponse>>;
+  /** The usage samples kept (the last 15 minutes), then (following) each new one. */
+  usage(query: { readonly follow: boolean }): Promise<Feed<UsageTick>>;
   start(request: ActionRequest): Promise<ActionResponse>;
   stop(request: ActionRequest): Promise<ActionResponse>;
   restart(request: ActionRequest): Promise<ActionResponse>;
@@ -278,11 +310,36 @@ export interface Control {
   metrics(): Promise<string>;
 }
 
+export interface LiveQuery {
+  /** Services whose logs to send; empty = every service. */
+  readonly services: readonly string[];
+  /** How many of the latest events to send first. */
+  readonly events: number;
+  /** How many of the latest log lines to send first; 0 = no logs at all, not even live. */
+  readonly logs: number;
+  readonly follow: boolean;
+}
+
+/** One line of `GET /v1/live`: exactly one of these members. */
+export type LiveItem =
+  | { readonly status: StatusResponse }
+  | { readonly usage: UsageTick }
+  | { readonly event: EventRecord }
+  | { readonly log: LogRecord };
+
+/** What `POST /v1/dashboard` answers (its one line). */
+export interface DashboardLine {
+  /** Opens the dashboard and logs one browser in, once, within 5 minutes. */
+  readonly url: string;
+  /** `configured`: the config's api.listen, which stays; `session`: one opened for this answer, closed when it ends. */
+  readonly listener: 'configured' | 'session';
+}
+
 /** A control action as the audit trail keeps it: what was asked, through which door, and how it went. */
 export interface AuditEntry {
   readonly action: 'start' | 'stop' | 'restart' | 'signal' | 'scale' | 'reload' | 'upgrade' | 'down';
-  /** The unix socket, the TCP listener, or a SIGHUP to the engine. */
-  readonly source: 'unix' | 'tcp' | 'sighup';
+  /** The unix socket, the TCP listener (bearer token), the dashboard (its login cookie, on the TCP listener), or a SIGHUP to the engine. */
+  readonly source: 'unix' | 'tcp' | 'dashboard' | 'sighup';
   readonly request: ActionRequest | SignalRequest | ScaleRequest | ReloadRequest | Record<string, never>;
   /** The answer, or the error it got instead. */
   readonly result: ActionResponse | ReloadResponse | { readonly error: string };
@@ -308,7 +365,12 @@ export const routes = {
   down: { method: 'POST', path: '/v1/down' },
   upgrade: { method: 'POST', path: '/v1/upgrade' },
   logs: { method: 'GET', path: '/v1/logs' },
+  usage: { method: 'GET', path: '/v1/usage' },
+  /** status, usage, events and logs in one stream (the dashboard's): LiveItem lines. */
+  live: { method: 'GET', path: '/v1/live' },
   events: { method: 'GET', path: '/v1/events' },
+  /** The unix socket only: a one-time dashboard login URL (NDJSON: one line, kept open while a listener opened for it lives). */
+  dashboard: { method: 'POST', path: '/v1/dashboard' },
   /** Prometheus text, not JSON; where Prometheus looks by default. */
   metrics: { method: 'GET', path: '/metrics' },
 } as const;

@@ -3,7 +3,7 @@
 // TEND_API_BAD_REQUEST with one plain sentence; it never calls the Control.
 import type { IncomingMessage } from 'node:http';
 import { TendError } from '../errors.js';
-import type { ActionRequest, EventQuery, LogQuery, ReloadRequest, ScaleRequest, SignalRequest } from './protocol.js';
+import type { ActionRequest, EventQuery, LiveQuery, LogQuery, ReloadRequest, ScaleRequest, SignalRequest } from './protocol.js';
 
 /** A control request is a few names; anything bigger is a mistake or an attack. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -123,6 +123,20 @@ export function toLogQuery(params: URLSearchParams): LogQuery {
     follow: flag(params, 'follow'),
   };
   return since === undefined ? query : { ...query, since };
+}
+
+export function toLiveQuery(params: URLSearchParams): LiveQuery {
+  return {
+    services: params.getAll('service').filter((s) => s !== ''),
+    events: wholeNumber(params, 'events', 100),
+    logs: wholeNumber(params, 'logs', 100),
+    follow: flag(params, 'follow'),
+  };
+}
+
+/** `follow=1` or not: the status and usage routes take nothing else. */
+export function toFollowQuery(params: URLSearchParams): { readonly follow: boolean } {
+  return { follow: flag(params, 'follow') };
 }
 
 export function toEventQuery(params: URLSearchParams): EventQuery {

@@ -2,6 +2,7 @@
 // (util.parseArgs), `tend --help`, `tend VERB --help` and docs/cli.md (checked by a test).
 // Verb modules import heavy code lazily, inside their handlers, so `tend ps` starts fast.
 import { checkVerb } from './verbs/check.js';
+import { dashboardVerb } from './verbs/dashboard.js';
 import { infoVerb } from './verbs/info.js';
 import { topVerb } from './verbs/top.js';
 import { whyVerb } from './verbs/why.js';
@@ -32,6 +33,7 @@ export const verbs: readonly Verb[] = [
   eventsVerb,
   whyVerb,
   topVerb,
+  dashboardVerb,
   infoVerb,
   checkVerb,
   upgradeVerb,

@@ -1,5 +1,5 @@
 // The audit trail: every control action, as one event about tend itself — what was asked (and of
-// which services), through which door (the unix socket, the TCP listener, a SIGHUP), and how it
+// which services), through which door (the unix socket, the TCP listener, the dashboard, a SIGHUP), and how it
 // went, in a line. `tend why` and the events show who did what.
 import type { AuditEntry, EventKind } from '../api/protocol.js';
 

@@ -14,8 +14,10 @@ import type {
   LogRecord,
   ReloadRequest,
   ReloadResponse,
+  StatusQuery,
   StatusResponse,
   UnitInfo,
+  UsageTick,
 } from '../api/protocol.js';
 import os from 'node:os';
 import { MAX_INSTANCES, MAX_PROCESSES } from '../config/limits.js';
@@ -36,6 +38,8 @@ export interface ControlOptions {
 }
 
 const validSignal = /^SIG[A-Z0-9]+$/;
+/** A followed status is sent at most this often: a burst of changes (a restart storm, a 200-service start) is one line. */
+const STATUS_COALESCE_MS = 250;
 
 export function createControl({ engine, info, reload, down, upgrade }: ControlOptions): Control {
   const act = async (kind: CommandKind, request: ActionRequest): Promise<ActionResponse> => {
@@ -50,34 +54,70 @@ export function createControl({ engine, info, reload, down, upgrade }: ControlOp
     return { results: shape(await engine.run(kind, refs, options)) };
   };
 
+  const status = async (): Promise<StatusResponse> => {
+    const usage = engine.usage();
+    const units: UnitInfo[] = engine.status().map((unit) => {
+      const use = usage.get(unit.unit);
+      return {
+        unit: unit.unit,
+        label: unit.label,
+        service: unit.service,
+        instance: unit.instance,
+        phase: unit.phase,
+        pid: unit.pid,
+        startedAt: unit.startedAt === null ? null : new Date(unit.startedAt).toISOString(),
+        uptimeMs: unit.uptimeMs,
+        restarts: unit.restarts,
+        lastExit: unit.lastExit,
+        lastResult: unit.lastResult,
+        waitingOn: unit.waitingOn,
+        readiness: unit.phase === 'running' ? unit.readiness : null,
+        nextRun: unit.nextRun === null ? null : new Date(unit.nextRun).toISOString(),
+        lostLines: unit.lostLines,
+        lostBytes: unit.lostBytes,
+        stopping: unit.stopping,
+        cpuPercent: use?.cpuPercent ?? null,
+        rssBytes: use?.rssBytes ?? null,
+      };
+    });
+    const services = engine.config().services.map((service) => ({
+      name: service.name,
+      instances: service.instances,
+      dependsOn: service.dependsOn.map(({ service: name, condition }) => ({ service: name, condition })),
+      schedule: service.schedule?.cron ?? null,
+    }));
+    return { engine: info(), units, services };
+  };
+
   return {
-    async status(): Promise<StatusResponse> {
-      const usage = engine.usage();
-      const units: UnitInfo[] = engine.status().map((unit) => {
-        const use = usage.get(unit.unit);
-        return {
-          unit: unit.unit,
-          label: unit.label,
-          service: unit.service,
-          instance: unit.instance,
-          phase: unit.phase,
-          pid: unit.pid,
-          startedAt: unit.startedAt === null ? null : new Date(unit.startedAt).toISOString(),
-          uptimeMs: unit.uptimeMs,
-          restarts: unit.restarts,
-          lastExit: unit.lastExit,
-          lastResult: unit.lastResult,
-          waitingOn: unit.waitingOn,
-          readiness: unit.phase === 'running' ? unit.readiness : null,
-          nextRun: unit.nextRun === null ? null : new Date(unit.nextRun).toISOString(),
-          lostLines: unit.lostLines,
-          lostBytes: unit.lostBytes,
-          stopping: unit.stopping,
-          cpuPercent: use?.cpuPercent ?? null,
-          rssBytes: use?.rssBytes ?? null,
-        };
-      });
-      return { engine: info(), units };
+    status,
+    async statusFeed(query: StatusQuery): Promise<Feed<StatusResponse>> {
+      const snapshot = [await status()];
+      if (!query.follow) return { snapshot };
+      return {
+        snapshot,
+        follow(push) {
+          let timer: NodeJS.Timeout | undefined;
+          const soon = (): void => {
+            timer ??= setTimeout(() => {
+              timer = undefined;
+              void status().then(push);
+            }, STATUS_COALESCE_MS);
+          };
+          const stops = [engine.onChange(soon), engine.onUsageSample(soon)];
+          return {
+            stop() {
+              clearTimeout(timer);
+              for (const stop of stops) stop();
+            },
+          };
+        },
+      };
+    },
+    async usage(query): Promise<Feed<UsageTick>> {
+      const snapshot = engine.usageHistory();
+      if (!query.follow) return { snapshot };
+      return { snapshot, follow: (push) => ({ stop: engine.onUsageSample(push) }) };
     },
     start: (request) => act('start', request),
     stop: (request) => act('stop', request),

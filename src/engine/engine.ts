@@ -1,7 +1,7 @@
 // The engine of one project: the loop (loop.ts) with operator commands (commands.ts), reload
 // plans (reload.ts) and resource use (usage.ts) on it, behind one interface. It runs nothing
 // itself: the host it is given (always injected) spawns, signals and writes the logs.
-import type { EventKind, EventRecord, ReloadResponse } from '../api/protocol.js';
+import type { EventKind, EventRecord, ReloadResponse, UsageTick } from '../api/protocol.js';
 import type { ReloadPlan } from '../config/plan.js';
 import type { Config } from '../config/schema.js';
 import type { StopReason } from '../core/inputs.js';
@@ -69,6 +69,14 @@ export interface Engine {
   killNow(): void;
   /** CPU% and RSS per running unit id. */
   usage(): Map<string, Usage>;
+  /** Sample usage every 10 s from now on, keeping the last 15 minutes (a session does; tests need not). */
+  keepHistory(): void;
+  /** The usage samples kept, oldest first. */
+  usageHistory(): readonly UsageTick[];
+  /** `fn` gets each new usage sample; returns how to stop. */
+  onUsageSample(fn: (tick: UsageTick) => void): () => void;
+  /** `fn` runs after any unit changed (its state, its readiness); returns how to stop. */
+  onChange(fn: () => void): () => void;
   status(): UnitStatus[];
   /** Close the files and timers; what is not yet committed goes out first. Call after shutdown. */
   close(): void;
@@ -98,14 +106,20 @@ export function createEngine({
 }: EngineOptions): Engine {
   const loop = createLoop({ config, host, observer, baseEnv, clock, random });
   const rest = createResting(loop, observer);
+  const changeListeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of changeListeners) listener();
+  };
   const probes = createProbes(loop, clock, (entry) => {
     loop.poke(entry);
     deps.changed();
+    changed();
   });
   const deps = createDependencies(loop, probes.readinessOf);
-  loop.watch((changed) => {
-    probes.sync(changed);
+  loop.watch((entries) => {
+    probes.sync(entries);
     deps.changed();
+    changed();
   });
   const commands = createCommands(loop, clock, deps, probes.readinessOf);
   deps.onRestartDependent((entry) => void commands.command(entry, 'restart', 'dependency'));
@@ -226,10 +240,18 @@ export function createEngine({
 
     killNow: () => loop.host.killAll(),
     usage: usage.usage,
+    keepHistory: usage.keepHistory,
+    usageHistory: usage.history,
+    onUsageSample: usage.onTick,
+    onChange(fn) {
+      changeListeners.add(fn);
+      return () => void changeListeners.delete(fn);
+    },
 
     status: () => statusOf({ loop, clock, deps, probes, schedules }),
 
     close() {
+      changeListeners.clear();
       probes.close();
       metrics.close();
       schedules.close();

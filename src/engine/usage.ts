@@ -1,6 +1,9 @@
 // CPU and memory of the running units: for `ps` (cached for a second: one /proc scan reads every
-// process on the machine, so `ps` in a loop stays cheap) and for max_memory, checked every
-// MEMORY_CHECK_MS while some service has a limit; over it, the core stops and restarts the unit.
+// process on the machine, so `ps` in a loop stays cheap); for max_memory, checked every
+// MEMORY_CHECK_MS while some service has a limit (over it, the core stops and restarts the unit);
+// and, once the session keeps a history, a sample every HISTORY_INTERVAL_MS, the last 15 minutes
+// of which the dashboard draws (a ring of HISTORY_TICKS: bounded whatever runs how long).
+import type { UsageTick } from '../api/protocol.js';
 import type { Clock } from './clock.js';
 import type { Loop, UnitEntry } from './loop.js';
 import { createSampler, type Usage } from './sampler.js';
@@ -8,17 +11,27 @@ import { createSampler, type Usage } from './sampler.js';
 const USAGE_TTL_MS = 1000;
 /** How often max_memory is checked: a /proc scan costs ~1 ms per 100 processes. */
 const MEMORY_CHECK_MS = Number(process.env.TEND_MEMORY_CHECK_MS) || 5000;
+/** How often the history is sampled; about 0.1 ms per running unit with cgroups (two small files). */
+const HISTORY_INTERVAL_MS = Number(process.env.TEND_USAGE_INTERVAL_MS) || 10_000;
+/** 15 minutes of samples at the default interval. */
+const HISTORY_TICKS = 90;
 
 export function createUsage(loop: Loop, clock: Clock, cgroupRoot: string | null) {
   const sample = createSampler(() => clock.now(), cgroupRoot);
   let last: { at: number; usage: Map<string, Usage> } | null = null;
   let stopWatch: (() => void) | undefined;
+  let stopHistory: (() => void) | undefined;
+  const ticks: UsageTick[] = [];
+  const tickListeners = new Set<(tick: UsageTick) => void>();
 
-  function usageOf(entries: Iterable<UnitEntry>): Map<string, Usage> {
+  // Its own sampler: a history point's CPU% is the average over its whole interval, whatever ps asked in between.
+  const sampleHistory = createSampler(() => clock.now(), cgroupRoot);
+
+  function usageOf(entries: Iterable<UnitEntry>, sampler = sample): Map<string, Usage> {
     const targets = [];
     for (const { ref, state } of entries)
       if (state.pid !== null && state.startedAt !== null) targets.push({ id: ref.id, pid: state.pid, startedAt: state.startedAt });
-    return sample(targets);
+    return sampler(targets);
   }
 
   function checkMemory(): void {
@@ -54,9 +67,36 @@ export function createUsage(loop: Loop, clock: Clock, cgroupRoot: string | null)
       stopWatch = clock.setTimer(MEMORY_CHECK_MS, tick);
     },
 
+    /** Start sampling every HISTORY_INTERVAL_MS into the ring (a real session; engine tests leave it off). */
+    keepHistory(): void {
+      if (stopHistory !== undefined) return;
+      const tick = (): void => {
+        const sampled: Record<string, [number, number]> = {};
+        for (const [id, { cpuPercent, rssBytes }] of usageOf(loop.units.values(), sampleHistory)) sampled[id] = [cpuPercent, rssBytes];
+        const entry: UsageTick = { at: clock.wall(), units: sampled };
+        ticks.push(entry);
+        if (ticks.length > HISTORY_TICKS) ticks.shift();
+        for (const listener of tickListeners) listener(entry);
+        stopHistory = clock.setTimer(HISTORY_INTERVAL_MS, tick);
+      };
+      stopHistory = clock.setTimer(HISTORY_INTERVAL_MS, tick);
+    },
+
+    /** The samples kept, oldest first. */
+    history: (): readonly UsageTick[] => [...ticks],
+
+    /** `fn` gets each new sample; returns how to stop. */
+    onTick(fn: (tick: UsageTick) => void): () => void {
+      tickListeners.add(fn);
+      return () => void tickListeners.delete(fn);
+    },
+
     close(): void {
       stopWatch?.();
       stopWatch = undefined;
+      stopHistory?.();
+      stopHistory = undefined;
+      tickListeners.clear();
     },
   };
 }

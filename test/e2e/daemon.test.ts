@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { isAlive } from '../../src/host/proc.js';
@@ -14,6 +13,7 @@ import { nodeFixture } from '../helpers/fixtures.js';
 import { trackGroup } from '../helpers/leak-guard.js';
 import { tendBin } from '../helpers/spawn-tend.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/ports.js';
 
 const argv = (name: string, ...args: string[]) => JSON.stringify(nodeFixture(name, ...args));
 const service = (name: string, command: string, extra = '') => `  ${name}:\n    command: ${command}\n${extra}`;
@@ -178,14 +178,6 @@ test('the runtime dir is 0700 and the socket 0600', async (t) => {
   assert.equal(fs.statSync(path.join(runtime, project ?? '')).mode & 0o777, 0o700);
   assert.equal(fs.statSync(path.join(runtime, project ?? '', 'engine.sock')).mode & 0o777, 0o600);
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function get(port: number, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { type Daemon, daemonProject } from '../helpers/daemon.js';
 import { nodeFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/ports.js';
 
 const argv = (name: string, ...args: string[]) => JSON.stringify(nodeFixture(name, ...args));
 
@@ -90,16 +91,6 @@ test('check prints a dependency cycle whole, with its position', async (t) => {
   assert.equal(check.code, 2);
   assert.match(check.stderr, /tend\.yaml:4:18: services\.a\.depends_on\[0\]: dependency cycle: a → b → a/);
 });
-
-/** A port nothing listens on now (the kernel's pick, closed again). */
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('a server that becomes ready late: its dependent waits for the readiness probe, and up -d returns only then', async (t) => {
   const port = await freePort();

@@ -5,22 +5,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { test } from 'node:test';
 import { daemonProject } from '../helpers/daemon.js';
 import { nodeFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/ports.js';
 
 const argv = (name: string, ...args: string[]) => JSON.stringify(nodeFixture(name, ...args));
 const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((file) => fs.existsSync(file));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('/metrics over TCP with the bearer token: units, restarts by cause, probes, tend itself, the API; promtool accepts it', async (t) => {
   const port = await freePort();

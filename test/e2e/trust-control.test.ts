@@ -16,6 +16,7 @@ import { nodeFixture } from '../helpers/fixtures.js';
 import { trackGroup, trackPid } from '../helpers/leak-guard.js';
 import { tendBin } from '../helpers/spawn-tend.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/ports.js';
 
 const OTHER = 12345;
 const asRoot = process.geteuid?.() === 0 ? false : 'needs root, to make files of another uid';
@@ -164,15 +165,6 @@ test('a keeper whose first engine cannot start (a variable missing from its envi
   assert.match(output, /the first engine exited before it was ready/);
   assert.equal(readStat(keeper.pid ?? 0) === null || !isAlive(keeper.pid ?? 0), true);
 });
-
-/** A port free right now on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => probe.once('listening', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 test('5,000 idle connections to the TCP listener: the engine holds at most a few, drops the silent ones within seconds, and the unix socket keeps answering', {
   timeout: 120_000,

@@ -3,22 +3,14 @@
 // with its door (unix socket, TCP, SIGHUP) and outcome.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { daemonProject } from '../helpers/daemon.js';
 import { nodeFixture } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/ports.js';
 
 const argv = (name: string, ...args: string[]) => JSON.stringify(nodeFixture(name, ...args));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('why tells a crash loop to fatal, a liveness restart and an operator stop, in sentences', async (t) => {
   const port = await freePort();

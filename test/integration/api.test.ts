@@ -73,6 +73,8 @@ function fakeControl(overrides: Partial<Control> = {}) {
     async (arg?: unknown): Promise<R> => (calls.push([name, arg]), result);
   const control: Control = {
     status: record('status', status),
+    statusFeed: async (query) => (calls.push(['statusFeed', query]), { snapshot: [status] }),
+    usage: async (query) => (calls.push(['usage', query]), { snapshot: [{ at: 1, units: { 'web.0': [1.5, 1024] } }] }),
     start: record('start', answer('start')),
     stop: record('stop', answer('stop')),
     restart: record('restart', answer('restart')),

@@ -71,7 +71,8 @@ export function describeNotice(record: EventRecord): string {
     case 'reloaded':
       return `tend: reloaded: ${record.summary}`;
     case 'action': {
-      const door = record.source === 'sighup' ? 'SIGHUP' : record.source === 'tcp' ? 'the TCP API' : 'the unix socket';
+      const door =
+        { sighup: 'SIGHUP', tcp: 'the TCP API', dashboard: 'the dashboard', unix: 'the unix socket' }[record.source] ?? record.source;
       return `tend: ${record.action}${record.targets === '' ? '' : ` ${record.targets}`} (through ${door}): ${record.ok ? '' : 'failed: '}${record.outcome}`;
     }
     case 'reload-rejected':

@@ -107,7 +107,7 @@ function actionsOf(records: readonly EventRecord[], service: string, labels: rea
     const named = r.targets.split(' ');
     const touches = named.includes('all') || named.includes(service) || labels.some((l) => named.includes(l)) || r.action === 'down';
     if (!touches || r.action === 'reload' || r.action === 'upgrade') return [];
-    const door = r.source === 'tcp' ? 'TCP API' : r.source === 'sighup' ? 'SIGHUP' : 'unix socket';
+    const door = { tcp: 'TCP API', sighup: 'SIGHUP', dashboard: 'dashboard', unix: 'unix socket' }[r.source] ?? r.source;
     return [
       `${clock(r.time)} tend ${r.action}${r.targets === '' ? '' : ` ${r.targets}`} (${door}): ${r.ok ? '' : 'failed: '}${plain(r.outcome)}`,
     ];
