@@ -43,6 +43,9 @@ const rules: Record<string, Rule> = {
   // the runtime dir), never engine, config or core.
   keeper: { value: [...base, 'host', 'runtime'], type: [] },
   main: { value: ['cli', 'lib'], type: [] },
+  // ui: the dashboard's browser code. It runs in the browser, so nothing with Node in it: the
+  // API's types and the CLI's pure phrasing (so both say things alike), nothing else.
+  ui: { value: ['cli/render/notice', 'cli/render/reload'], type: ['api/protocol'] },
 };
 
 function moduleOf(file: string): string {
