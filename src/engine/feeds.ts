@@ -10,18 +10,20 @@ import { labelOf, unitRef, unknownService } from './unit-ids.js';
 export function logFeed(config: Pick<Config, 'services'>, query: LogQuery): Feed<LogRecord> {
   const names = config.services.map((s) => s.name);
   const chosen = query.services.map((name) => config.services.find((s) => s.name === name) ?? throwUnknown(name, names));
-  const files = (chosen.length === 0 ? config.services : chosen).map((service) => ({
-    service: service.name,
-    file: service.logs.file,
-    keep: service.logs.keep,
-  }));
+  // Records carry the label ps shows ("web" or "web.1"), so every client names instances alike;
+  // made once per instance, not per line (a follower of 200 services may get 10k lines a second).
+  const files = (chosen.length === 0 ? config.services : chosen).map((service) => {
+    const labels: string[] = [];
+    return {
+      service: service.name,
+      file: service.logs.file,
+      keep: service.logs.keep,
+      label: (instance: number) => (labels[instance] ??= labelOf(unitRef(service.name, instance), service.instances)),
+    };
+  });
   const snapshot = readLastLines({ files, lines: query.lines, ...(query.since === undefined ? {} : { since: query.since }) });
-  // Records carry the label ps shows ("web" or "web.1"), so every client names instances alike.
-  const instances = new Map(config.services.map((s) => [s.name, s.instances]));
-  const labelled = (r: LogRecord): LogRecord => ({ ...r, label: labelOf(unitRef(r.service, r.instance), instances.get(r.service) ?? 1) });
-  const records = snapshot.records.map(labelled);
-  if (!query.follow) return { snapshot: records };
-  return { snapshot: records, follow: (push) => followLogs({ files, from: snapshot.positions }, (r) => push(labelled(r))) };
+  if (!query.follow) return { snapshot: snapshot.records };
+  return { snapshot: snapshot.records, follow: (push) => followLogs({ files, from: snapshot.positions }, push) };
 }
 
 export function eventFeed(logDir: string, query: EventQuery): Feed<EventRecord> {

@@ -17,6 +17,8 @@ export interface LogFile {
   readonly file: string;
   /** Rotated files kept (file.1 … file.keep), as configured for the writer. */
   readonly keep: number;
+  /** How records of instance N are labelled ("web" or "web.1", as ps shows them); default: the id. */
+  readonly label?: (instance: number) => string;
 }
 
 /** Per service: where the snapshot stopped reading its current file. */
@@ -55,19 +57,18 @@ export interface ReadLastLinesOptions {
 export function readLastLines({ files, lines, since }: ReadLastLinesOptions): LogSnapshot {
   const wanted = Math.max(0, Math.floor(lines));
   const floor = since === undefined ? undefined : isoOf(since);
-  const sources: { readonly service: string; readonly file: string; readonly reader: ChainReader }[] = [];
-  const pull = ({ service, file, reader }: (typeof sources)[number]): LogRecord | undefined => {
+  const sources: { readonly source: LogFile; readonly reader: ChainReader }[] = [];
+  const pull = ({ source, reader }: (typeof sources)[number]): LogRecord | undefined => {
     for (;;) {
-      const line = reading(file, () => reader.next());
+      const line = reading(source.file, () => reader.next());
       if (line === undefined) return undefined;
-      const record = toLogRecord(service, line);
+      const record = toLogRecord(source, line);
       // Lines in a chain are in time order: the first older one ends this service.
       if (record !== null) return floor !== undefined && record.time < floor ? undefined : record;
     }
   };
   try {
-    for (const { service, file, keep } of files)
-      sources.push({ service, file, reader: reading(file, () => openChainBackward(file, keep)) });
+    for (const source of files) sources.push({ source, reader: reading(source.file, () => openChainBackward(source.file, source.keep)) });
     const heads = sources.map((source) => (wanted > 0 ? pull(source) : undefined));
     const merged: LogRecord[] = [];
     while (merged.length < wanted) {
@@ -77,7 +78,7 @@ export function readLastLines({ files, lines, since }: ReadLastLinesOptions): Lo
       merged.push(record);
       heads[pick] = pull(source);
     }
-    const positions = new Map(sources.map(({ service, reader }) => [service, reader.position]));
+    const positions = new Map(sources.map(({ source, reader }) => [source.service, reader.position]));
     return { records: merged.reverse(), positions };
   } finally {
     for (const { reader } of sources) reader.close();
@@ -95,10 +96,11 @@ export function followLogs(
 ): Follower {
   const tailers: Tailer[] = [];
   try {
-    for (const { service, file, keep } of files) {
+    for (const source of files) {
+      const { service, file, keep } = source;
       const start = from?.get(service);
       const onLine = (line: string): void => {
-        const record = toLogRecord(service, line);
+        const record = toLogRecord(source, line);
         if (record !== null) push(record);
       };
       tailers.push(
@@ -154,12 +156,13 @@ export function followEvents(
   return reading(file, () => createTailer({ path: file, keep: 0, onLine, ...(from ? { from } : {}), ...(onError ? { onError } : {}) }));
 }
 
-function toLogRecord(service: string, line: string): LogRecord | null {
+function toLogRecord({ service, label }: LogFile, line: string): LogRecord | null {
   const parsed = parseLogLine(line);
   if (parsed === null) return null;
-  // The engine relabels by its config ("web" while it has one instance); the file alone knows the id.
+  // The file alone knows the id; the engine's label (by its config: "web" while it has one instance) when given.
   const unit = `${service}.${parsed.instance}`;
-  return { time: parsed.time, service, instance: parsed.instance, unit, label: unit, stream: parsed.stream, line: parsed.text };
+  const shown = label?.(parsed.instance) ?? unit;
+  return { time: parsed.time, service, instance: parsed.instance, unit, label: shown, stream: parsed.stream, line: parsed.text };
 }
 
 function toEventRecord(line: string): EventRecord | null {
