@@ -107,6 +107,22 @@ test('dashboard in chromium: login, services, restart, live logs, reload plan th
   await page.waitForSelector(`#logs .log-line:has-text("GET ${marker}")`);
   t.diagnostic(`a logged line reached the page ${Date.now() - asked} ms after the request`);
 
+  // The dependency graph: web waits for migrate to complete.
+  assert.ok(await page.$('#graph path[data-edge="web->migrate"][data-condition="completed"]'), 'the graph has web -> migrate');
+  // stderr is marked; the text filter keeps only what matches.
+  await page.waitForSelector('#logs .log-line[data-stream="err"] .tag');
+  await page.fill('#log-filter', 'GET /dashboard-');
+  await page.waitForFunction(() => {
+    const shown = [...document.querySelectorAll<HTMLElement>('#logs .log-line')].filter((line) => line.offsetParent !== null);
+    return shown.length > 0 && shown.every((line) => line.textContent?.includes('GET /dashboard-'));
+  });
+  await page.fill('#log-filter', '');
+
+  // A signal from the page: answered with what happened.
+  await page.selectOption('#units tr.service-row[data-service="web"] select[data-field="signal"]', 'USR2');
+  await page.click('#units tr.service-row[data-service="web"] button[data-action="signal"]');
+  await page.waitForSelector('#answer:has-text("SIGUSR2")');
+
   // Filter the events by service.
   await page.selectOption('#event-service', 'web');
   await page.waitForSelector('#event-list :text("web")');

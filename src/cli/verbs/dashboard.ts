@@ -52,7 +52,7 @@ export const dashboardVerb: Verb = {
     cleanup?.();
     if (first === undefined) throw new TendError('TEND_ENGINE_UNREACHABLE', 'the engine gave no dashboard URL');
     if (first.listener === 'session' && !controller.signal.aborted) {
-      stderr.write('The engine stopped: the dashboard is closed.\n');
+      stderr.write('The engine went away (stopped, or replaced by an upgrade): the dashboard is closed; run `tend dashboard` again.\n');
       return 1;
     }
     if (first.listener === 'session') stderr.write('Dashboard closed.\n');
