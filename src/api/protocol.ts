@@ -91,8 +91,8 @@ export interface StatusQuery {
 }
 
 /**
- * CPU and memory of every running unit at one instant: the engine samples them every
- * `usageIntervalMs` (10 s) and keeps the last 15 minutes (`GET /v1/usage`).
+ * CPU and memory of every running unit at one instant: the engine samples them every 10 s while
+ * someone follows them (and 15 minutes after) and keeps the last 15 minutes (`GET /v1/usage`).
  */
 export interface UsageTick {
   /** Epoch ms of the sample. */

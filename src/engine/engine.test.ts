@@ -895,3 +895,27 @@ test('a start while a start is under way joins it: both are answered started, wi
   assert.deepEqual([(await first)[0]?.message, (await second)[0]?.message], [`started (pid ${pid})`, `started (pid ${pid})`]);
   assert.equal((await second)[0]?.ok, true);
 });
+
+test('usage history: sampled only while someone listens, every 10 s, and 15 minutes after the last one left', async (t) => {
+  const { engine, time } = setUp(t, 'services:\n  web:\n    command: [server]\n');
+  await time.advance(60_000);
+  assert.equal(engine.usageHistory().length, 0, 'nobody listened: nothing was sampled');
+  const seen: number[] = [];
+  const stop = engine.onUsageSample((tick) => seen.push(tick.at));
+  assert.equal(seen.length, 1, 'a new listener gets a sample at once');
+  await time.advance(30_000);
+  assert.equal(seen.length, 4);
+  assert.deepEqual(
+    seen.map((at) => at - (seen[0] ?? 0)),
+    [0, 10_000, 20_000, 30_000],
+  );
+  stop();
+  await time.advance(15 * 60_000);
+  const kept = engine.usageHistory().length;
+  assert.equal(kept, 90, 'sampling lingered 15 minutes after the listener left; the ring keeps 90');
+  await time.advance(60 * 60_000);
+  assert.equal(engine.usageHistory().length, kept, 'then it stopped');
+  const again: number[] = [];
+  engine.onUsageSample((tick) => again.push(tick.at));
+  assert.equal(engine.usageHistory().length, 1, 'a ring older than its span is dropped: no line across the gap');
+});

@@ -69,11 +69,9 @@ export interface Engine {
   killNow(): void;
   /** CPU% and RSS per running unit id. */
   usage(): Map<string, Usage>;
-  /** Sample usage every 10 s from now on, keeping the last 15 minutes (a session does; tests need not). */
-  keepHistory(): void;
   /** The usage samples kept, oldest first. */
   usageHistory(): readonly UsageTick[];
-  /** `fn` gets each new usage sample; returns how to stop. */
+  /** `fn` gets each new usage sample (sampled every 10 s while someone listens, and 15 minutes after); returns how to stop. */
   onUsageSample(fn: (tick: UsageTick) => void): () => void;
   /** `fn` runs after any unit changed (its state, its readiness); returns how to stop. */
   onChange(fn: () => void): () => void;
@@ -240,7 +238,6 @@ export function createEngine({
 
     killNow: () => loop.host.killAll(),
     usage: usage.usage,
-    keepHistory: usage.keepHistory,
     usageHistory: usage.history,
     onUsageSample: usage.onTick,
     onChange(fn) {

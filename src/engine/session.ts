@@ -176,7 +176,6 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   // Carry on from the last engine BEFORE answering anyone: a request in between would see every
   // unit stopped, and a start sent then could make a second copy.
   options.carryOn?.(engine);
-  engine.keepHistory();
   try {
     const { createControl } = await import('./control.js');
     const tcp = config.api ? { host: config.api.host, port: config.api.port, token: apiToken(env, paths) } : undefined;
