@@ -4,11 +4,10 @@
 // restart click changes the PID shown; a line the web server logs appears in the logs pane; the
 // reload's dry-run plan is shown before anything changes and applied on confirmation; the strict
 // CSP is there and the page runs under it without a console error. Screenshots of the main views
-// (light, dark, phone width) go to $TEND_TEST_ARTIFACTS (default: a temp dir, named in the
-// output). How long the first full render and a log line take is reported, not asserted.
+// (light, dark, phone width, the reload plan) go to $TEND_TEST_ARTIFACTS (default:
+// test-artifacts/dashboard in the repo, ignored by git; named in the output). How long the first full render and a log line take is reported, not asserted.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { openDashboard } from '../helpers/dashboard.js';
@@ -36,7 +35,7 @@ test('dashboard in chromium: login, services, restart, live logs, reload plan th
     t.skip('chromium is not installed here (.ci/run installs it)');
     return;
   }
-  const artefacts = process.env.TEND_TEST_ARTIFACTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tend-dashboard-shots-'));
+  const artefacts = process.env.TEND_TEST_ARTIFACTS ?? path.join(repoRoot(), 'test-artifacts', 'dashboard');
   fs.mkdirSync(artefacts, { recursive: true });
   t.diagnostic(`screenshots in ${artefacts}`);
 
